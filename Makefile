@@ -1,0 +1,127 @@
+# dai: build, test and install rules.
+#
+#   make            build every tool into bin/
+#   make check      build and run all unit and CLI tests (closing line: N passed, N failed)
+#   make SAN=1 check   the same under ASan+UBSan (objects in build/san/)
+#   make fuzz       build the libFuzzer harnesses with clang (build/fuzz/)
+#   make deps       install the Debian packages dai needs
+#   make install PREFIX=/usr/local
+
+PREFIX  ?= /usr/local
+MANDIR  ?= $(PREFIX)/share/man
+CC      ?= cc
+FUZZCC  ?= clang
+PKGS    := libsodium libarchive zlib
+
+WARN    := -Wall -Wextra -Werror
+STD     := -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64
+OPT     ?= -O2 -g
+CFLAGS_ALL = $(STD) $(OPT) $(WARN) -ffp-contract=off -pthread -Isrc/lib $(DEP_CFLAGS) $(EXTRA_CFLAGS)
+
+ifeq ($(SAN),1)
+B       := build/san
+BIN     := build/san/bin
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+B       := build/rel
+BIN     := bin
+SANFLAGS :=
+endif
+
+DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+DEP_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+LIB_SRC   := $(sort $(wildcard src/lib/*.c src/lib/kern/*.c))
+LIB_OBJ   := $(LIB_SRC:src/%.c=$(B)/%.o)
+TOOL_SRC  := $(sort $(wildcard src/dai-*.c))
+TOOLS     := $(TOOL_SRC:src/%.c=$(BIN)/%)
+UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJ  := $(UNIT_SRC:tests/%.c=$(B)/tests/%.o)
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+MAN1      := $(sort $(wildcard man/*.1))
+MAN5      := $(sort $(wildcard man/*.5))
+MAN7      := $(sort $(wildcard man/*.7))
+
+# Kernels for an instruction-set extension are compiled with its flags; the
+# library picks one at run time from CPUID, so the binary still runs anywhere.
+AVX2FLAGS := -mavx2 -mfma -mf16c
+
+.PHONY: all check unit cli fuzz fuzz-run deps install uninstall clean format demo bench
+.DEFAULT_GOAL := all
+
+all: $(TOOLS)
+
+$(B)/.deps-ok: mk/checkdeps.sh
+	@sh mk/checkdeps.sh build
+	@mkdir -p $(@D) && touch $@
+
+$(B)/%.o: src/%.c | $(B)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(SANFLAGS) $(if $(findstring _avx2,$*),$(AVX2FLAGS)) -MMD -MP -c $< -o $@
+
+$(B)/libdai.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/dai-%: $(B)/dai-%.o $(B)/libdai.a
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
+
+$(B)/tests/%.o: tests/%.c | $(B)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(SANFLAGS) -Itests -MMD -MP -c $< -o $@
+
+$(B)/unit-tests: $(UNIT_OBJ) $(B)/libdai.a
+	@sh mk/checkdeps.sh test
+	$(CC) $(SANFLAGS) -pthread -o $@ $(UNIT_OBJ) $(B)/libdai.a $(DEP_LIBS) -lcriterion
+
+check: $(TOOLS) $(B)/unit-tests
+	@sh tests/run.sh $(B)/unit-tests $(BIN)
+
+unit: $(B)/unit-tests
+	$(B)/unit-tests
+
+cli: $(TOOLS)
+	@sh tests/run.sh - $(BIN)
+
+# libFuzzer harnesses: each links the whole library built with clang.
+FUZZFLAGS := $(STD) -O1 -g -ffp-contract=off -pthread -Isrc/lib $(DEP_CFLAGS) \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+build/fuzz/lib/%.o: src/%.c | $(B)/.deps-ok
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer-no-link $(if $(findstring _avx2,$*),$(AVX2FLAGS)) -c $< -o $@
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC:src/%.c=build/fuzz/lib/%.o)
+	@sh mk/checkdeps.sh fuzz
+	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_SRC:src/%.c=build/fuzz/lib/%.o) $(DEP_LIBS)
+fuzz: $(FUZZERS)
+
+# Run every fuzzer for FUZZ_SECONDS each from its seed corpus.
+FUZZ_SECONDS ?= 60
+fuzz-run: $(FUZZERS)
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+deps:
+	apt-get update
+	apt-get install -y build-essential pkg-config libsodium-dev libarchive-dev zlib1g-dev \
+		libcriterion-dev clang
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/)
+	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
+	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/)
+
+uninstall:
+	rm -f $(TOOL_SRC:src/%.c=$(DESTDIR)$(PREFIX)/bin/%)
+	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
+		$(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build bin
+
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TOOL_SRC:src/%.c=$(B)/%.d)
