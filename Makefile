@@ -49,6 +49,7 @@ AVX2FLAGS := -mavx2 -mfma -mf16c
 
 .PHONY: all check unit cli fuzz fuzz-run deps install uninstall clean format demo bench
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(TOOLS)
 

@@ -21,7 +21,8 @@ int dai_err_prefix(dai_err *e, const char *prefix)
 	if (!e)
 		return -1;
 	char tmp[sizeof e->msg];
-	snprintf(tmp, sizeof tmp, "%s: %s", prefix, e->msg);
+	if (snprintf(tmp, sizeof tmp, "%s: %s", prefix, e->msg) >= (int)sizeof tmp)
+		tmp[sizeof tmp - 2] = '~'; /* mark the cut; a message stays one line */
 	memcpy(e->msg, tmp, sizeof tmp);
 	return -1;
 }

@@ -1,0 +1,32 @@
+/*
+ * cli.h - what every dai-* main shares: its name in messages, failing with
+ * one line on stderr, and opening an input stream.
+ *
+ * Exit codes: 0 success, 1 failure (bad input, a check that did not pass,
+ * an I/O error), 2 usage error.
+ */
+#ifndef DAI_CLI_H
+#define DAI_CLI_H
+
+#include "err.h"
+
+enum { EXIT_BAD = 1, EXIT_USAGE = 2 };
+
+/* Sets the program name for messages and initialises libsodium. */
+void cli_init(const char *progname);
+
+const char *cli_name(void);
+
+/* Prints "prog: message" and exits with code. */
+_Noreturn void cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints "prog: <e->msg>" and exits 1. */
+_Noreturn void cli_fail(const dai_err *e);
+
+/* Prints "prog: message" (a warning or a note) and returns. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Opens path for reading ("-" or NULL: stdin); sets *name for messages. */
+int cli_open_input(const char *path, const char **name);
+
+#endif

@@ -1,0 +1,103 @@
+/* doc_schema.c - see doc_schema.h. */
+#include "doc_schema.h"
+
+#include <string.h>
+
+#include "codec.h"
+#include "timefmt.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* dai-key: a public key, signed by itself. */
+static const dai_schema_field key_fields[] = {
+	{"did", V_DID, 0},
+	{"comment", V_TEXT, F_OPT},
+	{"time", V_TIME, 0},
+};
+
+/* dai-seckey: a secret key file. The seed is either sealed (kdf argon2id:
+ * salt, nonce, box) or in the clear (kdf none: seed). Never signed. */
+static const dai_schema_field seckey_fields[] = {
+	{"did", V_DID, 0},	    {"comment", V_TEXT, F_OPT}, {"kdf", V_WORD, 0},
+	{"opslimit", V_UINT, F_OPT}, {"memlimit", V_UINT, F_OPT}, {"salt", V_B64, F_OPT},
+	{"nonce", V_B64, F_OPT},    {"box", V_B64, F_OPT},	{"seed", V_B64, F_OPT},
+};
+
+static const dai_schema schemas[] = {
+	{"key", 1, key_fields, N(key_fields)},
+	{"seckey", 1, seckey_fields, N(seckey_fields)},
+};
+
+const dai_schema *schema_find(const char *kind)
+{
+	for (size_t i = 0; i < N(schemas); i++)
+		if (strcmp(schemas[i].kind, kind) == 0)
+			return &schemas[i];
+	return NULL;
+}
+
+int value_uint(const char *v, size_t n, unsigned long long *out)
+{
+	unsigned long long x = 0;
+	if (n == 0 || n > 20 || (n > 1 && v[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		if (__builtin_mul_overflow(x, 10ULL, &x) ||
+		    __builtin_add_overflow(x, (unsigned long long)(v[i] - '0'), &x))
+			return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+static int is_word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == '-';
+}
+
+const char *value_check(enum dai_vtype t, const char *v, size_t n)
+{
+	unsigned long long u;
+	unsigned char buf[32];
+	switch (t) {
+	case V_TEXT:
+		return NULL; /* the generic rules already hold for every value */
+	case V_WORD:
+		for (size_t i = 0; i < n; i++)
+			if (!is_word_char(v[i]))
+				return "expected a word of [a-z0-9._-]";
+		return NULL;
+	case V_UINT:
+		return value_uint(v, n, &u) ? "expected an unsigned decimal integer" : NULL;
+	case V_ID:
+		if (n != 67 || memcmp(v, "b2:", 3) != 0 || hex_decode(buf, 32, v + 3, 64) != 0)
+			return "expected an id b2:<64 lowercase hex digits>";
+		return NULL;
+	case V_DID:
+		return ed25519_from_did(buf, v, n) ? "expected an Ed25519 did:key" : NULL;
+	case V_B64: {
+		/* Decode in slices so any length is checked without a big buffer;
+		 * every slice but the last is a whole number of groups. */
+		unsigned char tmp[3 * 256];
+		size_t got;
+		if (n % 4)
+			return "expected canonical base64";
+		for (size_t off = 0; off < n; off += 1024) {
+			size_t tn = n - off < 1024 ? n - off : 1024;
+			if (off + tn < n && memchr(v + off, '=', tn))
+				return "expected canonical base64";
+			if (b64_decode(tmp, sizeof tmp, &got, v + off, tn) != 0)
+				return "expected canonical base64";
+		}
+		return NULL;
+	}
+	case V_TIME: {
+		long long ts;
+		return time_parse(v, n, &ts) ? "expected a time YYYY-MM-DDTHH:MM:SSZ" : NULL;
+	}
+	}
+	return "unknown value type";
+}
