@@ -1,0 +1,181 @@
+/*
+ * kern.h - compute kernels of the inference core, bitwise deterministic.
+ *
+ * One table of function pointers (kern_table) per instruction set: "ref", a
+ * scalar reference in portable C (kern_ref.c) that DEFINES the arithmetic,
+ * and "avx2" (AVX2+FMA+F16C, kern_avx2.c). Every fast table returns the same
+ * bits as the reference for every input; the unit tests compare them with
+ * memcmp. Later code (receipts, replay, fraud proofs) relies on the contract
+ * below, so change it only together with every table and the tests.
+ *
+ * THE CONTRACT
+ *
+ * Notation: fma(a,b,c) is a*b+c with one rounding (C fmaf); every other
+ * operation is one IEEE binary32 operation, round to nearest even, in the
+ * order written, never contracted. f16(x) is IEEE binary16 with
+ * round-to-nearest-even (f16.h), f32(h) the exact conversion back. A NaN
+ * result is a NaN; its sign and payload are not part of the contract.
+ *
+ * 1. Canonical dot, dot(a, b, n) for float vectors:
+ *      L[0..31] = +0.0f
+ *      for i = 0 .. n-1:  L[i % 32] = fma(a[i], b[i], L[i % 32])
+ *      fold: for w = 16, 8, 4, 2, 1:  for j < w:  L[j] = L[j] + L[j + w]
+ *      result L[0]
+ *    (AVX2 keeps L in 4 registers of 8 lanes; a tail of n % 32 elements
+ *    goes into lanes 0 .. r-1 the same way.)
+ *    The canonical sum, sum(x, n), is the same with L[i%32] = L[i%32] + x[i].
+ *
+ * 2. F16 weights. The activation row x is first rounded to half precision,
+ *    x'[i] = f32(f16(x[i])) ("round_f16", done once per activation row; as
+ *    llama.cpp's vec_dot_type F16). The dot of a weight row w (halves) is
+ *    dot(f32(w), x', n). Products of two halves are exact in binary32, so
+ *    only the additions round. (If x' is not half-representable the result
+ *    is still well defined by the same formula.)
+ *
+ * 3. Q8_0 weights, blocks of 32 (kern_q8_0: fp16 scale d, 32 int8 q).
+ *    a) Activations are quantized as llama.cpp's x86 AVX2 quantize_row_q8_0
+ *       does it, per block of 32 floats x[0..31]:
+ *         amax = M(|x|) with the exact maxps tree below; d = amax / 127.0f;
+ *         stored scale f16(d); id = amax != 0 ? 127.0f / amax : 0.0f;
+ *         q[j] = cvt(rne(x[j] * id)), where rne rounds to the nearest
+ *         integer (ties to even) and cvt saturates as cvtps_epi32 followed by
+ *         the packs to int8: NaN or |v| >= 2^31 -> -128, else clamp to
+ *         [-128, 127].
+ *       M: with max(a, b) = a > b ? a : b (x86 maxps: b when unordered),
+ *         m[j] = max(max(max(|x[j]|, |x[j+8]|), |x[j+16]|), |x[j+24]|), j<8;
+ *         p[j] = max(m[j+4], m[j]), j<4;  s[j] = max(p[j], p[j+2]), j<2;
+ *         amax = max(s[0], s[1]).
+ *    b) dot_q8_0(w, x, nb) over nb blocks:
+ *         isum[k] = exact int32 sum over j of w[k].q[j] * x[k].q[j]
+ *         s[k]    = f32(w[k].d) * f32(x[k].d)           (exact)
+ *         A[0..7] = +0.0f
+ *         for k = 0 .. nb-1:  A[k % 8] = fma(s[k], (float)isum[k], A[k % 8])
+ *         fold: for w = 4, 2, 1:  for j < w:  A[j] = A[j] + A[j + w]
+ *         result A[0]
+ *       ((float)isum is exact: |isum| <= 32*128*128.)
+ *    c) dequant_q8_0: y[32k + j] = f32(d[k]) * (float)q[k][j]  (exact).
+ *
+ * 4. Matrix products. matmul_*(w, ldw, x, ldx, y, ldy, n, row0, row1, batch):
+ *      for r in [row0, row1), b in [0, batch):
+ *          y[b*ldy + r] = DOT(row r of w, row b of x)
+ *    where DOT is 1, 2 or 3b for the weight type, rows are n long, and row
+ *    strides ldw, ldx are in elements (F32, F16) or blocks (Q8_0). Each
+ *    output is exactly one canonical dot, so the row range, the batch size
+ *    and the split across threads never change a bit (kern_matmul splits by
+ *    output rows).
+ *
+ * 5. Row helpers (n elements, any n >= 0; in-place calls with y == x allowed):
+ *      rmsnorm:  ss = dot(x, x, n); mean = ss / (float)n;
+ *                s = 1.0f / sqrtf(mean + eps); y[i] = (x[i] * s) * w[i]
+ *                (w == NULL: y[i] = x[i] * s)
+ *      softmax:  m = max over x (NaNs skipped); e[i] = dm_expf(x[i] - m);
+ *                inv = 1.0f / sum(e, n); y[i] = e[i] * inv
+ *      silu:     y[i] = x[i] / (1.0f + dm_expf(-x[i]))
+ *      swiglu:   y[i] = silu(g[i]) * u[i]
+ *      mul, add: y[i] = a[i] * b[i], a[i] + b[i];  scale: y[i] = x[i] * s
+ *      exp:      y[i] = dm_expf(x[i])   (dmath.h gives the exact steps)
+ *      rope:     for each head h < n_heads, pair i < head_dim/2, with
+ *                x0 = x[h*head_dim + 2i], x1 = x[h*head_dim + 2i + 1]:
+ *                x0' = x0*cos[i] - x1*sin[i];  x1' = x0*sin[i] + x1*cos[i]
+ *                (each product rounded, then the sum). Tables from
+ *                dm_rope_table (dmath.h).
+ *      wsum:     y[i] = dot(p, column i of v, T) = the canonical dot over
+ *                t < T of p[t] * v[t*ldv + i], for i < n (attention: the
+ *                probability-weighted sum of V rows).
+ *      round_f16: y[i] = f32(f16(x[i]));  f32_to_f16 / f16_to_f32: rows.
+ *
+ * Alignment: none required. Lengths are ints >= 0; Q8_0 rows need n % 32 ==
+ * 0 (the caller checks; kernels use n / 32 blocks).
+ */
+#ifndef DAI_KERN_H
+#define DAI_KERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "pool.h"
+
+/* Q8_0 block, the GGUF layout: 34 bytes, no padding. */
+#define KERN_QK8_0 32
+typedef struct kern_q8_0 {
+	uint16_t d; /* scale, IEEE half bits */
+	int8_t q[KERN_QK8_0];
+} kern_q8_0;
+
+/* Weight types; the values are the GGML type ids. */
+enum kern_type { KERN_F32 = 0, KERN_F16 = 1, KERN_Q8_0 = 8 };
+
+typedef struct kern_table {
+	const char *name; /* "ref", "avx2" */
+
+	/* Conversions (activation preparation is done once per row). */
+	void (*f32_to_f16)(const float *x, uint16_t *y, int n);
+	void (*f16_to_f32)(const uint16_t *x, float *y, int n);
+	void (*round_f16)(const float *x, float *y, int n);
+	void (*quantize_q8_0)(const float *x, kern_q8_0 *y, int n);
+	void (*dequant_q8_0)(const kern_q8_0 *x, float *y, int n);
+
+	/* Dot products (contract items 1-3). */
+	float (*dot_f32)(const float *a, const float *b, int n);
+	float (*dot_f16)(const uint16_t *w, const float *x, int n);
+	float (*dot_q8_0)(const kern_q8_0 *w, const kern_q8_0 *x, int nb);
+	float (*sum)(const float *x, int n);
+
+	/* Matrix products on output rows [row0, row1) (contract item 4). */
+	void (*matmul_f32)(const float *w, int ldw, const float *x, int ldx, float *y, int ldy,
+	                   int n, int row0, int row1, int batch);
+	void (*matmul_f16)(const uint16_t *w, int ldw, const float *x, int ldx, float *y, int ldy,
+	                   int n, int row0, int row1, int batch);
+	void (*matmul_q8_0)(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, int ldx, float *y,
+	                    int ldy, int n, int row0, int row1, int batch);
+
+	/* Row helpers (contract item 5). */
+	void (*rmsnorm)(const float *x, const float *w, float *y, int n, float eps);
+	void (*softmax)(const float *x, float *y, int n);
+	void (*silu)(const float *x, float *y, int n);
+	void (*swiglu)(const float *g, const float *u, float *y, int n);
+	void (*mul)(const float *a, const float *b, float *y, int n);
+	void (*add)(const float *a, const float *b, float *y, int n);
+	void (*scale)(const float *x, float s, float *y, int n);
+	void (*exp)(const float *x, float *y, int n);
+	void (*rope)(float *x, const float *cos, const float *sin, int head_dim, int n_heads);
+	void (*wsum)(const float *p, const float *v, int ldv, int T, float *y, int n);
+} kern_table;
+
+/* The scalar reference; always available. */
+const kern_table *kern_ref(void);
+
+/* The AVX2+FMA+F16C table, or NULL when the CPU (or the build) lacks it. */
+const kern_table *kern_avx2(void);
+
+/*
+ * The table to use: DAI_KERNELS=ref forces the reference, DAI_KERNELS=avx2
+ * requires AVX2 (error if unsupported), unset or "auto" picks the fastest
+ * the CPU supports. Returns NULL with a message in e on a bad setting.
+ */
+const kern_table *kern_select(dai_err *e);
+
+/* The table with that name ("ref", "avx2", "auto"), or NULL with e set. */
+const kern_table *kern_by_name(const char *name, dai_err *e);
+
+/*
+ * Activation preparation for weight type t: batch rows of n floats (row
+ * stride ldx) become what matmul_* takes for t, packed with row stride n
+ * (F32: copied; F16: round_f16; Q8_0: quantize_q8_0, n % 32 == 0).
+ * kern_act_bytes gives the size of the result.
+ */
+size_t kern_act_bytes(enum kern_type t, int n, int batch);
+void kern_act_prep(const kern_table *k, enum kern_type t, const float *x, int ldx, int n, int batch,
+                   void *act);
+
+/*
+ * y[b*ldy + r] = DOT(row r of w, row b of act) for r < rows, b < batch,
+ * with act from kern_act_prep (row stride n) and w of type t (row stride n,
+ * contiguous). Rows are split into tasks across the pool (p may be NULL:
+ * run on the calling thread); the result does not depend on the split.
+ */
+void kern_matmul(const kern_table *k, pool *p, enum kern_type t, const void *w, const void *act,
+                 float *y, int ldy, int n, int rows, int batch);
+
+#endif

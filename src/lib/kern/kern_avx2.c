@@ -1,0 +1,716 @@
+/*
+ * kern_avx2.c - AVX2+FMA+F16C kernels. Compiled with -mavx2 -mfma -mf16c;
+ * kern.c only hands this table out when CPUID reports all three.
+ *
+ * Every kernel repeats the reference's arithmetic (kern.h contract) lane by
+ * lane: the 32 canonical lanes of a dot live in four registers of 8, the
+ * tail goes through masked loads and a blend so that untouched lanes keep
+ * their exact value, and the folds are the same adds in the same order.
+ * Speed comes from sharing loads between several dots (two weight rows per
+ * activation, or three activations per weight row), never from reordering a
+ * sum.
+ */
+#include "kern.h"
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#include "dmath.h"
+#include "f16.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* lanes [0, cnt) set, 0 <= cnt <= 8 */
+INLINE __m256i lane_mask(int cnt)
+{
+	static const int32_t m[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+	return _mm256_loadu_si256((const __m256i *)(m + 8 - cnt));
+}
+
+/* contract 1 fold of the 32 lanes a0 (0-7), a1 (8-15), a2 (16-23), a3 (24-31) */
+INLINE float fold32(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
+{
+	a0 = _mm256_add_ps(a0, a2); /* w = 16 */
+	a1 = _mm256_add_ps(a1, a3);
+	a0 = _mm256_add_ps(a0, a1);                                                      /* w = 8 */
+	__m128 v = _mm_add_ps(_mm256_castps256_ps128(a0), _mm256_extractf128_ps(a0, 1)); /* 4 */
+	v = _mm_add_ps(v, _mm_movehl_ps(v, v));                                          /* 2 */
+	v = _mm_add_ss(v, _mm_movehdup_ps(v));                                           /* 1 */
+	return _mm_cvtss_f32(v);
+}
+
+/* contract 3b fold of 8 lanes */
+static float fold8(float *A)
+{
+	for (int w = 4; w >= 1; w /= 2)
+		for (int j = 0; j < w; j++)
+			A[j] = A[j] + A[j + w];
+	return A[0];
+}
+
+/* ---- f32 / f16 dot tiles ---- */
+
+/* prefetch distance for weight rows, bytes */
+#define W_PREFETCH 3072
+
+/*
+ * R weight rows times C activation rows (R*C <= 3), each output one
+ * canonical dot. F16 selects half weights. Called with constant R, C, F16
+ * so that everything unrolls into registers.
+ */
+INLINE __m256 load_w(const void *w, int i, int f16)
+{
+	if (f16)
+		return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + i)));
+	return _mm256_loadu_ps((const float *)w + i);
+}
+
+/* the weights at [i, i+cnt) with zeros after, for the tail */
+INLINE __m256 load_w_part(const void *w, int i, int cnt, __m256i mask, int f16)
+{
+	if (f16) {
+		uint16_t buf[8] = {0};
+		memcpy(buf, (const uint16_t *)w + i, (size_t)cnt * sizeof(uint16_t));
+		return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)buf));
+	}
+	return _mm256_maskload_ps((const float *)w + i, mask);
+}
+
+INLINE void dot_tile(const void *const *w, int R, const float *const *x, int C, int n, int f16,
+                     float *out)
+{
+	__m256 acc[3][4];
+#pragma GCC unroll 3
+	for (int t = 0; t < R * C; t++)
+#pragma GCC unroll 4
+		for (int q = 0; q < 4; q++)
+			acc[t][q] = _mm256_setzero_ps();
+	int i = 0;
+	for (; i + 32 <= n; i += 32) {
+		/* software prefetch of the weight rows (measured on Zen 4: +10-30%) */
+#pragma GCC unroll 3
+		for (int r = 0; r < R; r++) {
+			const char *pw =
+			    (const char *)w[r] + (size_t)i * (f16 ? 2 : 4) + W_PREFETCH;
+			_mm_prefetch(pw, _MM_HINT_T0);
+			if (!f16)
+				_mm_prefetch(pw + 64, _MM_HINT_T0);
+		}
+#pragma GCC unroll 4
+		for (int q = 0; q < 4; q++) {
+			__m256 wv[3];
+#pragma GCC unroll 3
+			for (int r = 0; r < R; r++)
+				wv[r] = load_w(w[r], i + 8 * q, f16);
+#pragma GCC unroll 3
+			for (int c = 0; c < C; c++) {
+				__m256 xv = _mm256_loadu_ps(x[c] + i + 8 * q);
+#pragma GCC unroll 3
+				for (int r = 0; r < R; r++)
+					acc[r * C + c][q] =
+					    _mm256_fmadd_ps(wv[r], xv, acc[r * C + c][q]);
+			}
+		}
+	}
+	int rem = n - i;
+#pragma GCC unroll 4
+	for (int q = 0; q < 4; q++) {
+		int cnt = rem - 8 * q;
+		if (cnt <= 0)
+			break;
+		cnt = cnt > 8 ? 8 : cnt;
+		__m256i mask = lane_mask(cnt);
+		__m256 wv[3];
+#pragma GCC unroll 3
+		for (int r = 0; r < R; r++)
+			wv[r] = load_w_part(w[r], i + 8 * q, cnt, mask, f16);
+#pragma GCC unroll 3
+		for (int c = 0; c < C; c++) {
+			__m256 xv = _mm256_maskload_ps(x[c] + i + 8 * q, mask);
+#pragma GCC unroll 3
+			for (int r = 0; r < R; r++) {
+				__m256 a = acc[r * C + c][q];
+				__m256 t = _mm256_fmadd_ps(wv[r], xv, a);
+				acc[r * C + c][q] =
+				    _mm256_blendv_ps(a, t, _mm256_castsi256_ps(mask));
+			}
+		}
+	}
+#pragma GCC unroll 3
+	for (int t = 0; t < R * C; t++)
+		out[t] = fold32(acc[t][0], acc[t][1], acc[t][2], acc[t][3]);
+}
+
+static float avx2_dot_f32(const float *a, const float *b, int n)
+{
+	const void *w[1] = {a};
+	const float *x[1] = {b};
+	float out[1];
+	dot_tile(w, 1, x, 1, n, 0, out);
+	return out[0];
+}
+
+static float avx2_dot_f16(const uint16_t *wr, const float *xr, int n)
+{
+	const void *w[1] = {wr};
+	const float *x[1] = {xr};
+	float out[1];
+	dot_tile(w, 1, x, 1, n, 1, out);
+	return out[0];
+}
+
+/*
+ * Rows [row0, row1) times batch activations. One activation: weight rows
+ * in pairs. Several: each weight row against three activations at a time,
+ * the batch cut into blocks that stay in L2 while the rows stream by.
+ */
+INLINE void matmul_tiles(const void *w, size_t wsz, int ldw, const float *x, int ldx, float *y,
+                         int ldy, int n, int row0, int row1, int batch, int f16)
+{
+	const char *wb = w;
+	if (batch == 1) {
+		int r = row0;
+		for (; r + 2 <= row1; r += 2) {
+			const void *wr[2] = {wb + (size_t)r * ldw * wsz,
+			                     wb + (size_t)(r + 1) * ldw * wsz};
+			const float *xr[1] = {x};
+			dot_tile(wr, 2, xr, 1, n, f16, y + r);
+		}
+		if (r < row1) {
+			const void *wr[1] = {wb + (size_t)r * ldw * wsz};
+			const float *xr[1] = {x};
+			dot_tile(wr, 1, xr, 1, n, f16, y + r);
+		}
+		return;
+	}
+	size_t row_bytes = (size_t)(n > 0 ? n : 1) * sizeof(float);
+	int bb = (int)((192u * 1024u) / row_bytes);
+	bb = bb < 3 ? 3 : bb - bb % 3;
+	for (int b0 = 0; b0 < batch; b0 += bb) {
+		int b1 = b0 + bb < batch ? b0 + bb : batch;
+		for (int r = row0; r < row1; r++) {
+			const void *wr[1] = {wb + (size_t)r * ldw * wsz};
+			int b = b0;
+			float out[3];
+			for (; b + 3 <= b1; b += 3) {
+				const float *xr[3] = {x + (size_t)b * ldx,
+				                      x + (size_t)(b + 1) * ldx,
+				                      x + (size_t)(b + 2) * ldx};
+				dot_tile(wr, 1, xr, 3, n, f16, out);
+				for (int c = 0; c < 3; c++)
+					y[(size_t)(b + c) * ldy + r] = out[c];
+			}
+			if (b1 - b == 2) {
+				const float *xr[2] = {x + (size_t)b * ldx,
+				                      x + (size_t)(b + 1) * ldx};
+				dot_tile(wr, 1, xr, 2, n, f16, out);
+				y[(size_t)b * ldy + r] = out[0];
+				y[(size_t)(b + 1) * ldy + r] = out[1];
+			} else if (b1 - b == 1) {
+				const float *xr[1] = {x + (size_t)b * ldx};
+				dot_tile(wr, 1, xr, 1, n, f16, out);
+				y[(size_t)b * ldy + r] = out[0];
+			}
+		}
+	}
+}
+
+static void avx2_matmul_f32(const float *w, int ldw, const float *x, int ldx, float *y, int ldy,
+                            int n, int row0, int row1, int batch)
+{
+	matmul_tiles(w, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
+}
+
+static void avx2_matmul_f16(const uint16_t *w, int ldw, const float *x, int ldx, float *y, int ldy,
+                            int n, int row0, int row1, int batch)
+{
+	matmul_tiles(w, sizeof(uint16_t), ldw, x, ldx, y, ldy, n, row0, row1, batch, 1);
+}
+
+/* ---- Q8_0 ---- */
+
+/* 8 int32 partial sums of one block's 32 int8 products, exact for any bytes */
+INLINE __m256i q8_partial_exact(const kern_q8_0 *w, const kern_q8_0 *x)
+{
+	__m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w->q));
+	__m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w->q + 16)));
+	__m256i x0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->q));
+	__m256i x1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(x->q + 16)));
+	return _mm256_add_epi32(_mm256_madd_epi16(w0, x0), _mm256_madd_epi16(w1, x1));
+}
+
+/*
+ * The same sums, faster: maddubs of |w| (as u8, up to 128) and x*sign(w)
+ * (s8). Exact only when no byte of x is -128: then x*sign(w) cannot wrap,
+ * and a pair sum is at most 2*128*127 < 2^15, so maddubs never saturates.
+ * Callers check x first (q8_has_min) and use the exact version otherwise.
+ */
+INLINE __m256i q8_partial_fast(const kern_q8_0 *w, const kern_q8_0 *x)
+{
+	__m256i wv = _mm256_loadu_si256((const __m256i *)w->q);
+	__m256i xv = _mm256_loadu_si256((const __m256i *)x->q);
+	__m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xv, wv));
+	return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+INLINE __m256i q8_partial(const kern_q8_0 *w, const kern_q8_0 *x, int exact)
+{
+	return exact ? q8_partial_exact(w, x) : q8_partial_fast(w, x);
+}
+
+/* does any quant of these nb blocks equal -128? */
+static int q8_has_min(const kern_q8_0 *x, int nb)
+{
+	const __m256i m = _mm256_set1_epi8(-128);
+	__m256i any = _mm256_setzero_si256();
+	for (int k = 0; k < nb; k++)
+		any = _mm256_or_si256(
+		    any, _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)x[k].q), m));
+	return !_mm256_testz_si256(any, any);
+}
+
+INLINE int32_t hsum_epi32(__m256i v)
+{
+	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+	return _mm_cvtsi128_si32(s);
+}
+
+/* scales of 8 consecutive blocks as floats */
+INLINE __m256 q8_scales(const kern_q8_0 *b)
+{
+	__m128i h = _mm_setr_epi16((short)b[0].d, (short)b[1].d, (short)b[2].d, (short)b[3].d,
+	                           (short)b[4].d, (short)b[5].d, (short)b[6].d, (short)b[7].d);
+	return _mm256_cvtph_ps(h);
+}
+
+/* prefetch distance for weight rows, bytes (measured on Zen 4: ~+10%) */
+#define Q8_PREFETCH 4096
+
+/*
+ * Contract 3b. xs: the activation scales as floats (NULL: read them from
+ * x). Blocks k..k+7 give 8 exact sums, one per lane, by a tree of hadds,
+ * and lane j accumulates block k+j: A[k % 8] as in the reference.
+ */
+INLINE float q8_dot(const kern_q8_0 *w, const kern_q8_0 *x, const float *xs, int nb, int exact)
+{
+	__m256 acc = _mm256_setzero_ps();
+	int k = 0;
+	for (; k + 8 <= nb; k += 8) {
+		for (int l = 0; l < 5; l++)
+			_mm_prefetch((const char *)(w + k) + Q8_PREFETCH + 64 * l, _MM_HINT_T0);
+		__m256i h01 = _mm256_hadd_epi32(q8_partial(w + k, x + k, exact),
+		                                q8_partial(w + k + 1, x + k + 1, exact));
+		__m256i h23 = _mm256_hadd_epi32(q8_partial(w + k + 2, x + k + 2, exact),
+		                                q8_partial(w + k + 3, x + k + 3, exact));
+		__m256i h45 = _mm256_hadd_epi32(q8_partial(w + k + 4, x + k + 4, exact),
+		                                q8_partial(w + k + 5, x + k + 5, exact));
+		__m256i h67 = _mm256_hadd_epi32(q8_partial(w + k + 6, x + k + 6, exact),
+		                                q8_partial(w + k + 7, x + k + 7, exact));
+		__m256i q0 = _mm256_hadd_epi32(h01, h23);
+		__m256i q1 = _mm256_hadd_epi32(h45, h67);
+		__m256i isum = _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20),
+		                                _mm256_permute2x128_si256(q0, q1, 0x31));
+		__m256 sx = xs ? _mm256_loadu_ps(xs + k) : q8_scales(x + k);
+		__m256 s = _mm256_mul_ps(q8_scales(w + k), sx);
+		acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(isum), acc);
+	}
+	float A[8];
+	_mm256_storeu_ps(A, acc);
+	for (; k < nb; k++) {
+		int32_t isum = hsum_epi32(q8_partial_exact(w + k, x + k));
+		float s = f16_to_f32(w[k].d) * f16_to_f32(x[k].d);
+		A[k % 8] = fmaf(s, (float)isum, A[k % 8]);
+	}
+	return fold8(A);
+}
+
+static float avx2_dot_q8_0(const kern_q8_0 *w, const kern_q8_0 *x, int nb)
+{
+	if (q8_has_min(x, nb))
+		return q8_dot(w, x, NULL, nb, 1);
+	return q8_dot(w, x, NULL, nb, 0);
+}
+
+/*
+ * Per block of activations (sized to stay in L2 while the weight rows
+ * stream by): check each row for -128 once and convert its scales once,
+ * then every weight row against every activation of the block.
+ */
+enum { Q8_XS_MAX = 4096, Q8_BB_MAX = 64 };
+
+static void avx2_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, int ldx, float *y,
+                             int ldy, int n, int row0, int row1, int batch)
+{
+	int nb = n / KERN_QK8_0;
+	float xs[Q8_XS_MAX];
+	unsigned char exact[Q8_BB_MAX];
+	size_t row_bytes = (size_t)(nb > 0 ? nb : 1) * sizeof(kern_q8_0);
+	int bb = (int)((192u * 1024u) / row_bytes);
+	bb = bb < 1 ? 1 : bb > Q8_BB_MAX ? Q8_BB_MAX : bb;
+	int use_xs = nb > 0 && nb <= Q8_XS_MAX;
+	if (use_xs && bb > Q8_XS_MAX / nb)
+		bb = Q8_XS_MAX / nb;
+	for (int b0 = 0; b0 < batch; b0 += bb) {
+		int b1 = b0 + bb < batch ? b0 + bb : batch;
+		for (int b = b0; b < b1; b++) {
+			const kern_q8_0 *xb = x + (size_t)b * ldx;
+			exact[b - b0] = (unsigned char)q8_has_min(xb, nb);
+			for (int k = 0; use_xs && k < nb; k++)
+				xs[(b - b0) * nb + k] = f16_to_f32(xb[k].d);
+		}
+		for (int r = row0; r < row1; r++) {
+			const kern_q8_0 *wr = w + (size_t)r * ldw;
+			for (int b = b0; b < b1; b++) {
+				const kern_q8_0 *xb = x + (size_t)b * ldx;
+				const float *xsb = use_xs ? xs + (b - b0) * nb : NULL;
+				y[(size_t)b * ldy + r] = exact[b - b0] ? q8_dot(wr, xb, xsb, nb, 1)
+				                                       : q8_dot(wr, xb, xsb, nb, 0);
+			}
+		}
+	}
+}
+
+static void avx2_quantize_q8_0(const float *x, kern_q8_0 *y, int n)
+{
+	const __m256 sign = _mm256_set1_ps(-0.0f);
+	const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+#define rnd (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+	for (int b = 0; b < n / KERN_QK8_0; b++, x += KERN_QK8_0) {
+		__m256 v0 = _mm256_loadu_ps(x);
+		__m256 v1 = _mm256_loadu_ps(x + 8);
+		__m256 v2 = _mm256_loadu_ps(x + 16);
+		__m256 v3 = _mm256_loadu_ps(x + 24);
+		/* the maxps tree of contract 3a */
+		__m256 m = _mm256_andnot_ps(sign, v0);
+		m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v1));
+		m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v2));
+		m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v3));
+		__m128 p = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+		p = _mm_max_ps(p, _mm_movehl_ps(p, p));
+		p = _mm_max_ss(p, _mm_movehdup_ps(p));
+		float amax = _mm_cvtss_f32(p);
+		float d = amax / 127.0f;
+		float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+		y[b].d = f32_to_f16(d);
+		__m256 mul = _mm256_set1_ps(id);
+		__m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, mul), rnd));
+		__m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, mul), rnd));
+		__m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, mul), rnd));
+		__m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, mul), rnd));
+		/* saturating packs work per 128-bit half; the permute restores order */
+		i0 = _mm256_packs_epi32(i0, i1);
+		i2 = _mm256_packs_epi32(i2, i3);
+		i0 = _mm256_packs_epi16(i0, i2);
+		i0 = _mm256_permutevar8x32_epi32(i0, perm);
+		_mm256_storeu_si256((__m256i *)y[b].q, i0);
+	}
+#undef rnd
+}
+
+static void avx2_dequant_q8_0(const kern_q8_0 *x, float *y, int n)
+{
+	for (int b = 0; b < n / KERN_QK8_0; b++, y += KERN_QK8_0) {
+		__m256 d = _mm256_set1_ps(f16_to_f32(x[b].d));
+		for (int j = 0; j < KERN_QK8_0; j += 8) {
+			__m128i q = _mm_loadl_epi64((const __m128i *)(x[b].q + j));
+			__m256 v = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q));
+			_mm256_storeu_ps(y + j, _mm256_mul_ps(d, v));
+		}
+	}
+}
+
+/* ---- conversions ---- */
+
+static void avx2_f32_to_f16(const float *x, uint16_t *y, int n)
+{
+	int i = 0;
+	for (; i + 8 <= n; i += 8) {
+		__m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
+		_mm_storeu_si128((__m128i *)(y + i), h);
+	}
+	for (; i < n; i++)
+		y[i] = f32_to_f16(x[i]);
+}
+
+static void avx2_f16_to_f32(const uint16_t *x, float *y, int n)
+{
+	int i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
+	for (; i < n; i++)
+		y[i] = f16_to_f32(x[i]);
+}
+
+static void avx2_round_f16(const float *x, float *y, int n)
+{
+	int i = 0;
+	for (; i + 8 <= n; i += 8) {
+		__m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
+		_mm256_storeu_ps(y + i, _mm256_cvtph_ps(h));
+	}
+	for (; i < n; i++)
+		y[i] = f16_to_f32(f32_to_f16(x[i]));
+}
+
+/* ---- sums and row helpers ---- */
+
+static float avx2_sum(const float *x, int n)
+{
+	__m256 a[4];
+	for (int q = 0; q < 4; q++)
+		a[q] = _mm256_setzero_ps();
+	int i = 0;
+	for (; i + 32 <= n; i += 32)
+		for (int q = 0; q < 4; q++)
+			a[q] = _mm256_add_ps(a[q], _mm256_loadu_ps(x + i + 8 * q));
+	for (int q = 0; q < 4; q++) {
+		int cnt = n - i - 8 * q;
+		if (cnt <= 0)
+			break;
+		cnt = cnt > 8 ? 8 : cnt;
+		__m256i mask = lane_mask(cnt);
+		__m256 t = _mm256_add_ps(a[q], _mm256_maskload_ps(x + i + 8 * q, mask));
+		a[q] = _mm256_blendv_ps(a[q], t, _mm256_castsi256_ps(mask));
+	}
+	return fold32(a[0], a[1], a[2], a[3]);
+}
+
+/* dm_expf on 8 lanes: the same operations in the same order (dmath.h) */
+INLINE __m256 exp8(__m256 x)
+{
+	__m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+	__m256 xc = _mm256_max_ps(x, _mm256_set1_ps(DM_EXP_LO));
+	xc = _mm256_min_ps(xc, _mm256_set1_ps(DM_EXP_HI));
+	__m256 t = _mm256_mul_ps(xc, _mm256_set1_ps(DM_LOG2E));
+	__m256 k =
+	    _mm256_sub_ps(_mm256_add_ps(t, _mm256_set1_ps(DM_ROUND)), _mm256_set1_ps(DM_ROUND));
+	__m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(DM_LN2_HI), xc);
+	r = _mm256_fnmadd_ps(k, _mm256_set1_ps(DM_LN2_LO), r);
+	__m256 p = _mm256_set1_ps(DM_E7);
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(DM_E6));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(DM_E5));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(DM_E4));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(DM_E3));
+	p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(DM_E2));
+	__m256 r2 = _mm256_mul_ps(r, r);
+	__m256 q = _mm256_fmadd_ps(p, r2, r);
+	__m256 e = _mm256_add_ps(_mm256_set1_ps(1.0f), q);
+	__m256i ki = _mm256_cvttps_epi32(k);
+	__m256i k1 = _mm256_srai_epi32(_mm256_add_epi32(ki, _mm256_srli_epi32(ki, 31)), 1);
+	__m256i k2 = _mm256_sub_epi32(ki, k1);
+	const __m256i bias = _mm256_set1_epi32(127);
+	__m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
+	__m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23));
+	__m256 res = _mm256_mul_ps(_mm256_mul_ps(e, s1), s2);
+	return _mm256_blendv_ps(res, _mm256_add_ps(x, x), nan);
+}
+
+INLINE __m256 silu8(__m256 x)
+{
+	__m256 nx = _mm256_xor_ps(x, _mm256_set1_ps(-0.0f));
+	return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), exp8(nx)));
+}
+
+static void avx2_exp(const float *x, float *y, int n)
+{
+	int i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, exp8(_mm256_loadu_ps(x + i)));
+	for (; i < n; i++)
+		y[i] = dm_expf(x[i]);
+}
+
+static void avx2_silu(const float *x, float *y, int n)
+{
+	int i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, silu8(_mm256_loadu_ps(x + i)));
+	for (; i < n; i++)
+		y[i] = dm_siluf(x[i]);
+}
+
+static void avx2_swiglu(const float *g, const float *u, float *y, int n)
+{
+	int i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(
+		    y + i, _mm256_mul_ps(silu8(_mm256_loadu_ps(g + i)), _mm256_loadu_ps(u + i)));
+	for (; i < n; i++)
+		y[i] = dm_siluf(g[i]) * u[i];
+}
+
+static void avx2_mul(const float *a, const float *b, float *y, int n)
+{
+	int i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i,
+		                 _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+	for (; i < n; i++)
+		y[i] = a[i] * b[i];
+}
+
+static void avx2_add(const float *a, const float *b, float *y, int n)
+{
+	int i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i,
+		                 _mm256_add_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+	for (; i < n; i++)
+		y[i] = a[i] + b[i];
+}
+
+static void avx2_scale(const float *x, float s, float *y, int n)
+{
+	__m256 sv = _mm256_set1_ps(s);
+	int i = 0;
+	for (; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), sv));
+	for (; i < n; i++)
+		y[i] = x[i] * s;
+}
+
+static void avx2_rmsnorm(const float *x, const float *w, float *y, int n, float eps)
+{
+	float ss = avx2_dot_f32(x, x, n);
+	float mean = ss / (float)n;
+	float s = 1.0f / sqrtf(mean + eps);
+	__m256 sv = _mm256_set1_ps(s);
+	int i = 0;
+	if (w) {
+		for (; i + 8 <= n; i += 8) {
+			__m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + i), sv);
+			_mm256_storeu_ps(y + i, _mm256_mul_ps(v, _mm256_loadu_ps(w + i)));
+		}
+		for (; i < n; i++)
+			y[i] = (x[i] * s) * w[i];
+	} else {
+		avx2_scale(x, s, y, n);
+	}
+}
+
+static void avx2_softmax(const float *x, float *y, int n)
+{
+	/* max is exact, so any order gives the same value up to the sign of a
+	 * zero, which x - m then erases under exp */
+	__m256 mv = _mm256_set1_ps(-INFINITY);
+	int i = 0;
+	for (; i + 8 <= n; i += 8)
+		mv = _mm256_max_ps(_mm256_loadu_ps(x + i), mv);
+	float M[8];
+	_mm256_storeu_ps(M, mv);
+	float m = -INFINITY;
+	for (int j = 0; j < 8; j++)
+		m = M[j] > m ? M[j] : m;
+	for (; i < n; i++)
+		m = x[i] > m ? x[i] : m;
+	__m256 m8 = _mm256_set1_ps(m);
+	for (i = 0; i + 8 <= n; i += 8)
+		_mm256_storeu_ps(y + i, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), m8)));
+	for (; i < n; i++)
+		y[i] = dm_expf(x[i] - m);
+	float inv = 1.0f / avx2_sum(y, n);
+	avx2_scale(y, inv, y, n);
+}
+
+static void avx2_rope(float *x, const float *cos, const float *sin, int head_dim, int n_heads)
+{
+	const __m256i dup = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+	int half = head_dim / 2;
+	for (int h = 0; h < n_heads; h++) {
+		float *v = x + (size_t)h * head_dim;
+		int i = 0;
+		for (; i + 4 <= half; i += 4) {
+			__m256 c = _mm256_permutevar8x32_ps(
+			    _mm256_castps128_ps256(_mm_loadu_ps(cos + i)), dup);
+			__m256 s = _mm256_permutevar8x32_ps(
+			    _mm256_castps128_ps256(_mm_loadu_ps(sin + i)), dup);
+			__m256 xv = _mm256_loadu_ps(v + 2 * i);
+			__m256 xs = _mm256_permute_ps(xv, 0xb1); /* swap within pairs */
+			/* [x0 c - x1 s, x1 c + x0 s] */
+			_mm256_storeu_ps(v + 2 * i, _mm256_addsub_ps(_mm256_mul_ps(xv, c),
+			                                             _mm256_mul_ps(xs, s)));
+		}
+		for (; i < half; i++) {
+			float x0 = v[2 * i], x1 = v[2 * i + 1];
+			float c = cos[i], s = sin[i];
+			v[2 * i] = x0 * c - x1 * s;
+			v[2 * i + 1] = x0 * s + x1 * c;
+		}
+	}
+}
+
+/* y[i] = canonical dot over t of p[t] * v[t*ldv + i]: 8 columns at a time,
+ * the 32 lanes of each column in acc[lane] */
+static void avx2_wsum(const float *p, const float *v, int ldv, int T, float *y, int n)
+{
+	int i = 0;
+	for (; i + 8 <= n; i += 8) {
+		__m256 acc[32];
+		for (int l = 0; l < 32; l++)
+			acc[l] = _mm256_setzero_ps();
+		for (int t = 0; t < T; t++)
+			acc[t % 32] =
+			    _mm256_fmadd_ps(_mm256_set1_ps(p[t]),
+			                    _mm256_loadu_ps(v + (size_t)t * ldv + i), acc[t % 32]);
+		for (int w = 16; w >= 1; w /= 2)
+			for (int l = 0; l < w; l++)
+				acc[l] = _mm256_add_ps(acc[l], acc[l + w]);
+		_mm256_storeu_ps(y + i, acc[0]);
+	}
+	for (; i < n; i++) {
+		float L[32] = {0};
+		for (int t = 0; t < T; t++)
+			L[t % 32] = fmaf(p[t], v[(size_t)t * ldv + i], L[t % 32]);
+		for (int w = 16; w >= 1; w /= 2)
+			for (int l = 0; l < w; l++)
+				L[l] = L[l] + L[l + w];
+		y[i] = L[0];
+	}
+}
+
+static const kern_table avx2_table = {
+    .name = "avx2",
+    .f32_to_f16 = avx2_f32_to_f16,
+    .f16_to_f32 = avx2_f16_to_f32,
+    .round_f16 = avx2_round_f16,
+    .quantize_q8_0 = avx2_quantize_q8_0,
+    .dequant_q8_0 = avx2_dequant_q8_0,
+    .dot_f32 = avx2_dot_f32,
+    .dot_f16 = avx2_dot_f16,
+    .dot_q8_0 = avx2_dot_q8_0,
+    .sum = avx2_sum,
+    .matmul_f32 = avx2_matmul_f32,
+    .matmul_f16 = avx2_matmul_f16,
+    .matmul_q8_0 = avx2_matmul_q8_0,
+    .rmsnorm = avx2_rmsnorm,
+    .softmax = avx2_softmax,
+    .silu = avx2_silu,
+    .swiglu = avx2_swiglu,
+    .mul = avx2_mul,
+    .add = avx2_add,
+    .scale = avx2_scale,
+    .exp = avx2_exp,
+    .rope = avx2_rope,
+    .wsum = avx2_wsum,
+};
+
+const kern_table *kern_avx2_table(void);
+const kern_table *kern_avx2_table(void)
+{
+	return &avx2_table;
+}
+
+#else /* not built for AVX2 */
+
+const kern_table *kern_avx2_table(void);
+const kern_table *kern_avx2_table(void)
+{
+	return NULL;
+}
+
+#endif

@@ -1,0 +1,824 @@
+/*
+ * Unit tests: compute kernels (kern.h), fp16 conversion (f16.h) and dmath.
+ * Fast tables must equal the reference bit for bit (memcmp, never a
+ * tolerance); the reference is checked for accuracy against double
+ * precision and libm.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern/dmath.h"
+#include "kern/f16.h"
+#include "kern/kern.h"
+#include "pool.h"
+
+/* ---- helpers ---- */
+
+typedef struct rng {
+	uint64_t s;
+} rng;
+
+static uint64_t rnext(rng *r)
+{
+	r->s ^= r->s << 13;
+	r->s ^= r->s >> 7;
+	r->s ^= r->s << 17;
+	return r->s;
+}
+
+/* uniform in [-1, 1) */
+static float runi(rng *r)
+{
+	return (float)((int64_t)(rnext(r) >> 40) - (1 << 23)) * 0x1p-23f;
+}
+
+/*
+ * Mostly N-ish values of unit size, with some huge/tiny magnitudes, zeros of
+ * both signs and subnormals, so that rounding and lane order matter.
+ */
+static float rval(rng *r)
+{
+	uint64_t k = rnext(r) % 64;
+	float v = runi(r);
+	if (k == 0)
+		return 0.0f;
+	if (k == 1)
+		return -0.0f;
+	if (k == 2)
+		return v * 0x1p-130f; /* subnormal */
+	if (k < 6)
+		return v * ldexpf(1.0f, (int)(rnext(r) % 40) - 20);
+	return v;
+}
+
+static void rfill(rng *r, float *x, int n)
+{
+	for (int i = 0; i < n; i++)
+		x[i] = rval(r);
+}
+
+/* random blocks; no_min: avoid -128 in the quants (the AVX2 fast path) */
+static void rfill_q8x(rng *r, kern_q8_0 *b, int nb, int no_min)
+{
+	for (int k = 0; k < nb; k++) {
+		b[k].d = f32_to_f16(fabsf(runi(r)) * 0.1f + 1e-4f);
+		if (rnext(r) % 16 == 0)
+			b[k].d |= 0x8000; /* negative scales are legal bits */
+		for (int j = 0; j < 32; j++)
+			b[k].q[j] = (int8_t)(rnext(r) & 0xff); /* includes -128 */
+		for (int j = 0; j < 32 && no_min; j++)
+			if (b[k].q[j] == -128)
+				b[k].q[j] = (int8_t)(rnext(r) % 2 ? 127 : -127);
+	}
+}
+
+static void rfill_q8(rng *r, kern_q8_0 *b, int nb)
+{
+	rfill_q8x(r, b, nb, 0);
+}
+
+static const kern_table *need_avx2(void)
+{
+	const kern_table *a = kern_avx2();
+	if (!a)
+		cr_skip_test("CPU has no AVX2+FMA+F16C");
+	return a;
+}
+
+static uint32_t fbits(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, sizeof u);
+	return u;
+}
+
+/* distance in ulps between two finite floats (ordered integer view) */
+static int64_t ulps(float a, float b)
+{
+	int64_t ia = (int32_t)fbits(a), ib = (int32_t)fbits(b);
+	ia = ia < 0 ? (int64_t)INT32_MIN - ia : ia;
+	ib = ib < 0 ? (int64_t)INT32_MIN - ib : ib;
+	return ia > ib ? ia - ib : ib - ia;
+}
+
+#define NBIG (4096 + 17)
+
+/* ---- f16 ---- */
+
+Test(kern, f16_all_halves)
+{
+	static uint16_t h[65536], back[65536];
+	static float f[65536], g[65536];
+	for (int i = 0; i < 65536; i++)
+		h[i] = (uint16_t)i;
+	const kern_table *R = kern_ref();
+	R->f16_to_f32(h, f, 65536);
+	for (int i = 0; i < 65536; i++) {
+		int exp = (i >> 10) & 0x1f, mant = i & 0x3ff;
+		if (exp == 0x1f && mant) {
+			cr_assert(isnan(f[i]), "half %04x", i);
+			cr_assert(fbits(f[i]) & 0x400000u, "NaN %04x comes out quiet", i);
+			continue;
+		}
+		/* value check independent of the implementation */
+		double v = exp == 0 ? ldexp(mant, -24) : ldexp(1024 + mant, exp - 25);
+		if (exp == 0x1f)
+			v = INFINITY;
+		if (i & 0x8000)
+			v = -v;
+		cr_assert((double)f[i] == v, "half %04x -> %a, want %a", i, f[i], v);
+		cr_assert_eq(signbit(f[i]) != 0, (i & 0x8000) != 0);
+		cr_assert_eq(f32_to_f16(f[i]), (uint16_t)i, "round trip %04x", i);
+	}
+	R->f32_to_f16(f, back, 65536);
+	for (int i = 0; i < 65536; i++)
+		if (!isnan(f[i]))
+			cr_assert_eq(back[i], h[i]);
+
+	const kern_table *A = kern_avx2();
+	if (!A)
+		return;
+	A->f16_to_f32(h, g, 65536);
+	cr_assert_eq(memcmp(f, g, sizeof f), 0, "F16C vcvtph2ps differs from f16_to_f32");
+	A->f32_to_f16(f, back, 65536);
+	for (int i = 0; i < 65536; i++)
+		cr_assert_eq(back[i], f32_to_f16(f[i]), "F16C differs at %04x", i);
+}
+
+Test(kern, f16_rounding_cases)
+{
+	struct {
+		float f;
+		uint16_t h;
+	} c[] = {
+	    {1.0f, 0x3c00},
+	    {1.0f + 0x1p-11f, 0x3c00},            /* tie -> even (down) */
+	    {1.0f + 3 * 0x1p-11f, 0x3c02},        /* tie -> even (up) */
+	    {1.0f + 0x1p-11f + 0x1p-20f, 0x3c01}, /* above the tie */
+	    {65504.0f, 0x7bff},
+	    {65519.99f, 0x7bff},
+	    {65520.0f, 0x7c00}, /* tie between 65504 and 2^16 -> inf */
+	    {1e10f, 0x7c00},
+	    {-INFINITY, 0xfc00},
+	    {0x1p-24f, 0x0001},
+	    {0x1p-25f, 0x0000},              /* tie with 0 -> even */
+	    {0x1p-25f * 1.0000001f, 0x0001}, /* just above */
+	    {3 * 0x1p-25f, 0x0002},          /* tie between 1 and 2 -> 2 */
+	    {-0x1p-26f, 0x8000},
+	    {0x1p-14f, 0x0400},
+	    {0x1p-14f - 0x1p-25f, 0x0400}, /* 1023.5 -> 1024 = smallest normal */
+	    {0x1p-149f, 0x0000},
+	    {-0.0f, 0x8000},
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+		cr_assert_eq(f32_to_f16(c[i].f), c[i].h, "%a -> %04x, want %04x", c[i].f,
+		             f32_to_f16(c[i].f), c[i].h);
+	cr_assert_eq(f32_to_f16(NAN) & 0x7e00, 0x7e00);
+}
+
+/* F16C against the portable conversion over a stride through all floats */
+Test(kern, f16_float_sweep)
+{
+	const kern_table *A = need_avx2();
+	enum { N = 1 << 16 };
+	static float f[N];
+	static uint16_t a[N];
+	uint32_t u = 0;
+	for (int round = 0; round < 256; round++) {
+		for (int i = 0; i < N; i++, u += 245) /* 256 * 65536 * 245 wraps ~1x */
+			memcpy(&f[i], &u, sizeof(float));
+		A->f32_to_f16(f, a, N);
+		for (int i = 0; i < N; i++)
+			cr_assert_eq(a[i], f32_to_f16(f[i]), "%08x", fbits(f[i]));
+	}
+}
+
+/* ---- Q8_0 quantization ---- */
+
+Test(kern, q8_quantize_hand_example)
+{
+	/* amax 127 -> d = 1, id = 1: x * id is x, rounding half to even */
+	float x[32] = {2.5f, 3.5f, -2.5f, 0.5f, 1.5f, -0.5f, 127.0f, -127.0f, 0.49f, 126.5f, -1.5f};
+	int8_t want[32] = {2, 4, -2, 0, 2, 0, 127, -127, 0, 126, -2};
+	/* amax 254 -> d = 2, id = 0.5: 5 * 0.5 = 2.5 -> 2, 7 * 0.5 = 3.5 -> 4 */
+	float x2[32] = {5.0f, 7.0f, -254.0f, 1.0f, 3.0f};
+	int8_t want2[32] = {2, 4, -127, 0, 2};
+	const kern_table *tabs[2] = {kern_ref(), kern_avx2()};
+	for (int t = 0; t < 2 && tabs[t]; t++) {
+		kern_q8_0 b[2];
+		tabs[t]->quantize_q8_0(x, &b[0], 32);
+		tabs[t]->quantize_q8_0(x2, &b[1], 32);
+		cr_assert_eq(b[0].d, 0x3c00, "%s d", tabs[t]->name);
+		cr_assert_eq(memcmp(b[0].q, want, 32), 0, "%s q", tabs[t]->name);
+		cr_assert_eq(b[1].d, 0x4000, "%s d2", tabs[t]->name);
+		cr_assert_eq(memcmp(b[1].q, want2, 32), 0, "%s q2", tabs[t]->name);
+	}
+	/* all zeros: d = 0, id = 0, q = 0 */
+	float z[32] = {0};
+	kern_q8_0 b;
+	kern_ref()->quantize_q8_0(z, &b, 32);
+	cr_assert_eq(b.d, 0);
+	for (int j = 0; j < 32; j++)
+		cr_assert_eq(b.q[j], 0);
+}
+
+Test(kern, q8_quantize_ref_vs_avx2)
+{
+	const kern_table *A = need_avx2(), *R = kern_ref();
+	rng r = {0x9e3779b97f4a7c15u};
+	enum { NB = 64 };
+	float x[NB * 32];
+	kern_q8_0 qa[NB], qr[NB];
+	for (int it = 0; it < 400; it++) {
+		rfill(&r, x, NB * 32);
+		/* special blocks: NaN, inf, subnormal amax (127/amax overflows), ties */
+		int k = (int)(rnext(&r) % NB);
+		switch (it % 6) {
+		case 0:
+			x[k * 32 + 3] = NAN;
+			break;
+		case 1:
+			x[k * 32 + 9] = -INFINITY;
+			break;
+		case 2:
+			for (int j = 0; j < 32; j++)
+				x[k * 32 + j] = (float)((int)(rnext(&r) % 5) - 2) * 0x1p-149f;
+			break;
+		case 3:
+			for (int j = 0; j < 32; j++)
+				x[k * 32 + j] = (float)((int)(rnext(&r) % 255) - 127) * 0.5f;
+			break;
+		case 4:
+			for (int j = 0; j < 32; j++)
+				x[k * 32 + j] = 0.0f;
+			break;
+		default:
+			break;
+		}
+		R->quantize_q8_0(x, qr, NB * 32);
+		A->quantize_q8_0(x, qa, NB * 32);
+		cr_assert_eq(memcmp(qr, qa, sizeof qr), 0, "iteration %d", it);
+	}
+}
+
+/* ---- dots ---- */
+
+Test(kern, dot_f32_ref_vs_avx2)
+{
+	const kern_table *A = need_avx2(), *R = kern_ref();
+	rng r = {12345};
+	static float a[NBIG], b[NBIG];
+	for (int t = 0; t <= 301; t++) {
+		int n = t <= 300 ? t : NBIG;
+		for (int rep = 0; rep < 3; rep++) {
+			rfill(&r, a, n);
+			rfill(&r, b, n);
+			float x = R->dot_f32(a, b, n), y = A->dot_f32(a, b, n);
+			cr_assert_eq(fbits(x), fbits(y), "n=%d ref %a avx2 %a", n, x, y);
+			x = R->sum(a, n);
+			y = A->sum(a, n);
+			cr_assert_eq(fbits(x), fbits(y), "sum n=%d", n);
+		}
+	}
+}
+
+Test(kern, dot_f16_ref_vs_avx2)
+{
+	const kern_table *A = need_avx2(), *R = kern_ref();
+	rng r = {777};
+	static float a[NBIG], x[NBIG];
+	static uint16_t w[NBIG];
+	int ns[302];
+	for (int i = 0; i <= 300; i++)
+		ns[i] = i;
+	ns[301] = NBIG;
+	for (int t = 0; t < 302; t++) {
+		int n = ns[t];
+		rfill(&r, a, n);
+		R->f32_to_f16(a, w, n);
+		rfill(&r, a, n);
+		R->round_f16(a, x, n);
+		float p = R->dot_f16(w, x, n), q = A->dot_f16(w, x, n);
+		cr_assert_eq(fbits(p), fbits(q), "n=%d ref %a avx2 %a", n, p, q);
+		/* equals the f32 canonical dot of the converted rows */
+		R->f16_to_f32(w, a, n);
+		cr_assert_eq(fbits(p), fbits(R->dot_f32(a, x, n)), "n=%d", n);
+	}
+}
+
+Test(kern, dot_q8_ref_vs_avx2)
+{
+	const kern_table *A = need_avx2(), *R = kern_ref();
+	rng r = {4242};
+	enum { NB = 129 };
+	kern_q8_0 w[NB], x[NB];
+	for (int nb = 0; nb <= NB; nb++) {
+		for (int rep = 0; rep < 5; rep++) {
+			/* x with and without -128 take different AVX2 paths */
+			rfill_q8(&r, w, nb);
+			rfill_q8x(&r, x, nb, rep < 2);
+			if (rep == 1) /* w = -128 against x = +-127 */
+				for (int k = 0; k < nb; k++)
+					for (int j = 0; j < 32; j++) {
+						w[k].q[j] = -128;
+						x[k].q[j] = (int8_t)(j % 2 ? 127 : -127);
+					}
+			if (rep == 3) /* extremes: -128 * -128 everywhere */
+				for (int k = 0; k < nb; k++) {
+					memset(w[k].q, 0x80, 32);
+					memset(x[k].q, 0x80, 32);
+				}
+			float p = R->dot_q8_0(w, x, nb), q = A->dot_q8_0(w, x, nb);
+			cr_assert_eq(fbits(p), fbits(q), "nb=%d rep %d ref %a avx2 %a", nb, rep, p,
+			             q);
+			/* and through matmul (one row, one activation) */
+			float y = 0;
+			A->matmul_q8_0(w, nb, x, nb, &y, 1, nb * 32, 0, 1, 1);
+			cr_assert_eq(fbits(p), fbits(y), "matmul nb=%d rep %d", nb, rep);
+		}
+	}
+	/* the exact values of the -128 cases */
+	for (int k = 0; k < 2; k++) {
+		w[k].d = x[k].d = 0x3c00; /* 1.0 */
+		memset(w[k].q, 0x80, 32);
+		memset(x[k].q, 0x80, 32);
+	}
+	cr_assert_eq(A->dot_q8_0(w, x, 2), 2.0f * 32 * 16384);
+	for (int j = 0; j < 32; j++)
+		x[0].q[j] = x[1].q[j] = 127;
+	cr_assert_eq(A->dot_q8_0(w, x, 2), -2.0f * 32 * 16256);
+	cr_assert_eq(R->dot_q8_0(w, x, 2), -2.0f * 32 * 16256);
+}
+
+/* the canonical dot is accurate: within (n/32 + 6) eps of sum |a b| */
+Test(kern, dot_accuracy_vs_double)
+{
+	const kern_table *R = kern_ref();
+	rng r = {99};
+	static float a[NBIG], b[NBIG];
+	int ns[] = {1, 7, 31, 32, 33, 100, 1000, NBIG};
+	for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++) {
+		int n = ns[t];
+		for (int i = 0; i < n; i++) {
+			a[i] = runi(&r);
+			b[i] = runi(&r);
+		}
+		double exact = 0, mag = 0;
+		for (int i = 0; i < n; i++) {
+			exact += (double)a[i] * b[i];
+			mag += fabs((double)a[i] * b[i]);
+		}
+		double tol = (n / 32.0 + 6) * 0x1p-24 * mag;
+		cr_assert(fabs(R->dot_f32(a, b, n) - exact) <= tol, "n=%d", n);
+
+		/* Q8_0: the quantized dot tracks the float dot */
+		if (n % 32 == 0) {
+			kern_q8_0 qa[NBIG / 32], qb[NBIG / 32];
+			R->quantize_q8_0(a, qa, n);
+			R->quantize_q8_0(b, qb, n);
+			float q = R->dot_q8_0(qa, qb, n / 32);
+			cr_assert(fabs(q - exact) <= 0.02 * mag + 1e-6, "q8 n=%d %g vs %g", n, q,
+			          exact);
+		}
+	}
+}
+
+/* a hand-checked canonical order: lanes, then the fold tree */
+Test(kern, dot_canonical_order)
+{
+	/* n = 33: lane 0 gets a[0] and a[32]; 1e8 + 1 - 1e8 in different lanes */
+	float a[33] = {0}, b[33];
+	for (int i = 0; i < 33; i++)
+		b[i] = 1.0f;
+	a[0] = 1e8f;
+	a[32] = 1.0f;  /* lane 0: fma(1, 1, 1e8) = 1e8 (1 lost) */
+	a[16] = -1e8f; /* lane 16: folds into lane 0 at w = 16 -> 0 */
+	a[1] = 3.0f;   /* lane 1: joins lane 0 at w = 1 -> 3 */
+	const kern_table *tabs[2] = {kern_ref(), kern_avx2()};
+	for (int t = 0; t < 2 && tabs[t]; t++)
+		cr_assert_eq(tabs[t]->dot_f32(a, b, 33), 3.0f, "%s", tabs[t]->name);
+	float s = kern_ref()->sum(a, 33);
+	cr_assert_eq(s, 3.0f);
+
+	/* every product underflows to -0: each lane is -0, and a tail must not
+	 * touch the lanes it does not own (fma(0, 0, -0) would give +0) */
+	float u[35], v[35];
+	for (int i = 0; i < 35; i++) {
+		u[i] = -1e-30f;
+		v[i] = 1e-30f;
+	}
+	for (int t = 0; t < 2 && tabs[t]; t++)
+		cr_assert_eq(fbits(tabs[t]->dot_f32(u, v, 35)), 0x80000000u, "%s -0",
+		             tabs[t]->name);
+}
+
+/* ---- matrix products ---- */
+
+/* all three types through the tables: ref == avx2 == per-element dot */
+static void check_matmul(const kern_table *R, const kern_table *A, rng *r, int rows, int n,
+                         int batch, int pad)
+{
+	int ld = n + pad;
+	int ldq = n / 32 + pad;
+	float *w = malloc(sizeof(float) * (size_t)rows * ld);
+	uint16_t *wh = malloc(sizeof(uint16_t) * (size_t)rows * ld);
+	kern_q8_0 *wq = malloc(sizeof(kern_q8_0) * (size_t)rows * (ldq ? ldq : 1));
+	float *x = malloc(sizeof(float) * (size_t)batch * ld);
+	float *xh = malloc(sizeof(float) * (size_t)batch * ld);
+	kern_q8_0 *xq = malloc(sizeof(kern_q8_0) * (size_t)batch * (ldq ? ldq : 1));
+	int ldy = rows + 3;
+	float *y1 = calloc((size_t)batch * ldy, sizeof(float));
+	float *y2 = calloc((size_t)batch * ldy, sizeof(float));
+	rfill(r, w, rows * ld);
+	R->f32_to_f16(w, wh, rows * ld);
+	rfill(r, x, batch * ld);
+	R->round_f16(x, xh, batch * ld);
+	for (int i = 0; i < rows; i++)
+		R->quantize_q8_0(w + (size_t)i * ld, wq + (size_t)i * ldq, n);
+	for (int b = 0; b < batch; b++)
+		R->quantize_q8_0(x + (size_t)b * ld, xq + (size_t)b * ldq, n);
+
+	for (int type = 0; type < 3; type++) {
+		for (int rr = 0; rr < 2; rr++) {
+			const kern_table *K = rr ? A : R;
+			float *y = rr ? y2 : y1;
+			if (type == 0)
+				K->matmul_f32(w, ld, x, ld, y, ldy, n, 0, rows, batch);
+			else if (type == 1)
+				K->matmul_f16(wh, ld, xh, ld, y, ldy, n, 0, rows, batch);
+			else
+				K->matmul_q8_0(wq, ldq, xq, ldq, y, ldy, n, 0, rows, batch);
+		}
+		for (int b = 0; b < batch; b++)
+			for (int i = 0; i < rows; i++) {
+				float want;
+				if (type == 0)
+					want =
+					    R->dot_f32(w + (size_t)i * ld, x + (size_t)b * ld, n);
+				else if (type == 1)
+					want =
+					    R->dot_f16(wh + (size_t)i * ld, xh + (size_t)b * ld, n);
+				else
+					want = R->dot_q8_0(wq + (size_t)i * ldq,
+					                   xq + (size_t)b * ldq, n / 32);
+				float g1 = y1[(size_t)b * ldy + i], g2 = y2[(size_t)b * ldy + i];
+				cr_assert_eq(fbits(g1), fbits(want),
+				             "ref type %d rows %d n %d batch %d", type, rows, n,
+				             batch);
+				cr_assert_eq(fbits(g2), fbits(want),
+				             "%s type %d rows %d n %d batch %d (%d,%d)", A->name,
+				             type, rows, n, batch, i, b);
+			}
+	}
+	free(w);
+	free(wh);
+	free(wq);
+	free(x);
+	free(xh);
+	free(xq);
+	free(y1);
+	free(y2);
+}
+
+Test(kern, matmul_ref_vs_avx2)
+{
+	const kern_table *A = need_avx2(), *R = kern_ref();
+	rng r = {31337};
+	int shapes[][3] = {{1, 32, 1},   {2, 64, 1},   {3, 96, 1},  {7, 33, 1},  {5, 31, 2},
+	                   {4, 160, 3},  {9, 256, 4},  {6, 288, 5}, {3, 300, 7}, {17, 64, 8},
+	                   {2, 4113, 1}, {3, 4113, 4}, {1, 1, 1},   {4, 0, 2},   {33, 96, 13}};
+	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+		for (int pad = 0; pad < 2; pad++)
+			check_matmul(R, A, &r, shapes[s][0], shapes[s][1], shapes[s][2], pad * 5);
+}
+
+/* the reference alone (runs without AVX2 too): matmul == dot per element */
+Test(kern, matmul_ref_is_dot)
+{
+	rng r = {5};
+	check_matmul(kern_ref(), kern_ref(), &r, 5, 96, 3, 1);
+}
+
+/* kern_matmul: results independent of thread count and of batch split */
+Test(kern, matmul_threads_and_batches)
+{
+	const kern_table *tabs[2] = {kern_ref(), kern_avx2()};
+	rng r = {2718};
+	enum { ROWS = 203, N = 320, B = 7 };
+	float *w = malloc(sizeof(float) * ROWS * N), *x = malloc(sizeof(float) * B * N);
+	uint16_t *wh = malloc(sizeof(uint16_t) * ROWS * N);
+	kern_q8_0 *wq = malloc(sizeof(kern_q8_0) * ROWS * (N / 32));
+	rfill(&r, w, ROWS * N);
+	rfill(&r, x, B * N);
+	kern_ref()->f32_to_f16(w, wh, ROWS * N);
+	for (int i = 0; i < ROWS; i++)
+		kern_ref()->quantize_q8_0(w + i * N, wq + i * (N / 32), N);
+	const void *ws[3] = {w, wh, wq};
+	enum kern_type ts[3] = {KERN_F32, KERN_F16, KERN_Q8_0};
+	static float base[3][B * ROWS], y[B * ROWS];
+	void *act = malloc(kern_act_bytes(KERN_F32, N, B));
+	int threads[] = {1, 2, 3, 5};
+	for (int k = 0; k < 2 && tabs[k]; k++) {
+		for (int ti = 0; ti < 4; ti++) {
+			dai_err e;
+			pool *p = pool_create(threads[ti], &e);
+			cr_assert(p, "%s", e.msg);
+			for (int t = 0; t < 3; t++) {
+				kern_act_prep(tabs[k], ts[t], x, N, N, B, act);
+				memset(y, 0, sizeof y);
+				kern_matmul(tabs[k], p, ts[t], ws[t], act, y, ROWS, N, ROWS, B);
+				if (k == 0 && ti == 0)
+					memcpy(base[t], y, sizeof y);
+				cr_assert_eq(memcmp(base[t], y, sizeof y), 0,
+				             "%s type %d threads %d", tabs[k]->name, t,
+				             threads[ti]);
+				/* one activation row at a time, as generation does */
+				memset(y, 0, sizeof y);
+				for (int b = 0; b < B; b++) {
+					kern_act_prep(tabs[k], ts[t], x + b * N, N, N, 1, act);
+					kern_matmul(tabs[k], p, ts[t], ws[t], act, y + b * ROWS,
+					            ROWS, N, ROWS, 1);
+				}
+				cr_assert_eq(memcmp(base[t], y, sizeof y), 0, "%s type %d split",
+				             tabs[k]->name, t);
+			}
+			pool_destroy(p);
+		}
+	}
+	free(act);
+	free(w);
+	free(x);
+	free(wh);
+	free(wq);
+}
+
+/* ---- row helpers ---- */
+
+#define SAME_ROW(a, b, n, ...)                                                                     \
+	cr_assert_eq(memcmp((a), (b), sizeof(float) * (size_t)(n)), 0, __VA_ARGS__)
+
+Test(kern, row_helpers_ref_vs_avx2)
+{
+	const kern_table *A = need_avx2(), *R = kern_ref();
+	rng r = {1618};
+	static float a[NBIG], b[NBIG], w[NBIG], y1[NBIG], y2[NBIG];
+	for (int t = 0; t <= 301; t++) {
+		int n = t <= 300 ? t : NBIG;
+		rfill(&r, a, n);
+		rfill(&r, b, n);
+		rfill(&r, w, n);
+		/* softmax and silu want a realistic range too */
+		for (int i = 0; i < n; i += 3)
+			a[i] = runi(&r) * 30.0f;
+		R->rmsnorm(a, w, y1, n, 1e-5f);
+		A->rmsnorm(a, w, y2, n, 1e-5f);
+		SAME_ROW(y1, y2, n, "rmsnorm n=%d", n);
+		R->rmsnorm(a, NULL, y1, n, 1e-6f);
+		A->rmsnorm(a, NULL, y2, n, 1e-6f);
+		SAME_ROW(y1, y2, n, "rmsnorm(no w) n=%d", n);
+		R->softmax(a, y1, n);
+		A->softmax(a, y2, n);
+		SAME_ROW(y1, y2, n, "softmax n=%d", n);
+		R->silu(a, y1, n);
+		A->silu(a, y2, n);
+		SAME_ROW(y1, y2, n, "silu n=%d", n);
+		R->swiglu(a, b, y1, n);
+		A->swiglu(a, b, y2, n);
+		SAME_ROW(y1, y2, n, "swiglu n=%d", n);
+		R->mul(a, b, y1, n);
+		A->mul(a, b, y2, n);
+		SAME_ROW(y1, y2, n, "mul n=%d", n);
+		R->add(a, b, y1, n);
+		A->add(a, b, y2, n);
+		SAME_ROW(y1, y2, n, "add n=%d", n);
+		R->scale(a, 0.37f, y1, n);
+		A->scale(a, 0.37f, y2, n);
+		SAME_ROW(y1, y2, n, "scale n=%d", n);
+		R->exp(a, y1, n);
+		A->exp(a, y2, n);
+		SAME_ROW(y1, y2, n, "exp n=%d", n);
+		R->round_f16(a, y1, n);
+		A->round_f16(a, y2, n);
+		SAME_ROW(y1, y2, n, "round_f16 n=%d", n);
+		/* in place */
+		memcpy(y1, a, sizeof(float) * (size_t)n);
+		memcpy(y2, a, sizeof(float) * (size_t)n);
+		R->softmax(y1, y1, n);
+		A->softmax(y2, y2, n);
+		SAME_ROW(y1, y2, n, "softmax in place n=%d", n);
+		/* rope: n/2 pairs as one head, and as heads of 8 */
+		if (n % 2 == 0) {
+			float c[NBIG / 2 + 1], s[NBIG / 2 + 1];
+			dm_rope_table(n * 7, n ? n : 2, 10000.0f, c, s);
+			memcpy(y1, a, sizeof(float) * (size_t)n);
+			memcpy(y2, a, sizeof(float) * (size_t)n);
+			R->rope(y1, c, s, n, 1);
+			A->rope(y2, c, s, n, 1);
+			SAME_ROW(y1, y2, n, "rope n=%d", n);
+			if (n % 8 == 0) {
+				R->rope(y1, c, s, 8, n / 8);
+				A->rope(y2, c, s, 8, n / 8);
+				SAME_ROW(y1, y2, n, "rope heads n=%d", n);
+			}
+		}
+	}
+}
+
+Test(kern, rmsnorm_softmax_values)
+{
+	const kern_table *R = kern_ref();
+	float x[4] = {1, 2, 3, 4}, y[4];
+	R->rmsnorm(x, NULL, y, 4, 0.0f);
+	/* mean square 7.5 */
+	for (int i = 0; i < 4; i++)
+		cr_assert(fabsf(y[i] - x[i] / sqrtf(7.5f)) < 1e-6f);
+	R->softmax(x, y, 4);
+	double z = exp(1) + exp(2) + exp(3) + exp(4);
+	for (int i = 0; i < 4; i++)
+		cr_assert(fabs(y[i] - exp(x[i]) / z) < 1e-6);
+	float m[3] = {-INFINITY, 0.0f, -INFINITY}; /* masked scores */
+	R->softmax(m, y, 3);
+	cr_assert(y[0] == 0.0f && y[1] == 1.0f && y[2] == 0.0f);
+}
+
+Test(kern, wsum_and_dequant)
+{
+	const kern_table *R = kern_ref(), *A = kern_avx2();
+	rng r = {8};
+	enum { T = 77, LDV = 45 };
+	static float p[T], v[T * LDV], y1[LDV], y2[LDV], col[T];
+	rfill(&r, p, T);
+	rfill(&r, v, T * LDV);
+	for (int n = 0; n <= 40; n++) {
+		R->wsum(p, v, LDV, T, y1, n);
+		for (int i = 0; i < n; i++) {
+			for (int t = 0; t < T; t++)
+				col[t] = v[t * LDV + i];
+			cr_assert_eq(fbits(y1[i]), fbits(R->dot_f32(p, col, T)), "wsum is a dot");
+		}
+		if (A) {
+			A->wsum(p, v, LDV, T, y2, n);
+			SAME_ROW(y1, y2, n, "wsum n=%d", n);
+		}
+	}
+	kern_q8_0 q[5];
+	rfill_q8(&r, q, 5);
+	float d1[160], d2[160];
+	R->dequant_q8_0(q, d1, 160);
+	for (int i = 0; i < 160; i++)
+		cr_assert_eq(d1[i], f16_to_f32(q[i / 32].d) * (float)q[i / 32].q[i % 32]);
+	if (A) {
+		A->dequant_q8_0(q, d2, 160);
+		SAME_ROW(d1, d2, 160, "dequant");
+	}
+}
+
+/* ---- dmath ---- */
+
+Test(kern, expf_accuracy_and_edges)
+{
+	/* every 97th float in the interesting range, both signs */
+	int64_t worst = 0;
+	for (uint32_t u = 0; u < 0x42b20000u; u += 97)
+		for (int sg = 0; sg < 2; sg++) {
+			float x;
+			uint32_t b = u | (sg ? 0x80000000u : 0);
+			memcpy(&x, &b, sizeof x);
+			if (x < -103.9f)
+				continue;
+			float want = (float)exp((double)x);
+			int64_t d = ulps(dm_expf(x), want);
+			worst = d > worst ? d : worst;
+		}
+	cr_assert(worst <= 1, "expf worst %lld ulp", (long long)worst);
+	cr_assert_eq(dm_expf(INFINITY), INFINITY);
+	cr_assert_eq(fbits(dm_expf(-INFINITY)), 0u);
+	cr_assert(isnan(dm_expf(NAN)));
+	cr_assert_eq(dm_expf(0.0f), 1.0f);
+	cr_assert_eq(dm_expf(-0.0f), 1.0f);
+	cr_assert(ulps(dm_expf(88.7f), (float)exp((double)88.7f)) <= 1);
+	cr_assert_eq(dm_expf(88.73f), INFINITY);
+	cr_assert_eq(dm_expf(1000.0f), INFINITY);
+	float sub = dm_expf(-103.0f);
+	cr_assert(sub > 0.0f && sub < 0x1p-126f, "exp(-103) is subnormal: %a", sub);
+	cr_assert(ulps(sub, (float)exp(-103.0)) <= 1);
+	cr_assert_eq(fbits(dm_expf(-104.0f)), 0u);
+	cr_assert_eq(fbits(dm_expf(-1000.0f)), 0u);
+	cr_assert(ulps(dm_expf(-87.5f), (float)exp(-87.5)) <= 1);
+
+	/* the vector version, on the same sweep plus the edges */
+	const kern_table *A = kern_avx2();
+	if (!A)
+		return;
+	enum { N = 4096 };
+	static float x[N], y1[N], y2[N];
+	rng r = {3};
+	for (int it = 0; it < 64; it++) {
+		for (int i = 0; i < N; i++) {
+			uint32_t b = (uint32_t)rnext(&r);
+			memcpy(&x[i], &b, sizeof(float));
+			if (i % 2)
+				x[i] = runi(&r) * 110.0f;
+		}
+		x[0] = INFINITY, x[1] = -INFINITY, x[2] = NAN, x[3] = 88.7f, x[4] = -103.0f;
+		kern_ref()->exp(x, y1, N);
+		A->exp(x, y2, N);
+		for (int i = 0; i < N; i++) {
+			if (isnan(y1[i]))
+				cr_assert(isnan(y2[i]));
+			else
+				cr_assert_eq(fbits(y1[i]), fbits(y2[i]), "exp(%a)", x[i]);
+		}
+	}
+}
+
+Test(kern, sincos_pow_accuracy)
+{
+	int64_t ws = 0, wc = 0;
+	for (uint32_t u = 0; u < 0x49800000u; u += 1001) /* |x| < 2^20 */
+		for (int sg = 0; sg < 2; sg++) {
+			float x;
+			uint32_t b = u | (sg ? 0x80000000u : 0);
+			memcpy(&x, &b, sizeof x);
+			int64_t d = ulps(dm_sinf(x), (float)sin((double)x));
+			ws = d > ws ? d : ws;
+			d = ulps(dm_cosf(x), (float)cos((double)x));
+			wc = d > wc ? d : wc;
+		}
+	cr_assert(ws <= 1 && wc <= 1, "sin worst %lld, cos worst %lld", (long long)ws,
+	          (long long)wc);
+	cr_assert_eq(fbits(dm_sinf(-0.0f)), 0x80000000u);
+	cr_assert_eq(dm_cosf(0.0f), 1.0f);
+	cr_assert(isnan(dm_sinf(INFINITY)) && isnan(dm_cosf(NAN)));
+
+	int64_t wp = 0;
+	float bases[] = {10000.0f, 500000.0f, 1e6f, 10.0f, 1.5f};
+	for (size_t bi = 0; bi < sizeof bases / sizeof bases[0]; bi++)
+		for (int d = 2; d <= 256; d += 2) {
+			float y = -2.0f / (float)d;
+			int64_t e = ulps(dm_powf(bases[bi], y), (float)pow(bases[bi], y));
+			wp = e > wp ? e : wp;
+		}
+	cr_assert(wp <= 1, "powf worst %lld", (long long)wp);
+	cr_assert(fabs(dm_log(10.0) - log(10.0)) <= 2e-16 * log(10.0));
+	cr_assert(fabs(dm_exp(-3.25) - exp(-3.25)) <= 2e-16 * exp(-3.25));
+}
+
+Test(kern, rope_table)
+{
+	float c[64], s[64];
+	int dims[] = {16, 64, 128};
+	int pos[] = {0, 1, 57, 4095, 100000};
+	for (int di = 0; di < 3; di++)
+		for (int pi = 0; pi < 5; pi++) {
+			int nd = dims[di];
+			dm_rope_table(pos[pi], nd, 10000.0f, c, s);
+			float scale = (float)pow(10000.0, -2.0 / nd);
+			float theta = (float)pos[pi];
+			for (int i = 0; i < nd / 2; i++) {
+				cr_assert(ulps(c[i], (float)cos((double)theta)) <= 1, "cos %d %d",
+				          nd, i);
+				cr_assert(ulps(s[i], (float)sin((double)theta)) <= 1, "sin %d %d",
+				          nd, i);
+				theta = theta * scale;
+			}
+		}
+	dm_rope_table(0, 16, 10000.0f, c, s);
+	for (int i = 0; i < 8; i++)
+		cr_assert(c[i] == 1.0f && s[i] == 0.0f);
+}
+
+/* ---- selection ---- */
+
+Test(kern, select_by_name)
+{
+	dai_err e;
+	cr_assert_eq(kern_by_name("ref", &e), kern_ref());
+	cr_assert_str_eq(kern_ref()->name, "ref");
+	cr_assert_null(kern_by_name("sse9", &e));
+	cr_assert(strstr(e.msg, "sse9"), "%s", e.msg);
+	const kern_table *a = kern_by_name("avx2", &e);
+	cr_assert_eq(a, kern_avx2());
+	if (!a)
+		cr_assert(strstr(e.msg, "AVX2"));
+	const kern_table *au = kern_by_name("auto", &e);
+	cr_assert_eq(au, a ? a : kern_ref());
+	setenv("DAI_KERNELS", "ref", 1);
+	cr_assert_eq(kern_select(&e), kern_ref());
+	unsetenv("DAI_KERNELS");
+	cr_assert_eq(kern_select(&e), au);
+	/* every entry is filled in */
+	const kern_table *tabs[2] = {kern_ref(), a};
+	for (int t = 0; t < 2 && tabs[t]; t++) {
+		const kern_table *k = tabs[t];
+		cr_assert(k->f32_to_f16 && k->f16_to_f32 && k->round_f16 && k->quantize_q8_0 &&
+		              k->dequant_q8_0 && k->dot_f32 && k->dot_f16 && k->dot_q8_0 &&
+		              k->sum && k->matmul_f32 && k->matmul_f16 && k->matmul_q8_0 &&
+		              k->rmsnorm && k->softmax && k->silu && k->swiglu && k->mul &&
+		              k->add && k->scale && k->exp && k->rope && k->wsum,
+		          "%s", k->name);
+	}
+}
