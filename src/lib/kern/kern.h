@@ -39,8 +39,10 @@
  *         stored scale f16(d); id = amax != 0 ? 127.0f / amax : 0.0f;
  *         q[j] = cvt(rne(x[j] * id)), where rne rounds to the nearest
  *         integer (ties to even) and cvt saturates as cvtps_epi32 followed by
- *         the packs to int8: NaN or |v| >= 2^31 -> -128, else clamp to
- *         [-128, 127].
+ *         the two saturating packs to int8 do: v NaN or outside
+ *         [-2^31, 2^31) -> -128 (the "integer indefinite"), else v clamped
+ *         to [-128, 127]. (-128 only arises from NaN, inf or a subnormal
+ *         amax, where 127/amax overflows.)
  *       M: with max(a, b) = a > b ? a : b (x86 maxps: b when unordered),
  *         m[j] = max(max(max(|x[j]|, |x[j+8]|), |x[j+16]|), |x[j+24]|), j<8;
  *         p[j] = max(m[j+4], m[j]), j<4;  s[j] = max(p[j], p[j+2]), j<2;
@@ -64,7 +66,8 @@
  *    and the split across threads never change a bit (kern_matmul splits by
  *    output rows).
  *
- * 5. Row helpers (n elements, any n >= 0; in-place calls with y == x allowed):
+ * 5. Row helpers (n elements, any n >= 0; y may be the same array as an
+ *    input, except for wsum; matmul outputs must not overlap their inputs):
  *      rmsnorm:  ss = dot(x, x, n); mean = ss / (float)n;
  *                s = 1.0f / sqrtf(mean + eps); y[i] = (x[i] * s) * w[i]
  *                (w == NULL: y[i] = x[i] * s)
@@ -86,6 +89,11 @@
  *
  * Alignment: none required. Lengths are ints >= 0; Q8_0 rows need n % 32 ==
  * 0 (the caller checks; kernels use n / 32 blocks).
+ *
+ * Build: every file that implements or inlines this arithmetic (kern*.c,
+ * dmath.h users) must be compiled with -ffp-contract=off and evaluate floats
+ * in their own precision (FLT_EVAL_METHOD == 0, checked at compile time).
+ * The AVX2 kernels keep up to 16 KiB of scratch on the stack.
  */
 #ifndef DAI_KERN_H
 #define DAI_KERN_H
@@ -102,6 +110,7 @@ typedef struct kern_q8_0 {
 	uint16_t d; /* scale, IEEE half bits */
 	int8_t q[KERN_QK8_0];
 } kern_q8_0;
+_Static_assert(sizeof(kern_q8_0) == 34, "kern_q8_0 must match the GGUF block layout");
 
 /* Weight types; the values are the GGML type ids. */
 enum kern_type { KERN_F32 = 0, KERN_F16 = 1, KERN_Q8_0 = 8 };
