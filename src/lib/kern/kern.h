@@ -93,7 +93,7 @@
  * Build: every file that implements or inlines this arithmetic (kern*.c,
  * dmath.h users) must be compiled with -ffp-contract=off and evaluate floats
  * in their own precision (FLT_EVAL_METHOD == 0, checked at compile time).
- * The AVX2 kernels keep up to 16 KiB of scratch on the stack.
+ * The AVX2 kernels keep up to 24 KiB of scratch on the stack.
  */
 #ifndef DAI_KERN_H
 #define DAI_KERN_H

@@ -79,22 +79,22 @@ INLINE __m256 load_w_part(const void *w, int i, int cnt, __m256i mask, int f16)
 	return _mm256_maskload_ps((const float *)w + i, mask);
 }
 
-INLINE void dot_tile(const void *const *w, int R, const float *const *x, int C, int n, int f16,
-                     float *out)
+/*
+ * Accumulates elements [i0, i1) into the lanes of R weight rows times C
+ * activation rows (R*C <= 3, acc[r*C + c] = the 32 lanes of output (r, c)).
+ * i0 is a multiple of 32, so lane = index % 32 holds across calls; a tail
+ * (i1 - i0 not a multiple of 32) is allowed only at the end of the rows.
+ * Called with constant R, C, F16 so that everything unrolls into registers.
+ */
+INLINE void tile_accum(const void *const *w, int R, const float *const *x, int C, int i0, int i1,
+                       int f16, ptrdiff_t pf, __m256 acc[3][4])
 {
-	__m256 acc[3][4];
-#pragma GCC unroll 3
-	for (int t = 0; t < R * C; t++)
-#pragma GCC unroll 4
-		for (int q = 0; q < 4; q++)
-			acc[t][q] = _mm256_setzero_ps();
-	int i = 0;
-	for (; i + 32 <= n; i += 32) {
+	int i = i0;
+	for (; i + 32 <= i1; i += 32) {
 		/* software prefetch of the weight rows (measured on Zen 4: +10-30%) */
 #pragma GCC unroll 3
 		for (int r = 0; r < R; r++) {
-			const char *pw =
-			    (const char *)w[r] + (size_t)i * (f16 ? 2 : 4) + W_PREFETCH;
+			const char *pw = (const char *)w[r] + (size_t)i * (f16 ? 2 : 4) + pf;
 			_mm_prefetch(pw, _MM_HINT_T0);
 			if (!f16)
 				_mm_prefetch(pw + 64, _MM_HINT_T0);
@@ -115,7 +115,9 @@ INLINE void dot_tile(const void *const *w, int R, const float *const *x, int C, 
 			}
 		}
 	}
-	int rem = n - i;
+	/* the tail: masked loads, and a blend so that lanes past it keep their
+	 * exact value (fma(0, 0, -0) would turn a -0 lane into +0) */
+	int rem = i1 - i;
 #pragma GCC unroll 4
 	for (int q = 0; q < 4; q++) {
 		int cnt = rem - 8 * q;
@@ -139,6 +141,19 @@ INLINE void dot_tile(const void *const *w, int R, const float *const *x, int C, 
 			}
 		}
 	}
+}
+
+/* R x C canonical dots over whole rows of n */
+INLINE void dot_tile(const void *const *w, int R, const float *const *x, int C, int n, int f16,
+                     float *out)
+{
+	__m256 acc[3][4];
+#pragma GCC unroll 3
+	for (int t = 0; t < R * C; t++)
+#pragma GCC unroll 4
+		for (int q = 0; q < 4; q++)
+			acc[t][q] = _mm256_setzero_ps();
+	tile_accum(w, R, x, C, 0, n, f16, W_PREFETCH, acc);
 #pragma GCC unroll 3
 	for (int t = 0; t < R * C; t++)
 		out[t] = fold32(acc[t][0], acc[t][1], acc[t][2], acc[t][3]);
@@ -163,59 +178,109 @@ static float avx2_dot_f16(const uint16_t *wr, const float *xr, int n)
 }
 
 /*
+ * Batched products, blocked like a GEMM so that the activations in use stay
+ * in L1: GEMM_BB activations x GEMM_RB weight rows at a time, columns in
+ * chunks of GEMM_KC (a multiple of 32, so every chunk starts at lane 0).
+ * Between chunks the 32 lanes of each output wait in `lanes`; the per-lane
+ * order of operations is exactly that of one canonical dot.
+ */
+enum { GEMM_KC = 1024, GEMM_RB = 32, GEMM_BB = 6 };
+
+/* one weight row against C activations, columns [k0, k1) */
+INLINE void gemm_step(const void *wr, const float *const *xr, int C, int k0, int k1, int first,
+                      int last, float *lanes, float *out, int f16, ptrdiff_t pf)
+{
+	__m256 acc[3][4];
+#pragma GCC unroll 3
+	for (int c = 0; c < C; c++)
+#pragma GCC unroll 4
+		for (int q = 0; q < 4; q++)
+			acc[c][q] = first ? _mm256_setzero_ps()
+			                  : _mm256_loadu_ps(lanes + (size_t)c * 32 + 8 * q);
+	const void *w1[1] = {wr};
+	tile_accum(w1, 1, xr, C, k0, k1, f16, pf, acc);
+#pragma GCC unroll 3
+	for (int c = 0; c < C; c++) {
+		if (last) {
+			out[c] = fold32(acc[c][0], acc[c][1], acc[c][2], acc[c][3]);
+			continue;
+		}
+#pragma GCC unroll 4
+		for (int q = 0; q < 4; q++)
+			_mm256_storeu_ps(lanes + (size_t)c * 32 + 8 * q, acc[c][q]);
+	}
+}
+
+INLINE void gemm_tiles(const char *wb, size_t wsz, int ldw, const float *x, int ldx, float *y,
+                       int ldy, int n, int row0, int row1, int batch, int f16)
+{
+	float lanes[GEMM_RB * GEMM_BB * 32];
+	/* while one row's chunk is in use, prefetch the next row's */
+	ptrdiff_t pf = (ptrdiff_t)((size_t)ldw * wsz);
+	for (int b0 = 0; b0 < batch; b0 += GEMM_BB) {
+		int b1 = b0 + GEMM_BB < batch ? b0 + GEMM_BB : batch;
+		for (int r0 = row0; r0 < row1; r0 += GEMM_RB) {
+			int r1 = r0 + GEMM_RB < row1 ? r0 + GEMM_RB : row1;
+			for (int k0 = 0; k0 < n; k0 += GEMM_KC) {
+				int k1 = k0 + GEMM_KC < n ? k0 + GEMM_KC : n;
+				int first = k0 == 0, last = k1 == n;
+				for (int r = r0; r < r1; r++) {
+					const void *wr = wb + (size_t)r * ldw * wsz;
+					for (int b = b0; b < b1; b += 3) {
+						int C = b1 - b < 3 ? b1 - b : 3;
+						float *ln =
+						    lanes +
+						    ((size_t)(r - r0) * GEMM_BB + (b - b0)) * 32;
+						const float *xr[3] = {
+						    x + (size_t)b * ldx,
+						    x + (size_t)(b + (C > 1)) * ldx,
+						    x + (size_t)(b + 2 * (C > 2)) * ldx};
+						float out[3];
+						if (C == 3)
+							gemm_step(wr, xr, 3, k0, k1, first, last,
+							          ln, out, f16, pf);
+						else if (C == 2)
+							gemm_step(wr, xr, 2, k0, k1, first, last,
+							          ln, out, f16, pf);
+						else
+							gemm_step(wr, xr, 1, k0, k1, first, last,
+							          ln, out, f16, pf);
+						for (int c = 0; last && c < C; c++)
+							y[(size_t)(b + c) * ldy + r] = out[c];
+					}
+				}
+			}
+		}
+	}
+}
+
+/*
  * Rows [row0, row1) times batch activations. One activation: weight rows
- * in pairs. Several: each weight row against three activations at a time,
- * the batch cut into blocks that stay in L2 while the rows stream by.
+ * in pairs sharing the activation loads. Several: gemm_tiles (short rows
+ * fit in L1 anyway and take one pass per output).
  */
 INLINE void matmul_tiles(const void *w, size_t wsz, int ldw, const float *x, int ldx, float *y,
                          int ldy, int n, int row0, int row1, int batch, int f16)
 {
 	const char *wb = w;
-	if (batch == 1) {
-		int r = row0;
-		for (; r + 2 <= row1; r += 2) {
-			const void *wr[2] = {wb + (size_t)r * ldw * wsz,
-			                     wb + (size_t)(r + 1) * ldw * wsz};
-			const float *xr[1] = {x};
-			dot_tile(wr, 2, xr, 1, n, f16, y + r);
-		}
-		if (r < row1) {
-			const void *wr[1] = {wb + (size_t)r * ldw * wsz};
-			const float *xr[1] = {x};
-			dot_tile(wr, 1, xr, 1, n, f16, y + r);
+	if (batch == 1 || n <= 0) {
+		for (int b = 0; b < batch; b++) {
+			const float *xr[1] = {x + (size_t)b * ldx};
+			float *yb = y + (size_t)b * ldy;
+			int r = row0;
+			for (; r + 2 <= row1; r += 2) {
+				const void *wr[2] = {wb + (size_t)r * ldw * wsz,
+				                     wb + (size_t)(r + 1) * ldw * wsz};
+				dot_tile(wr, 2, xr, 1, n, f16, yb + r);
+			}
+			if (r < row1) {
+				const void *wr[1] = {wb + (size_t)r * ldw * wsz};
+				dot_tile(wr, 1, xr, 1, n, f16, yb + r);
+			}
 		}
 		return;
 	}
-	size_t row_bytes = (size_t)(n > 0 ? n : 1) * sizeof(float);
-	int bb = (int)((192u * 1024u) / row_bytes);
-	bb = bb < 3 ? 3 : bb - bb % 3;
-	for (int b0 = 0; b0 < batch; b0 += bb) {
-		int b1 = b0 + bb < batch ? b0 + bb : batch;
-		for (int r = row0; r < row1; r++) {
-			const void *wr[1] = {wb + (size_t)r * ldw * wsz};
-			int b = b0;
-			float out[3];
-			for (; b + 3 <= b1; b += 3) {
-				const float *xr[3] = {x + (size_t)b * ldx,
-				                      x + (size_t)(b + 1) * ldx,
-				                      x + (size_t)(b + 2) * ldx};
-				dot_tile(wr, 1, xr, 3, n, f16, out);
-				for (int c = 0; c < 3; c++)
-					y[(size_t)(b + c) * ldy + r] = out[c];
-			}
-			if (b1 - b == 2) {
-				const float *xr[2] = {x + (size_t)b * ldx,
-				                      x + (size_t)(b + 1) * ldx};
-				dot_tile(wr, 1, xr, 2, n, f16, out);
-				y[(size_t)b * ldy + r] = out[0];
-				y[(size_t)(b + 1) * ldy + r] = out[1];
-			} else if (b1 - b == 1) {
-				const float *xr[1] = {x + (size_t)b * ldx};
-				dot_tile(wr, 1, xr, 1, n, f16, out);
-				y[(size_t)b * ldy + r] = out[0];
-			}
-		}
-	}
+	gemm_tiles(wb, wsz, ldw, x, ldx, y, ldy, n, row0, row1, batch, f16);
 }
 
 static void avx2_matmul_f32(const float *w, int ldw, const float *x, int ldx, float *y, int ldy,
