@@ -649,11 +649,12 @@ Test(kern, wsum_and_dequant)
 {
 	const kern_table *R = kern_ref(), *A = kern_avx2();
 	rng r = {8};
-	enum { T = 77, LDV = 45 };
+	enum { T = 77, LDV = 160 };
 	static float p[T], v[T * LDV], y1[LDV], y2[LDV], col[T];
 	rfill(&r, p, T);
 	rfill(&r, v, T * LDV);
-	for (int n = 0; n <= 40; n++) {
+	for (int n = 0; n <= 151; n += n < 40 ? 1 : 37) {
+		/* n = 0..40, 77, 114, 151 (column groups of 64 with tails) */
 		R->wsum(p, v, LDV, T, y1, n);
 		for (int i = 0; i < n; i++) {
 			for (int t = 0; t < T; t++)

@@ -709,32 +709,45 @@ static void avx2_rope(float *x, const float *cos, const float *sin, int head_dim
 	}
 }
 
-/* y[i] = canonical dot over t of p[t] * v[t*ldv + i]: 8 columns at a time,
- * the 32 lanes of each column in acc[lane] */
+/*
+ * y[i] = canonical dot over t of p[t] * v[t*ldv + i]. Columns go in groups
+ * of up to 64; for each row t (in order) the group's slice of the row is
+ * read once and accumulated into lane t % 32 of every column, kept in S
+ * (8 KiB, in L1). Then the contract-1 fold over the 32 lanes. Columns past
+ * n in the last 8-wide chunk are computed on zeros and never stored.
+ */
+enum { WSUM_COLS = 64 };
+
 static void avx2_wsum(const float *p, const float *v, int ldv, int T, float *y, int n)
 {
-	int i = 0;
-	for (; i + 8 <= n; i += 8) {
-		__m256 acc[32];
+	__m256 S[32][WSUM_COLS / 8];
+	for (int c0 = 0; c0 < n; c0 += WSUM_COLS) {
+		int w = n - c0 < WSUM_COLS ? n - c0 : WSUM_COLS;
+		int nch = (w + 7) / 8, full = w / 8;
+		__m256i mask = lane_mask(w - 8 * full);
 		for (int l = 0; l < 32; l++)
-			acc[l] = _mm256_setzero_ps();
-		for (int t = 0; t < T; t++)
-			acc[t % 32] =
-			    _mm256_fmadd_ps(_mm256_set1_ps(p[t]),
-			                    _mm256_loadu_ps(v + (size_t)t * ldv + i), acc[t % 32]);
-		for (int w = 16; w >= 1; w /= 2)
-			for (int l = 0; l < w; l++)
-				acc[l] = _mm256_add_ps(acc[l], acc[l + w]);
-		_mm256_storeu_ps(y + i, acc[0]);
-	}
-	for (; i < n; i++) {
-		float L[32] = {0};
-		for (int t = 0; t < T; t++)
-			L[t % 32] = fmaf(p[t], v[(size_t)t * ldv + i], L[t % 32]);
-		for (int w = 16; w >= 1; w /= 2)
-			for (int l = 0; l < w; l++)
-				L[l] = L[l] + L[l + w];
-		y[i] = L[0];
+			for (int c = 0; c < nch; c++)
+				S[l][c] = _mm256_setzero_ps();
+		for (int t = 0; t < T; t++) {
+			const float *vr = v + (size_t)t * ldv + c0;
+			__m256 pt = _mm256_set1_ps(p[t]);
+			__m256 *acc = S[t % 32];
+			int c = 0;
+			for (; c < full; c++)
+				acc[c] = _mm256_fmadd_ps(pt, _mm256_loadu_ps(vr + 8 * c), acc[c]);
+			if (c < nch)
+				acc[c] = _mm256_fmadd_ps(pt, _mm256_maskload_ps(vr + 8 * c, mask),
+				                         acc[c]);
+		}
+		for (int c = 0; c < nch; c++) {
+			for (int s = 16; s >= 1; s /= 2)
+				for (int l = 0; l < s; l++)
+					S[l][c] = _mm256_add_ps(S[l][c], S[l + s][c]);
+			if (c < full)
+				_mm256_storeu_ps(y + c0 + 8 * c, S[0][c]);
+			else
+				_mm256_maskstore_ps(y + c0 + 8 * c, mask, S[0][c]);
+		}
 	}
 }
 
