@@ -7,8 +7,9 @@
  * tail goes through masked loads and a blend so that untouched lanes keep
  * their exact value, and the folds are the same adds in the same order.
  * Speed comes from sharing loads between several dots (two weight rows per
- * activation, or three activations per weight row), never from reordering a
- * sum.
+ * activation, or three activations per weight row), cache blocking (a dot's
+ * 32 lanes can wait in memory between column chunks), software prefetch and,
+ * for Q8_0, maddubs when it is provably exact — never from reordering a sum.
  */
 #include "kern.h"
 
