@@ -1,0 +1,114 @@
+/* Unit tests: base64, hex, base58, did:key names, times. */
+#include <criterion/criterion.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "codec.h"
+#include "timefmt.h"
+
+static void setup(void)
+{
+	cr_assert(sodium_init() >= 0);
+}
+TestSuite(codec, .init = setup);
+
+Test(codec, base64_round_trip_and_canonical)
+{
+	unsigned char in[40], out[40];
+	char t[64];
+	size_t n;
+	for (size_t len = 0; len < sizeof in; len++) {
+		for (size_t i = 0; i < len; i++)
+			in[i] = (unsigned char)(i * 37 + len);
+		b64_encode(t, in, len);
+		cr_assert_eq(strlen(t), b64_len(len));
+		cr_assert_eq(b64_decode(out, sizeof out, &n, t, strlen(t)), 0);
+		cr_assert_eq(n, len);
+		cr_assert_eq(memcmp(in, out, len), 0);
+	}
+	cr_assert_eq(b64_decode(out, sizeof out, &n, "QQ==", 4), 0);
+	cr_assert_eq(b64_decode(out, sizeof out, &n, "QR==", 4), -1, "non-zero trailing bits");
+	cr_assert_eq(b64_decode(out, sizeof out, &n, "QQ", 2), -1, "missing padding");
+	cr_assert_eq(b64_decode(out, sizeof out, &n, "Q Q=", 4), -1, "space");
+	cr_assert_eq(b64_decode(out, sizeof out, &n, "QQ-_", 4), -1, "url alphabet");
+	cr_assert_eq(b64_decode(out, 0, &n, "QUFB", 4), -1, "too small");
+}
+
+Test(codec, hex_strict)
+{
+	unsigned char b[2];
+	cr_assert_eq(hex_decode(b, 2, "0aff", 4), 0);
+	cr_assert_eq(b[0], 0x0a);
+	cr_assert_eq(b[1], 0xff);
+	cr_assert_eq(hex_decode(b, 2, "0AFF", 4), -1, "uppercase");
+	cr_assert_eq(hex_decode(b, 2, "0af", 3), -1, "odd length");
+	char t[5];
+	hex_encode(t, b, 2);
+	cr_assert_str_eq(t, "0aff");
+}
+
+Test(codec, base58_vectors)
+{
+	char t[64];
+	unsigned char b[64];
+	size_t n;
+	cr_assert_eq(b58_encode(t, sizeof t, (const unsigned char *)"Hello World!", 12), 0);
+	cr_assert_str_eq(t, "2NEpo7TZRRrLZSi2U");
+	cr_assert_eq(b58_encode(t, sizeof t, (const unsigned char *)"\0\0\1", 3), 0);
+	cr_assert_str_eq(t, "112");
+	cr_assert_eq(b58_decode(b, sizeof b, &n, "112", 3), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(memcmp(b, "\0\0\1", 3), 0);
+	cr_assert_eq(b58_decode(b, sizeof b, &n, "10", 2), -1, "0 is not a base58 digit");
+	cr_assert_eq(b58_decode(b, sizeof b, &n, "l", 1), -1, "l is not a base58 digit");
+}
+
+Test(codec, did_key_rfc8032_vector)
+{
+	/* RFC 8032 test 1 public key. */
+	unsigned char pk[32], back[32];
+	hex_decode(pk, 32, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", 64);
+	char did[DAI_DID_MAX];
+	ed25519_did(did, pk);
+	cr_assert_str_eq(did, "did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw");
+	cr_assert_eq(ed25519_from_did(back, did, strlen(did)), 0);
+	cr_assert_eq(memcmp(pk, back, 32), 0);
+	cr_assert_eq(ed25519_from_did(back, did, strlen(did) - 1), -1, "short");
+	cr_assert_eq(ed25519_from_did(back, did + 8, strlen(did) - 8), -1, "no prefix");
+	cr_assert_eq(ed25519_from_signer(back, did + 8, strlen(did) - 8), 0);
+	/* Another multicodec (x25519, 0xec01) is not an Ed25519 key. */
+	unsigned char mc[34] = {0xec, 0x01};
+	char other[80] = "z";
+	b58_encode(other + 1, sizeof other - 1, mc, sizeof mc);
+	cr_assert_eq(ed25519_from_signer(back, other, strlen(other)), -1);
+}
+
+Test(codec, times)
+{
+	long long ts;
+	char t[DAI_TIME_LEN + 1];
+	cr_assert_eq(time_parse("1970-01-01T00:00:00Z", 20, &ts), 0);
+	cr_assert_eq(ts, 0);
+	cr_assert_eq(time_parse("2024-02-29T12:34:56Z", 20, &ts), 0);
+	time_format(t, ts);
+	cr_assert_str_eq(t, "2024-02-29T12:34:56Z");
+	cr_assert_eq(ts, 1709210096);
+	cr_assert_eq(time_parse("2023-02-29T00:00:00Z", 20, &ts), -1, "not a leap year");
+	cr_assert_eq(time_parse("2024-13-01T00:00:00Z", 20, &ts), -1);
+	cr_assert_eq(time_parse("2024-01-01 00:00:00Z", 20, &ts), -1);
+	cr_assert_eq(time_parse("2024-01-01T24:00:00Z", 20, &ts), -1);
+	cr_assert_eq(time_parse("2024-01-01T00:00:00+", 20, &ts), -1);
+	for (long long x = -86400LL * 800; x < 86400LL * 365 * 300; x += 86400LL * 37 + 3607) {
+		time_format(t, x);
+		cr_assert_eq(time_parse(t, 20, &ts), 0, "%s", t);
+		cr_assert_eq(ts, x);
+	}
+	long long d;
+	cr_assert_eq(duration_parse("15m", &d), 0);
+	cr_assert_eq(d, 900);
+	cr_assert_eq(duration_parse("2d", &d), 0);
+	cr_assert_eq(d, 172800);
+	cr_assert_eq(duration_parse("2", &d), -1);
+	cr_assert_eq(duration_parse("-2s", &d), -1);
+	cr_assert_eq(duration_parse("2sx", &d), -1);
+}
