@@ -80,6 +80,14 @@ $(B)/unit-tests: $(UNIT_OBJ) $(TTOOL_OBJ) $(B)/libdai.a
 	@sh mk/checkdeps.sh test
 	$(CC) $(SANFLAGS) -pthread -o $@ $(UNIT_OBJ) $(TTOOL_OBJ) $(B)/libdai.a $(DEP_LIBS) -lcriterion
 
+# benchmarks (not part of check): models made by mkgguf in build/bench/
+$(B)/modelbench: $(B)/tests/bench/modelbench.o $(B)/libdai.a
+	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
+$(B)/kernbench: $(B)/tests/bench/kernbench.o $(B)/libdai.a
+	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
+bench: $(B)/mkgguf $(B)/modelbench
+	@sh tests/bench/bench.sh $(B)
+
 # mkgguf: random-weight Llama GGUF models (tests/tools/llama_gen.h)
 $(B)/mkgguf: $(B)/tests/tools/mkgguf.o $(TTOOL_OBJ) $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $< $(TTOOL_OBJ) $(B)/libdai.a $(DEP_LIBS)
@@ -132,4 +140,4 @@ format:
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TTOOL_OBJ:.o=.d) $(B)/tests/tools/mkgguf.d $(TOOL_SRC:src/%.c=$(B)/%.d)
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TTOOL_OBJ:.o=.d) $(B)/tests/tools/mkgguf.d $(B)/tests/bench/modelbench.d $(TOOL_SRC:src/%.c=$(B)/%.d)
