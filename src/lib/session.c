@@ -200,11 +200,72 @@ static const void *act_for(session *s, struct acts *a, enum kern_type t)
 	}
 }
 
-/* y (row stride ldy) = W rows of a, for the nb rows of a */
+/*
+ * Several matrix products on the same input rows (q, k, v; gate, up) as one
+ * pool job, so that a token pays one synchronisation instead of three. Each
+ * matrix is cut into row chunks as kern_matmul cuts it; every output is
+ * still one canonical dot, so the split changes nothing.
+ */
+enum { MM_MAX = 3 };
+struct mm_part {
+	const model_matrix *w;
+	const void *act;
+	float *y;
+	int ldy, chunk, first_task;
+};
+struct mm_job {
+	const kern_table *k;
+	struct mm_part part[MM_MAX];
+	int n_parts, nb;
+};
+
+static void mm_task(void *ctx, int task, int worker)
+{
+	(void)worker;
+	const struct mm_job *j = ctx;
+	int i = j->n_parts - 1;
+	while (task < j->part[i].first_task)
+		i--;
+	const struct mm_part *p = &j->part[i];
+	const model_matrix *w = p->w;
+	int r0 = (task - p->first_task) * p->chunk;
+	int r1 = r0 + p->chunk < w->rows ? r0 + p->chunk : w->rows;
+	switch (w->type) {
+	case KERN_Q8_0: {
+		int nb = w->n / KERN_QK8_0;
+		j->k->matmul_q8_0(w->data, nb, p->act, nb, p->y, p->ldy, w->n, r0, r1, j->nb);
+		break;
+	}
+	case KERN_F16:
+		j->k->matmul_f16(w->data, w->n, p->act, w->n, p->y, p->ldy, w->n, r0, r1, j->nb);
+		break;
+	default:
+		j->k->matmul_f32(w->data, w->n, p->act, w->n, p->y, p->ldy, w->n, r0, r1, j->nb);
+		break;
+	}
+}
+
+/* y[i] (row stride ldy[i]) = w[i] times the nb rows of a, for i < count */
+static void matmuls(session *s, struct acts *a, int count, const model_matrix *const *w,
+                    float *const *y, const int *ldy)
+{
+	struct mm_job j = {.k = s->k, .n_parts = count, .nb = a->nb};
+	int nt = pool_threads(s->pool), tasks = 0;
+	for (int i = 0; i < count; i++) {
+		/* about four tasks per thread, even chunks of at least 16 rows (as kern_matmul) */
+		int rows = w[i]->rows;
+		int chunk = (rows + 4 * nt - 1) / (4 * nt);
+		chunk = chunk < 16 ? 16 : chunk + (chunk & 1);
+		j.part[i] =
+		    (struct mm_part){w[i], act_for(s, a, w[i]->type), y[i], ldy[i], chunk, tasks};
+		tasks += (rows + chunk - 1) / chunk;
+	}
+	pool_run(s->pool, tasks, mm_task, &j);
+}
+
 static void matmul(session *s, struct acts *a, const model_matrix *w, float *y, int ldy)
 {
-	kern_matmul(s->k, s->pool, w->type, w->data, act_for(s, a, w->type), y, ldy, w->n, w->rows,
-	            a->nb);
+	matmuls(s, a, 1, &w, &y, &ldy);
 }
 
 /* x = token_embd[id], exactly (F16 and Q8_0 rows dequantize exactly) */
@@ -278,9 +339,10 @@ static void layer_step(session *s, int l, int pos0, int nb)
 		k->rmsnorm(s->x + (size_t)t * dim, L->attn_norm, s->h + (size_t)t * dim, dim,
 		           m->rms_eps);
 	struct acts a = {s->h, dim, nb, 0, 0};
-	matmul(s, &a, &L->wq, s->q, s->q_dim);
-	matmul(s, &a, &L->wk, kc, s->kv_dim);
-	matmul(s, &a, &L->wv, vc, s->kv_dim);
+	const model_matrix *qkv[3] = {&L->wq, &L->wk, &L->wv};
+	float *qkv_out[3] = {s->q, kc, vc};
+	int qkv_ld[3] = {s->q_dim, s->kv_dim, s->kv_dim};
+	matmuls(s, &a, 3, qkv, qkv_out, qkv_ld);
 	for (int t = 0; t < nb; t++) {
 		const float *cs = s->rope_cs + (size_t)t * hd;
 		k->rope(s->q + (size_t)t * s->q_dim, cs, cs + hd / 2, hd, m->n_heads);
@@ -299,8 +361,10 @@ static void layer_step(session *s, int l, int pos0, int nb)
 		k->rmsnorm(s->x + (size_t)t * dim, L->ffn_norm, s->h + (size_t)t * dim, dim,
 		           m->rms_eps);
 	struct acts af = {s->h, dim, nb, 0, 0};
-	matmul(s, &af, &L->gate, s->gate, ffn);
-	matmul(s, &af, &L->up, s->up, ffn);
+	const model_matrix *gu[2] = {&L->gate, &L->up};
+	float *gu_out[2] = {s->gate, s->up};
+	int gu_ld[2] = {ffn, ffn};
+	matmuls(s, &af, 2, gu, gu_out, gu_ld);
 	k->swiglu(s->gate, s->up, s->h, nb * ffn);
 	struct acts ad = {s->h, ffn, nb, 0, 0};
 	matmul(s, &ad, &L->down, s->tmp, dim);
