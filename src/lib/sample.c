@@ -39,7 +39,9 @@ int sample_params_check(const dai_sample_params *p, dai_err *e)
 
 size_t sample_scratch_size(int n_vocab)
 {
-	return n_vocab > 0 ? (size_t)n_vocab * (sizeof(cand) + sizeof(float)) : 0;
+	/* two candidate arrays (the radix sort's ping-pong) and the cumulative
+	 * weights */
+	return n_vocab > 0 ? (size_t)n_vocab * (2 * sizeof(cand) + sizeof(float)) : 0;
 }
 
 int32_t sample_greedy(const float *logits, int n_vocab)
@@ -77,6 +79,48 @@ float sample_uniform(uint64_t seed, uint64_t t)
 	for (int k = 0; k < 8; k++)
 		v |= (uint64_t)b[k] << (8 * k);
 	return (float)(v >> 40) * 0x1p-24f;
+}
+
+/* The sort key of step 2 as an unsigned number, ascending in the order:
+ * larger values give smaller keys (-0 and +0 the same key). */
+static uint32_t cand_key(float v)
+{
+	uint32_t u;
+	if (v == 0.0f)
+		v = 0.0f;
+	memcpy(&u, &v, sizeof u);
+	u = (u & 0x80000000u) ? ~u : (u ^ 0x80000000u); /* ascending with v */
+	return ~u;
+}
+
+/* Sorts c[0..n) by step 2's order. Small sets by qsort; large ones by a
+ * stable three-pass LSD radix sort on the value key, which keeps equal
+ * values in the order they come in: ascending index, as c is filled. tmp
+ * holds n candidates. Returns the sorted array (c or tmp). */
+static cand *sort_cands(cand *c, cand *tmp, size_t n, int index_order)
+{
+	if (n <= 64 || !index_order) {
+		qsort(c, n, sizeof *c, cand_cmp);
+		return c;
+	}
+	static const int shift[3] = {0, 11, 22};
+	for (int pass = 0; pass < 3; pass++) {
+		size_t count[2048] = {0};
+		for (size_t i = 0; i < n; i++)
+			count[(cand_key(c[i].v) >> shift[pass]) & 2047]++;
+		size_t pos = 0;
+		for (size_t b = 0; b < 2048; b++) {
+			size_t k = count[b];
+			count[b] = pos;
+			pos += k;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(cand_key(c[i].v) >> shift[pass]) & 2047]++] = c[i];
+		cand *sw = c;
+		c = tmp;
+		tmp = sw;
+	}
+	return c;
 }
 
 /* Keeps the k best of c[0..n) (by cand_before) in c[0..k), unordered, with
@@ -133,8 +177,8 @@ int32_t sample_token(const dai_sample_params *p, const float *logits, int n_voca
 	float y0 = xmax / p->temp;
 	if (!isfinite(y0))
 		return top;
-	cand *c = scratch;
-	float *cum = (float *)(c + n_vocab);
+	cand *c = scratch, *tmp = c + n_vocab;
+	float *cum = (float *)(tmp + n_vocab);
 	size_t n = 0;
 	for (int i = 0; i < n_vocab; i++) {
 		float v = logits[i];
@@ -145,9 +189,12 @@ int32_t sample_token(const dai_sample_params *p, const float *logits, int n_voca
 	/* n >= 1: the maximum itself has y - y0 = 0 */
 
 	size_t k = n;
-	if (p->top_k > 0 && (size_t)p->top_k < n)
+	int index_order = 1; /* c is in ascending index order */
+	if (p->top_k > 0 && (size_t)p->top_k < n) {
 		k = select_top(c, n, (size_t)p->top_k);
-	qsort(c, k, sizeof *c, cand_cmp);
+		index_order = 0;
+	}
+	c = sort_cands(c, tmp, k, index_order);
 
 	float acc = 0.0f;
 	for (size_t j = 0; j < k; j++) {
