@@ -659,3 +659,152 @@ Test(tok, encode_errors)
 	gguf_close(&g);
 	free(buf);
 }
+
+/* ------------------------------------------- an independent slow encoder */
+
+/* The SentencePiece merge written the naive way (as llama2.c's encode does
+ * it): repeatedly merge the adjacent pair whose concatenation is the piece
+ * with the highest score, the leftmost among equals, until no pair is a
+ * piece; then pieces or bytes. No space prefix or special tokens: the
+ * input is already escaped. O(n^2), for comparison only. */
+static size_t naive_encode(const dai_tok *t, const char *s, size_t len, int32_t *out)
+{
+	size_t start[512], n = 0, no = 0;
+	size_t ln[512];
+	for (size_t off = 0; off < len; n++) {
+		unsigned char c = (unsigned char)s[off];
+		size_t cl = c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		if (cl > len - off)
+			cl = len - off;
+		start[n] = off, ln[n] = cl;
+		off += cl;
+	}
+	for (;;) {
+		size_t best = SIZE_MAX;
+		float best_score = 0;
+		for (size_t i = 0; i + 1 < n; i++) {
+			int32_t id = tok_find(t, s + start[i], ln[i] + ln[i + 1]);
+			if (id >= 0 && (best == SIZE_MAX || tok_score(t, id) > best_score))
+				best = i, best_score = tok_score(t, id);
+		}
+		if (best == SIZE_MAX)
+			break;
+		ln[best] += ln[best + 1];
+		memmove(start + best + 1, start + best + 2, (n - best - 2) * sizeof *start);
+		memmove(ln + best + 1, ln + best + 2, (n - best - 2) * sizeof *ln);
+		n--;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int32_t id = tok_find(t, s + start[i], ln[i]);
+		if (id >= 0) {
+			out[no++] = id;
+			continue;
+		}
+		for (size_t j = 0; j < ln[i]; j++) {
+			char hex[7];
+			snprintf(hex, sizeof hex, "<0x%02X>", (unsigned char)s[start[i] + j]);
+			out[no++] = tok_find(t, hex, 6);
+		}
+	}
+	return no;
+}
+
+Test(tok, matches_naive_merge_on_random_text)
+{
+	dai_tok *vocabs[2] = {load_a(), load_tok512()};
+	static const char *parts[] = {"the",
+	                              "a",
+	                              "Once",
+	                              "upon",
+	                              "time",
+	                              " ",
+	                              "  ",
+	                              "e",
+	                              "th",
+	                              "in",
+	                              "an",
+	                              "\n",
+	                              ",",
+	                              ".",
+	                              "ly",
+	                              "Lily",
+	                              "\xc3\xa9",
+	                              "\xe2\x82\xac",
+	                              "\xf0\x9f\x98\x80",
+	                              "zz",
+	                              "x",
+	                              "qu",
+	                              "!",
+	                              "0"};
+	uint32_t st = 12345;
+	for (int v = 0; v < 2; v++) {
+		const dai_tok *t = vocabs[v];
+		for (int round = 0; round < 400; round++) {
+			char text[200];
+			size_t len = 0;
+			int words = 1 + round % 25;
+			for (int w = 0; w < words; w++) {
+				st = st * 1664525u + 1013904223u;
+				const char *p = parts[(st >> 16) % (sizeof parts / sizeof *parts)];
+				size_t pl = strlen(p);
+				if (len + pl >= 60)
+					break;
+				memcpy(text + len, p, pl);
+				len += pl;
+			}
+			/* what tok_encode sees after the prefix and escape */
+			char esc[200 * 3 + 3];
+			size_t el = 0;
+			for (size_t i = 0; i <= len; i++) {
+				if (i == 0 || text[i - 1] == ' ') {
+					memcpy(esc + el, "\xe2\x96\x81", 3);
+					el += 3;
+				}
+				if (i < len && text[i] != ' ')
+					esc[el++] = text[i];
+			}
+			int32_t want[600];
+			size_t nw = naive_encode(t, esc, el, want);
+			int32_t *ids;
+			size_t n;
+			dai_err e;
+			cr_assert_eq(tok_encode(t, text, len, 0, &ids, &n, &e), 0, "%s", e.msg);
+			cr_assert_eq(n, nw, "vocab %d '%.*s': %zu ids, naive %zu", v, (int)len,
+			             text, n, nw);
+			cr_assert_arr_eq(ids, want, n * sizeof *ids, "vocab %d '%.*s'", v, (int)len,
+			                 text);
+			free(ids);
+		}
+		tok_free(vocabs[v]);
+	}
+}
+
+/* Equal scores: the leftmost pair merges first. */
+Test(tok, merge_ties_go_left)
+{
+	static const char *p[] = {"<unk>", "a", "b", "c", "aa", "ab", "bc"};
+	float sc[] = {0, -5, -5, -5, -1, -1, -1};
+	gguf_writer w;
+	gguf_w_init(&w);
+	gguf_w_str(&w, "tokenizer.ggml.model", "llama");
+	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", p, 7);
+	gguf_w_arr(&w, "tokenizer.ggml.scores", GGUF_T_F32, sc, 7);
+	gguf_w_bool(&w, "tokenizer.ggml.add_space_prefix", false);
+	unsigned char *buf;
+	size_t len;
+	dai_err e;
+	cr_assert_eq(gguf_w_finish(&w, &buf, &len, &e), 0, "%s", e.msg);
+	gguf_w_free(&w);
+	gguf_file g;
+	cr_assert_eq(gguf_open_mem(&g, buf, len, "ties.gguf", &e), 0, "%s", e.msg);
+	dai_tok *t = tok_load(&g, &e);
+	cr_assert_not_null(t, "%s", e.msg);
+	static const int32_t aaa[] = {4, 1}, abc[] = {5, 3}, aabc[] = {4, 6}, aaaa[] = {4, 4};
+	expect_ids(t, "aaa", 0, aaa, 2);
+	expect_ids(t, "abc", 0, abc, 2);
+	expect_ids(t, "aabc", 0, aabc, 2);
+	expect_ids(t, "aaaa", 0, aaaa, 2);
+	tok_free(t);
+	gguf_close(&g);
+	free(buf);
+}
