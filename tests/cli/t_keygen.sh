@@ -51,6 +51,8 @@ else
 	fail "secret key file is sealed with argon2id"
 fi
 if grep -qx 'comment alice test key' alice.pub && grep -qx "did $alice" alice.pub; then pass "public key names did and comment"; else fail "public key names did and comment"; fi
+t "DAI_NOW fixes the time of a new public key" env DAI_NOW=2026-01-02T03:04:05Z dai-keygen -n -o clock
+if grep -qx 'time 2026-01-02T03:04:05Z' clock.pub; then pass "the public key carries DAI_NOW"; else fail "the public key carries DAI_NOW" "$(cat clock.pub)"; fi
 DAI_PASSPHRASE=pw-bob dai-keygen -o bob >/dev/null 2>&1
 bob=$(dai-keygen -p bob.pub)
 
@@ -87,6 +89,8 @@ if [ "did:key:$signer" = "$alice" ] && [ "$(head -n 3 note.doc)" = "$(head -n 3 
 else
 	fail "signing keeps the body and names the signer"
 fi
+t "sign a file named as operand" env DAI_PASSPHRASE=pw-alice dai-keygen -S -k alice.key note.unsigned
+if cmp -s .out note.doc; then pass "signing is deterministic"; else fail "signing is deterministic"; fi
 t "verify a signed document" dai-keygen -V note.doc
 id=$(cat note.doc | b2sum -l 256 | cut -d' ' -f1)
 if [ "$(cat .out)" = "dai-note b2:$id $alice ok" ]; then pass "verify prints kind, id, signer, ok"; else fail "verify prints kind, id, signer, ok" "$(cat .out)"; fi
