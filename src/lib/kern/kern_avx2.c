@@ -52,6 +52,15 @@ static float fold8(float *A)
 	return A[0];
 }
 
+/* the same fold on a register: lanes j + (j+4), then j + (j+2), then 0 + 1 */
+INLINE float fold8_reg(__m256 a)
+{
+	__m128 v = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+	v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+	v = _mm_add_ss(v, _mm_movehdup_ps(v));
+	return _mm_cvtss_f32(v);
+}
+
 /* ---- f32 / f16 dot tiles ---- */
 
 /* prefetch distance for weight rows, bytes */
@@ -367,6 +376,7 @@ INLINE float q8_dot(const kern_q8_0 *w, const kern_q8_0 *x, const float *xs, int
 	__m256 acc = _mm256_setzero_ps();
 	int k = 0;
 	for (; k + 8 <= nb; k += 8) {
+#pragma GCC unroll 5
 		for (int l = 0; l < 5; l++)
 			_mm_prefetch((const char *)(w + k) + Q8_PREFETCH + 64 * l, _MM_HINT_T0);
 		__m256i h01 = _mm256_hadd_epi32(q8_partial(w + k, x + k, exact),
@@ -385,6 +395,8 @@ INLINE float q8_dot(const kern_q8_0 *w, const kern_q8_0 *x, const float *xs, int
 		__m256 s = _mm256_mul_ps(q8_scales(w + k), sx);
 		acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(isum), acc);
 	}
+	if (k == nb) /* no tail: fold in registers (a store and reloads cost more than the adds) */
+		return fold8_reg(acc);
 	float A[8];
 	_mm256_storeu_ps(A, acc);
 	for (; k < nb; k++) {
@@ -458,6 +470,10 @@ INLINE void q8_dot_multi(const kern_q8_0 *w, const float *ws, const kern_q8_0 *c
 	}
 #pragma GCC unroll 3
 	for (int c = 0; c < C; c++) {
+		if (k == nb) {
+			out[c] = fold8_reg(acc[c]);
+			continue;
+		}
 		float A[8];
 		_mm256_storeu_ps(A, acc[c]);
 		for (int kk = k; kk < nb; kk++) {
