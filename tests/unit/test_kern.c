@@ -500,7 +500,7 @@ Test(kern, matmul_ref_vs_avx2)
  * Batched Q8_0 products over raw blocks: some activation rows hold -128
  * quants (the exact path) between rows without (the shared-weight fast
  * path), with block counts that leave tails; every output equals the
- * reference dot.
+ * reference dot, in a batch and one activation at a time.
  */
 Test(kern, matmul_q8_0_mixed_rows)
 {
@@ -523,6 +523,14 @@ Test(kern, matmul_q8_0_mixed_rows)
 				cr_assert_eq(fbits(y[b * ROWS + i]), fbits(want),
 				             "nb %d row %d batch %d", nb, i, b);
 			}
+		/* one activation at a time (the matrix-vector path, rows in pairs) */
+		for (int b = 0; b < BATCH; b++) {
+			float yv[ROWS];
+			A->matmul_q8_0(w, nb, x + b * nb, nb, yv, ROWS, nb * 32, 0, ROWS, 1);
+			for (int i = 0; i < ROWS; i++)
+				cr_assert_eq(fbits(yv[i]), fbits(y[b * ROWS + i]),
+				             "matvec nb %d row %d", nb, i);
+		}
 	}
 }
 
