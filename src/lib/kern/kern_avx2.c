@@ -455,15 +455,31 @@ INLINE void q8_dot_multi(const kern_q8_0 *w, const float *ws, const kern_q8_0 *c
 		acc[c] = _mm256_setzero_ps();
 	int k = 0;
 	for (; k + 8 <= nb; k += 8) {
-		__m256i p[8][Q8_MULTI];
-#pragma GCC unroll 8
-		for (int j = 0; j < 8; j++)
-			q8_partial_multi(w, x, k + j, C, p[j]);
+		/* q8_isum8's tree, built as the blocks come so that few sums stay live */
+		__m256i q[2][Q8_MULTI];
+#pragma GCC unroll 2
+		for (int half = 0; half < 2; half++) {
+			__m256i h[2][Q8_MULTI];
+#pragma GCC unroll 2
+			for (int pr = 0; pr < 2; pr++) {
+				__m256i p0[Q8_MULTI], p1[Q8_MULTI];
+				int j = k + 4 * half + 2 * pr;
+				q8_partial_multi(w, x, j, C, p0);
+				q8_partial_multi(w, x, j + 1, C, p1);
+#pragma GCC unroll 3
+				for (int c = 0; c < C; c++)
+					h[pr][c] = _mm256_hadd_epi32(p0[c], p1[c]);
+			}
+#pragma GCC unroll 3
+			for (int c = 0; c < C; c++)
+				q[half][c] = _mm256_hadd_epi32(h[0][c], h[1][c]);
+		}
 		__m256 sw = _mm256_loadu_ps(ws + k);
 #pragma GCC unroll 3
 		for (int c = 0; c < C; c++) {
-			__m256i isum = q8_isum8(p[0][c], p[1][c], p[2][c], p[3][c], p[4][c],
-			                        p[5][c], p[6][c], p[7][c]);
+			__m256i isum =
+			    _mm256_add_epi32(_mm256_permute2x128_si256(q[0][c], q[1][c], 0x20),
+			                     _mm256_permute2x128_si256(q[0][c], q[1][c], 0x31));
 			__m256 s = _mm256_mul_ps(sw, _mm256_loadu_ps(xs[c] + k));
 			acc[c] = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(isum), acc[c]);
 		}
