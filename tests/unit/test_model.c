@@ -555,3 +555,28 @@ Test(model, vocab_mismatch)
 	expect_load_fail(&p, short_vocab, "tokenizer.ggml.tokens",
 	                 "3 tokens, but token_embd has 300");
 }
+
+/* rope.scaling.type "none" ignores the factor; without a type, linear applies */
+Test(model, rope_scaling_type)
+{
+	llama_gen p;
+	llama_gen_defaults(&p);
+	p.rope_linear = 4.0f;
+	p.omit_key = "llama.rope.scaling.type";
+	for (int with_none = 0; with_none < 2; with_none++) {
+		extra_key = "llama.rope.scaling.type", extra_is_str = 1, extra_str = "none";
+		unsigned char *buf;
+		size_t len;
+		dai_err e;
+		cr_assert_eq(llama_gen_mem(&p, with_none ? extra_fn : NULL, &buf, &len, &e), 0,
+		             "%s", e.msg);
+		gguf_file g;
+		model m;
+		cr_assert_eq(gguf_open_mem(&g, buf, len, "r.gguf", &e), 0, "%s", e.msg);
+		cr_assert_eq(model_load(&m, &g, &e), 0, "%s", e.msg);
+		cr_expect_eq(m.rope_freq_scale, with_none ? 1.0f : 0.25f);
+		model_free(&m);
+		gguf_close(&g);
+		free(buf);
+	}
+}
