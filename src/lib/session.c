@@ -103,8 +103,9 @@ session *session_new(const model *m, const session_params *p, dai_err *e)
 	s->rope_cs = alloc_floats(nb, (size_t)m->head_dim, &oom);
 	s->scores = alloc_floats((size_t)pool_threads(s->pool), (size_t)s->n_ctx, &oom);
 	if (oom) {
+		int n_ctx = s->n_ctx;
 		session_free(s);
-		return dai_errf(e, "out of memory for a context of %d tokens", p->n_ctx), NULL;
+		return dai_errf(e, "out of memory for a context of %d tokens", n_ctx), NULL;
 	}
 	return s;
 }
