@@ -41,7 +41,10 @@ enum ledger_op {
 	OP_COUNT
 };
 
-#define LEDGER_ALLOC_MAX 200 /* genesis allocations (the document's field limit) */
+/* The largest document an entry can embed: its base64 must fit one
+ * document line (DAI_LINE_MAX). */
+#define LEDGER_DOC_MAX (DAI_LINE_MAX / 4 * 3 - 1024)
+
 
 typedef struct ledger_alloc {
 	char did[DAI_DID_MAX];

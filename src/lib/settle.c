@@ -29,11 +29,11 @@ int settle_escrow(ledger *l, const dai_key *k, const dai_doc *job, char id[DAI_I
 	if (strcmp(k->did, doc_get(job, "buyer")) != 0)
 		return dai_errf(e, "escrow: the job's buyer is %s, the key is %s",
 		                doc_get(job, "buyer"), k->did);
-	if (job->len > SETTLE_JOB_MAX)
+	if (job->len > LEDGER_DOC_MAX)
 		return dai_errf(e,
 		                "escrow: the job is %zu bytes; a ledger entry holds jobs of at "
 		                "most %u bytes",
-		                job->len, SETTLE_JOB_MAX);
+		                job->len, LEDGER_DOC_MAX);
 	ledger_entry req = {.op = OP_ESCROW};
 	doc_id(job, req.job);
 	req.doc = job->raw;

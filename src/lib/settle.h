@@ -8,10 +8,6 @@
 #include "key.h"
 #include "ledger_file.h"
 
-/* The largest job an escrow entry can embed: its base64 must fit one
- * document line (DAI_LINE_MAX). */
-#define SETTLE_JOB_MAX (DAI_LINE_MAX / 4 * 3 - 1024)
-
 /* Locks the max-price of a signed dai-job from its buyer (k). */
 int settle_escrow(ledger *l, const dai_key *k, const dai_doc *job, char id[DAI_ID_LEN + 1],
                   dai_err *e);
