@@ -225,6 +225,9 @@ int ledger_append(ledger *l, const ledger_entry *req, const unsigned char *sk,
 		return dai_errf(e, "%s: an earlier append failed; reopen the ledger", l->path);
 	if (l->damaged)
 		return damaged_error(l, e);
+	if (!l->st.started && req->op != OP_GENESIS)
+		return dai_errf(e, "%s: the first entry must be the genesis ('dai-settle init')",
+		                l->path);
 	ledger_entry in = *req, en;
 	snprintf(in.prev, sizeof in.prev, "%s", l->st.head);
 	in.time = time_now();
