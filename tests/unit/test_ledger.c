@@ -621,3 +621,41 @@ Test(ledger, clock_may_not_go_back)
 	cr_assert(strstr(e.msg, "clock"), "%s", e.msg);
 	ledger_close(&l);
 }
+
+Test(ledger, offers_ranked_by_price_then_record)
+{
+	offer_pick p[4] = {
+	    {.id = "b2:4", .price = 20, .finalized = 9, .slashed = 1},
+	    {.id = "b2:3", .price = 20, .finalized = 5, .slashed = 0},
+	    {.id = "b2:2", .price = 20, .finalized = 1, .slashed = 0},
+	    {.id = "b2:1", .price = 30, .finalized = 99, .slashed = 0},
+	};
+	offer_rank(p, 4);
+	cr_assert_str_eq(p[0].id, "b2:3"); /* cheapest, never slashed, most finalized */
+	cr_assert_str_eq(p[1].id, "b2:2");
+	cr_assert_str_eq(p[2].id, "b2:4"); /* slashed once */
+	cr_assert_str_eq(p[3].id, "b2:1"); /* dearest */
+}
+
+Test(ledger, unfunded_offer_refused)
+{
+	ledger l;
+	dai_err e;
+	dai_doc offer;
+	offer_pick p;
+	const char *models[] = {model};
+	genesis(&l);
+	offer_spec os = {models, 1, 500, 64, 41, T0 + 86400};
+	must(offer_make(&worker, &os, T0, &offer, &e), &e);
+	cr_assert_eq(offer_pick_fill(&p, &offer, &l.st, &e), -1);
+	cr_assert(strstr(e.msg, "unfunded"), "%s", e.msg);
+	doc_free(&offer);
+	os.stake = 40;
+	must(offer_make(&worker, &os, T0, &offer, &e), &e);
+	must(offer_pick_fill(&p, &offer, &l.st, &e), &e);
+	must(offer_check(&offer, T0 + 86399, &e), &e);
+	cr_assert_eq(offer_check(&offer, T0 + 86400, &e), -1);
+	cr_assert(strstr(e.msg, "expired"), "%s", e.msg);
+	doc_free(&offer);
+	ledger_close(&l);
+}
