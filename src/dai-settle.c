@@ -305,7 +305,7 @@ static int cmd_verify(void)
 {
 	ledger l;
 	uint64_t sum;
-	open_ledger(&l, LEDGER_READ);
+	open_ledger(&l, LEDGER_VERIFY);
 	if (l.damaged)
 		cli_die(EXIT_BAD, "%s (%llu valid entries before it)", l.damage.msg,
 		        (unsigned long long)l.st.entries);

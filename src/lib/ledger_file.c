@@ -39,35 +39,41 @@ static int frame(const char *buf, size_t len, size_t off, size_t *n, unsigned lo
 	return -1;
 }
 
-int ledger_scan(const char *buf, size_t len, const char *name, ledger_state *st,
-                uint64_t *valid_end, ledger_visit visit, void *arg, dai_err *e)
+int ledger_scan_from(const char *buf, size_t len, const char *name, ledger_state *st,
+                     ledger_pos *pos, ledger_visit visit, void *arg, dai_err *e)
 {
-	size_t off = 0;
-	unsigned long line = 1;
-	*valid_end = 0;
-	while (off < len) {
-		size_t n;
+	while (pos->end < len) {
+		size_t n, off = (size_t)pos->end;
 		unsigned long lines;
 		ledger_entry en;
 		if (frame(buf, len, off, &n, &lines))
 			return dai_errf(e, "%s: line %lu (byte %zu): incomplete entry (%zu bytes)",
-			                name, line, off, len - off);
-		if (entry_parse(&en, buf + off, n, name, line, e))
+			                name, pos->line, off, len - off);
+		if (entry_parse(&en, buf + off, n, name, pos->line, e))
 			return -1;
 		if (state_apply(st, &en, e)) {
 			char why[sizeof e->msg];
 			snprintf(why, sizeof why, "%s", e->msg);
 			entry_free(&en);
-			return dai_errf(e, "%s: line %lu: %s", name, line, why);
+			return dai_errf(e, "%s: line %lu: %s", name, pos->line, why);
 		}
 		if (visit)
 			visit(arg, &en, st, off);
 		entry_free(&en);
-		off += n;
-		line += lines;
-		*valid_end = off;
+		pos->head_off = off;
+		pos->end = off + n;
+		pos->line += lines;
 	}
 	return 0;
+}
+
+int ledger_scan(const char *buf, size_t len, const char *name, ledger_state *st,
+                uint64_t *valid_end, ledger_visit visit, void *arg, dai_err *e)
+{
+	ledger_pos pos = {0, 0, 1};
+	int rc = ledger_scan_from(buf, len, name, st, &pos, visit, arg, e);
+	*valid_end = pos.end;
+	return rc;
 }
 
 int ledger_default_path(char *out, size_t cap, dai_err *e)
@@ -163,7 +169,8 @@ int ledger_open_visit(ledger *l, const char *path, enum ledger_mode mode, ledger
 			created = 1;
 		}
 	} else {
-		l->fd = open(path, (mode == LEDGER_READ ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		int ro = mode == LEDGER_READ || mode == LEDGER_VERIFY;
+		l->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	}
 	if (l->fd < 0) {
 		dai_errf(e, "%s: %s", path, strerror(errno));
@@ -171,7 +178,7 @@ int ledger_open_visit(ledger *l, const char *path, enum ledger_mode mode, ledger
 	}
 	if (created && fsync_parent(path, e))
 		goto fail;
-	int op = mode == LEDGER_READ ? LOCK_SH : LOCK_EX;
+	int op = mode == LEDGER_READ || mode == LEDGER_VERIFY ? LOCK_SH : LOCK_EX;
 	while (flock(l->fd, op) != 0) {
 		if (errno != EINTR) {
 			dai_errf(e, "%s: cannot lock: %s", path, strerror(errno));
@@ -183,10 +190,18 @@ int ledger_open_visit(ledger *l, const char *path, enum ledger_mode mode, ledger
 	if (read_file(l->fd, path, &buf, &len, e))
 		goto fail;
 	l->size = len;
-	if (ledger_scan(buf, len, path, &l->st, &l->valid_end, visit, arg, &l->damage)) {
+	l->pos = (ledger_pos){0, 0, 1};
+	if (mode != LEDGER_VERIFY && !visit)
+		l->from_snapshot = snap_load(path, buf, len, &l->st, &l->pos) == 0;
+	uint64_t start = l->st.entries;
+	if (ledger_scan_from(buf, len, path, &l->st, &l->pos, visit, arg, &l->damage))
 		l->damaged = 1;
-	}
+	l->valid_end = l->pos.end;
 	free(buf);
+	/* Only a cache: a snapshot that cannot be written is no error. */
+	dai_err ignored;
+	if (!l->damaged && l->st.entries - start >= LEDGER_SNAP_EVERY)
+		snap_save(path, &l->st, &l->pos, &ignored);
 	return 0;
 fail:
 	ledger_close(l);
@@ -219,7 +234,7 @@ static int damaged_error(const ledger *l, dai_err *e)
 int ledger_append(ledger *l, const ledger_entry *req, const unsigned char *sk,
                   char id[DAI_ID_LEN + 1], dai_err *e)
 {
-	if (l->mode == LEDGER_READ)
+	if (l->mode == LEDGER_READ || l->mode == LEDGER_VERIFY)
 		return dai_errf(e, "%s: opened for reading", l->path);
 	if (l->broken)
 		return dai_errf(e, "%s: an earlier append failed; reopen the ledger", l->path);
@@ -265,7 +280,11 @@ int ledger_append(ledger *l, const ledger_entry *req, const unsigned char *sk,
 	}
 	if (fsync_parent(l->path, e))
 		goto undo;
-	l->valid_end += en.raw.len;
+	l->pos.head_off = l->valid_end;
+	l->pos.end = l->valid_end + en.raw.len;
+	for (size_t i = 0; i < en.raw.len; i++)
+		l->pos.line += en.raw.raw[i] == '\n';
+	l->valid_end = l->pos.end;
 	l->size = l->valid_end;
 	l->broken = 0;
 	if (id)
@@ -283,7 +302,7 @@ undo:
 
 int ledger_repair(ledger *l, uint64_t *dropped, dai_err *e)
 {
-	if (l->mode == LEDGER_READ)
+	if (l->mode == LEDGER_READ || l->mode == LEDGER_VERIFY)
 		return dai_errf(e, "%s: opened for reading", l->path);
 	if (!l->damaged)
 		return dai_errf(e, "%s: nothing to repair: every entry is valid", l->path);

@@ -16,13 +16,19 @@
 
 #include <stdint.h>
 
+#include "ledger_snap.h"
 #include "ledger_state.h"
 
 enum ledger_mode {
 	LEDGER_READ,   /* shared lock; no appends */
 	LEDGER_WRITE,  /* exclusive lock; the file must exist */
 	LEDGER_CREATE, /* exclusive lock; created (with its directory) if missing */
+	LEDGER_VERIFY, /* shared lock; replays every entry, ignoring the snapshot */
 };
+
+/* Opening saves a snapshot (ledger_snap.h) once this many entries were
+ * replayed past the last one. */
+#define LEDGER_SNAP_EVERY 128
 
 typedef struct ledger {
 	int fd;
@@ -30,6 +36,8 @@ typedef struct ledger {
 	enum ledger_mode mode;
 	ledger_state st;
 	uint64_t valid_end; /* bytes of the file that hold valid entries */
+	ledger_pos pos;     /* the same, with the head's offset and line */
+	int from_snapshot;  /* the replay started from a snapshot */
 	uint64_t size;      /* bytes in the file */
 	int damaged;        /* bytes past valid_end that are no valid entry */
 	dai_err damage;     /* why (when damaged) */
@@ -47,7 +55,13 @@ typedef void (*ledger_visit)(void *arg, const ledger_entry *en, const ledger_sta
 int ledger_scan(const char *buf, size_t len, const char *name, ledger_state *st,
                 uint64_t *valid_end, ledger_visit visit, void *arg, dai_err *e);
 
-/* Opens, locks and replays path. A damaged tail is not an error here (see
+/* ledger_scan from a position: st holds the state through pos, which is
+ * advanced past every valid entry. */
+int ledger_scan_from(const char *buf, size_t len, const char *name, ledger_state *st,
+                     ledger_pos *pos, ledger_visit visit, void *arg, dai_err *e);
+
+/* Opens, locks and replays path (from its snapshot when there is a usable
+ * one, except for LEDGER_VERIFY or with a visitor). A damaged tail is not an error here (see
  * l->damaged); a file that cannot be read or locked is. */
 int ledger_open(ledger *l, const char *path, enum ledger_mode mode, dai_err *e);
 

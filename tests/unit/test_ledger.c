@@ -659,3 +659,71 @@ Test(ledger, unfunded_offer_refused)
 	doc_free(&offer);
 	ledger_close(&l);
 }
+
+/* The snapshot: saved after a long replay, used when it matches the head,
+ * ignored when it or the ledger changed; the state is the same either way. */
+Test(ledger, snapshot_cache, .timeout = 120)
+{
+	ledger l, full;
+	dai_err e;
+	char snap[160];
+	snprintf(snap, sizeof snap, "%s.snap", path);
+	genesis(&l);
+	for (int i = 0; i < LEDGER_SNAP_EVERY + 10; i++)
+		must(settle_transfer(&l, i % 2 ? &other : &buyer, i % 2 ? buyer.did : other.did,
+		                     1 + i % 3, NULL, &e),
+		     &e);
+	ledger_close(&l);
+	cr_assert_neq(access(snap, F_OK), 0, "appends through one handle wrote a snapshot");
+	must(ledger_open(&l, path, LEDGER_READ, &e), &e);
+	cr_assert(!l.from_snapshot);
+	ledger_close(&l);
+	cr_assert_eq(access(snap, F_OK), 0, "no snapshot after a long replay");
+
+	/* Used, and the same state as a full replay; appends go on from it. */
+	must(ledger_open(&l, path, LEDGER_WRITE, &e), &e);
+	cr_assert(l.from_snapshot);
+	must(settle_transfer(&l, &buyer, other.did, 2, NULL, &e), &e);
+	ledger_close(&l);
+	must(ledger_open(&l, path, LEDGER_READ, &e), &e);
+	must(ledger_open(&full, path, LEDGER_VERIFY, &e), &e);
+	cr_assert(l.from_snapshot && !full.from_snapshot);
+	cr_assert(!l.damaged && !full.damaged, "%s", full.damage.msg);
+	cr_assert_str_eq(l.st.head, full.st.head);
+	cr_assert_eq(l.st.entries, full.st.entries);
+	cr_assert_eq(l.pos.line, full.pos.line);
+	cr_assert_eq(l.st.nacc, full.st.nacc);
+	for (size_t i = 0; i < l.st.nacc; i++)
+		cr_assert_eq(memcmp(&l.st.acc[i], &full.st.acc[i], sizeof l.st.acc[i]), 0);
+	conserved(&l);
+	uint64_t entries = full.st.entries;
+	ledger_close(&l);
+	ledger_close(&full);
+
+	/* A snapshot with one byte changed is ignored. */
+	char *s;
+	size_t n;
+	must(file_read_all(snap, 1 << 20, &s, &n, &e), &e);
+	char *bal = strstr(s, "\na ");
+	cr_assert(bal);
+	bal[strlen(bal) - 2] ^= 1;
+	write_bytes(snap, s, n);
+	must(ledger_open(&l, path, LEDGER_READ, &e), &e);
+	cr_assert(!l.from_snapshot);
+	cr_assert_eq(l.st.entries, entries);
+	ledger_close(&l);
+	free(s);
+
+	/* A ledger cut below the snapshot's head: ignored too. */
+	must(ledger_open(&l, path, LEDGER_READ, &e), &e); /* a fresh snapshot */
+	ledger_close(&l);
+	must(file_read_all(path, 1 << 24, &s, &n, &e), &e);
+	write_bytes(path, s, n - 1);
+	must(ledger_open(&l, path, LEDGER_WRITE, &e), &e);
+	cr_assert(!l.from_snapshot);
+	cr_assert(l.damaged);
+	uint64_t dropped;
+	must(ledger_repair(&l, &dropped, &e), &e);
+	ledger_close(&l);
+	free(s);
+}
