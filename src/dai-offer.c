@@ -297,7 +297,8 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct opts o = {0};
+	static struct opts o; /* static: reachable until exit */
+	memset(&o, 0, sizeof o);
 	o.models = calloc((size_t)argc, sizeof(char *));
 	if (!o.models)
 		cli_die(EXIT_BAD, "out of memory");
