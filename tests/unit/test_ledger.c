@@ -727,3 +727,41 @@ Test(ledger, snapshot_cache, .timeout = 120)
 	ledger_close(&l);
 	free(s);
 }
+
+/* A replay long enough to check signatures on several threads finds a
+ * corrupted entry exactly where a one-thread replay does. */
+Test(ledger, parallel_replay_finds_damage, .timeout = 120)
+{
+	ledger l;
+	dai_err e;
+	genesis(&l);
+	while (l.size < 300 * 1024)
+		must(settle_transfer(&l, &buyer, other.did, 1, NULL, &e), &e);
+	uint64_t entries = l.st.entries;
+	char head[DAI_ID_LEN + 1];
+	strcpy(head, l.st.head);
+	ledger_close(&l);
+	must(ledger_open(&l, path, LEDGER_VERIFY, &e), &e);
+	cr_assert(!l.damaged, "%s", l.damage.msg);
+	cr_assert_eq(l.st.entries, entries);
+	cr_assert_str_eq(l.st.head, head);
+	cr_assert_eq(bal(&l, &other), 50 + entries - 2);
+	ledger_close(&l);
+
+	/* Break the signature of entry 600 (in the third batch). */
+	char *buf;
+	size_t len;
+	must(file_read_all(path, 1 << 24, &buf, &len, &e), &e);
+	char *p = buf;
+	for (int i = 0; i < 599; i++)
+		p = strstr(p + 1, "dai-entry 1\n");
+	char *sig = strstr(p, "\nsig ") + 60;
+	*sig = *sig == 'A' ? 'B' : 'A';
+	write_bytes(path, buf, len);
+	must(ledger_open(&l, path, LEDGER_VERIFY, &e), &e);
+	cr_assert(l.damaged);
+	cr_assert_eq(l.valid_end, (uint64_t)(p - buf));
+	cr_assert_eq(l.st.entries, 599);
+	ledger_close(&l);
+	free(buf);
+}
