@@ -18,8 +18,8 @@
 #define LEDGER_PARALLEL_BYTES (256u * 1024u)
 
 /* Frames the entry at buf[off..len): through the end of its first line
- * that starts with "sig ". 0 and its length, or -1 when the input ends
- * first or it is too long. */
+ * that starts with "sig ". 0 and its length; -1 when the input ends
+ * first, -2 when it runs past DAI_DOC_MAX. */
 static int frame(const char *buf, size_t len, size_t off, size_t *n, unsigned long *lines)
 {
 	size_t p = off;
@@ -33,7 +33,7 @@ static int frame(const char *buf, size_t len, size_t off, size_t *n, unsigned lo
 		int is_sig = linelen >= 4 && memcmp(buf + p, "sig ", 4) == 0;
 		p += linelen + 1;
 		if (p - off > DAI_DOC_MAX)
-			return -1;
+			return -2;
 		if (is_sig) {
 			*n = p - off;
 			*lines = nl;
@@ -78,10 +78,8 @@ static int scan(const char *buf, size_t len, const char *name, ledger_state *st,
 		unsigned long line = pos->line;
 		int n = 0, torn = 0;
 		while (n < SCAN_BATCH && off < len) {
-			if (frame(buf, len, off, &b->len[n], &b->lines[n])) {
-				torn = 1;
+			if ((torn = frame(buf, len, off, &b->len[n], &b->lines[n])) != 0)
 				break;
-			}
 			b->off[n] = off;
 			b->line[n] = line;
 			off += b->len[n];
