@@ -68,6 +68,8 @@ dai-keygen -S -k worker.key receipt.txt >receipt 2>.err || fail "sign receipt" "
 dai-keygen -S -k val.key receipt.txt >receipt.val 2>/dev/null
 unchanged "claim by a key not the worker refused" dai-settle claim -k val.key receipt
 unchanged "claim with another's signature refused" dai-settle claim -k worker.key receipt.val
+sed "s/^model .*/model b2:$(printf '%064d' 9)/" receipt.txt | dai-keygen -S -k worker.key >receipt.model
+unchanged "claim for another model refused" dai-settle claim -k worker.key receipt.model
 export DAI_NOW=2026-01-01T00:10:00Z
 t "claim" dai-settle claim -k worker.key receipt
 cmp -s .out receipt && pass "claim passes the receipt through" || fail "claim passes the receipt through"

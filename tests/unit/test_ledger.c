@@ -282,7 +282,7 @@ Test(ledger, payment_capped_by_max_price)
 	genesis(&l);
 	make_job(&worker, &buyer, &job);
 	must(settle_escrow(&l, &buyer, &job, NULL, &e), &e);
-	make_receipt(&job, &worker, buyer.did, 100000, 100000, &rc);
+	make_receipt(&job, &worker, buyer.did, 100000, 16, &rc);
 	must(settle_claim(&l, &worker, &rc, NULL, &e), &e);
 	set_now(T0 + WINDOW);
 	unsigned long n;
@@ -320,6 +320,11 @@ Test(ledger, claim_rules)
 	doc_id(&job, req.job);
 	doc_id(&rc, req.receipt);
 	refused(&l, ledger_append(&l, &req, other.sk, NULL, &e), &e, "is for worker", size0, head0);
+	/* More tokens generated than the job allows (16). */
+	dai_doc rc_long;
+	make_receipt(&job, &worker, buyer.did, 1, 17, &rc_long);
+	refused(&l, settle_claim(&l, &worker, &rc_long, NULL, &e), &e, "allows 16", size0, head0);
+	doc_free(&rc_long);
 	/* Double claim. */
 	must(settle_claim(&l, &worker, &rc, NULL, &e), &e);
 	uint64_t size1 = l.size;
