@@ -10,32 +10,32 @@
 
 /* dai-key: a public key, signed by itself. */
 static const dai_schema_field key_fields[] = {
-    {"did", V_DID, 0},
-    {"comment", V_TEXT, F_OPT},
-    {"time", V_TIME, 0},
+	{"did", V_DID, 0},
+	{"comment", V_TEXT, F_OPT},
+	{"time", V_TIME, 0},
 };
 
 /* dai-seckey: a secret key file. The seed is either sealed (kdf argon2id:
  * salt, nonce, box) or in the clear (kdf none: seed). Never signed. */
 static const dai_schema_field seckey_fields[] = {
-    {"did", V_DID, 0},           {"comment", V_TEXT, F_OPT},  {"kdf", V_WORD, 0},
-    {"opslimit", V_UINT, F_OPT}, {"memlimit", V_UINT, F_OPT}, {"salt", V_B64, F_OPT},
-    {"nonce", V_B64, F_OPT},     {"box", V_B64, F_OPT},       {"seed", V_B64, F_OPT},
+	{"did", V_DID, 0},	    {"comment", V_TEXT, F_OPT}, {"kdf", V_WORD, 0},
+	{"opslimit", V_UINT, F_OPT}, {"memlimit", V_UINT, F_OPT}, {"salt", V_B64, F_OPT},
+	{"nonce", V_B64, F_OPT},    {"box", V_B64, F_OPT},	{"seed", V_B64, F_OPT},
 };
 
 /* dai-manifest: a model pack's first member (pack.h). Each file line is
  * "<size> b2:<hex> <path>", checked by pack_manifest_parse; the first file
  * is the GGUF model. */
 static const dai_schema_field manifest_fields[] = {
-    {"name", V_TEXT, 0},       {"publisher", V_DID, 0},    {"arch", V_TEXT, 0},
-    {"params", V_UINT, 0},     {"tensor-type", V_TEXT, 0}, {"context-length", V_UINT, 0},
-    {"vocab-size", V_UINT, 0}, {"file", V_TEXT, F_REPEAT},
+	{"name", V_TEXT, 0},	       {"publisher", V_DID, 0},	   {"arch", V_TEXT, 0},
+	{"params", V_UINT, 0},	       {"tensor-type", V_TEXT, 0}, {"context-length", V_UINT, 0},
+	{"vocab-size", V_UINT, 0},     {"file", V_TEXT, F_REPEAT},
 };
 
 static const dai_schema schemas[] = {
-    {"key", 1, key_fields, N(key_fields)},
-    {"seckey", 1, seckey_fields, N(seckey_fields)},
-    {"manifest", 1, manifest_fields, N(manifest_fields)},
+	{"key", 1, key_fields, N(key_fields)},
+	{"seckey", 1, seckey_fields, N(seckey_fields)},
+	{"manifest", 1, manifest_fields, N(manifest_fields)},
 };
 
 const dai_schema *schema_find(const char *kind)
@@ -64,7 +64,8 @@ int value_uint(const char *v, size_t n, unsigned long long *out)
 
 static int is_word_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == '-';
 }
 
 const char *value_check(enum dai_vtype t, const char *v, size_t n)
