@@ -73,17 +73,8 @@ int pack_manifest_parse(pack_manifest *m, const char *buf, size_t len, const cha
 		dai_errf(e, "%s: a dai-%s document, not a dai-manifest", name, d->kind);
 		goto fail;
 	}
-	/* The schema has checked the keys, their order and types. */
-	if (doc_verify(d, e)) {
-		dai_err_prefix(e, name);
-		goto fail;
-	}
-	const char *pub = doc_get(d, "publisher");
-	ed25519_did(m->publisher, d->signer_pk);
-	if (strcmp(pub, m->publisher) != 0) {
-		dai_errf(e, "%s: publisher %s is not the signer %s", name, pub, m->publisher);
-		goto fail;
-	}
+	/* The schema has checked the keys, their order and types; the file
+	 * lines are checked here, then the signature. */
 	m->name = doc_get(d, "name");
 	m->arch = doc_get(d, "arch");
 	m->tensor_type = doc_get(d, "tensor-type");
@@ -123,6 +114,16 @@ int pack_manifest_parse(pack_manifest *m, const char *buf, size_t len, const cha
 				goto fail;
 			}
 		m->n_files++;
+	}
+	if (doc_verify(d, e)) {
+		dai_err_prefix(e, name);
+		goto fail;
+	}
+	const char *pub = doc_get(d, "publisher");
+	ed25519_did(m->publisher, d->signer_pk);
+	if (strcmp(pub, m->publisher) != 0) {
+		dai_errf(e, "%s: publisher %s is not the signer %s", name, pub, m->publisher);
+		goto fail;
 	}
 	doc_id(d, m->id);
 	return 0;
