@@ -192,32 +192,23 @@ static int skip_rest(tar_reader *t, dai_err *e)
 	return 0;
 }
 
-/* After the first zero block: a second one, then zeros to the end. */
+/* After the first zero block: a second one, then the end of the stream. */
 static int read_trailer(tar_reader *t, dai_err *e)
 {
-	unsigned char buf[4096];
+	unsigned char buf[TAR_BLOCK];
 	uint64_t at = t->src->pos;
 	if (read_exact(t, buf, TAR_BLOCK, "end-of-archive blocks", e))
 		return -1;
 	if (!all_zero(buf, TAR_BLOCK))
-		return dai_errf(e,
-		                "%s: offset %" PRIu64 ": second end-of-archive block is not zero",
-		                t->src->name, at);
-	for (;;) {
-		at = t->src->pos;
-		ssize_t r = pack_src_read(t->src, buf, sizeof buf, e);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		if (!all_zero(buf, (size_t)r))
-			return dai_errf(e,
-			                "%s: offset %" PRIu64 ": data after the end of the archive",
-			                t->src->name, at);
-	}
-	if (t->src->pos % TAR_BLOCK)
-		return dai_errf(e, "%s: length %" PRIu64 " is not a multiple of 512", t->src->name,
-		                t->src->pos);
+		return dai_errf(e, "%s: offset %" PRIu64 ": second end-of-archive block is not zero",
+				t->src->name, at);
+	at = t->src->pos;
+	ssize_t r = pack_src_read(t->src, buf, 1, e);
+	if (r < 0)
+		return -1;
+	if (r)
+		return dai_errf(e, "%s: offset %" PRIu64 ": data after the end of the archive",
+				t->src->name, at);
 	t->done = 1;
 	return 0;
 }

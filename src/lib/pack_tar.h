@@ -7,15 +7,16 @@
  * POSIX tar, the one libarchive's pax writer produces for a pack:
  *
  *   for each member:  [pax 'x' header]  ustar header  data  zero padding
- *   then:             two zero blocks, then only zero bytes to the end
+ *   then:             two zero blocks, and the end of the stream
  *
  * Every header must carry the ustar magic and version "00" and a checksum
  * that matches exactly; a member is a regular file (typeflag '0') whose name
  * fits the 100-byte name field with a NUL and an empty prefix field. A pax
  * header may only give the member's size (libarchive writes one for a
  * member of 8 GiB or more). Links, directories, devices, FIFOs, global pax
- * headers and GNU extensions are refused, and so is any non-zero byte in
- * padding or after the end. Because every header byte is under the checksum
+ * headers and GNU extensions are refused, and so are a non-zero byte in
+ * padding and anything after the two zero blocks (libarchive writes a pack
+ * with bytes_in_last_block 1, so it ends there). Because every header byte is under the checksum
  * and every other byte is member data or must be zero, a changed byte
  * anywhere is either refused here or changes a member's bytes, which the
  * manifest's hashes catch.
@@ -44,14 +45,17 @@ typedef struct pack_src {
 	int fd;                   /* SRC_FD, SRC_GZIP: the file */
 	const unsigned char *mem; /* SRC_MEM */
 	size_t mem_len;
-	struct archive *ar; /* SRC_GZIP: libarchive's gzip filter over fd */
+	struct gz_state *gz; /* SRC_GZIP: the inflate state */
 	int tee_fd;         /* >= 0: every byte read is also written here */
 	uint64_t pos;       /* bytes consumed */
 } pack_src;
 
 /* Sources over an open descriptor (read from its current offset), a
- * buffer, or a gzip file on a descriptor. pack_src_close frees what the
- * source holds; it does not close fd. */
+ * buffer, or a gzip file on a descriptor. A gzip pack is one gzip member
+ * with no optional header fields and time 0, as dai-pack -z writes it; its
+ * CRC-32 and length are checked, and nothing may follow it. (Its XFL and
+ * OS header bytes, which hold no data, are not checked.) pack_src_close
+ * frees what the source holds; it does not close fd. */
 void pack_src_fd(pack_src *s, int fd, const char *name);
 void pack_src_mem(pack_src *s, const void *data, size_t len, const char *name);
 int pack_src_gzip(pack_src *s, int fd, const char *name, dai_err *e);
