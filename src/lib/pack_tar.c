@@ -279,6 +279,12 @@ int tar_next(tar_reader *t, tar_member *m, dai_err *e)
 		if (nlen == 0)
 			return dai_errf(e, "%s: offset %" PRIu64 ": member with an empty name",
 			                name, at);
+		for (size_t i = 0; i < nlen; i++)
+			if (m->name[i] < 0x20 || m->name[i] > 0x7e)
+				return dai_errf(e,
+				                "%s: offset %" PRIu64 ": member name with a byte "
+				                "that is not printable ASCII",
+				                name, at);
 		if (type != '0') {
 			const char *what = type_name(type);
 			if (what)

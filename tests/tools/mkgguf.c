@@ -1,15 +1,16 @@
 /*
- * mkgguf - writes a small but well-formed llama GGUF file of about the
- * requested size, for pack tests, fuzz seeds and the verify benchmark.
+ * mkgguf - writes a well-formed llama GGUF file of about the requested
+ * size, for pack tests, fuzz seeds and the verify benchmark.
  *
- *   cc -Isrc/lib -o build/mkgguf tests/tools/mkgguf.c build/rel/libdai.a \
+ *   make && cc -Isrc/lib -o build/mkgguf tests/tools/mkgguf.c build/rel/libdai.a \
  *      $(pkg-config --libs libsodium libarchive zlib) -lm
  *   build/mkgguf OUT.gguf BYTES [ALIGNMENT]
  *
- * The model has a 16-token vocabulary, one F32 output_norm tensor and one
- * F32 token_embd.weight tensor of 16 rows whose width is chosen so the file
- * reaches BYTES; tensor values follow a simple counter so no two regions of
- * the file are alike.
+ * The model has a 16-token vocabulary, an F32 output_norm and an F32
+ * token_embd.weight tensor; below 16 MiB the embedding is widened to reach
+ * BYTES, above it blk.N.ffn_up.weight tensors of 16 MiB each (4096 x 1024
+ * F32) are added. Tensor values follow a counter, so no two regions of the
+ * file are alike.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +18,22 @@
 
 #include "gguf.h"
 #include "gguf_write.h"
+
+#define LAYER_ROWS 1024
+#define LAYER_COLS 4096
+#define LAYER_BYTES ((uint64_t)LAYER_ROWS * LAYER_COLS * 4)
+
+static float *counter(uint64_t n, uint64_t start)
+{
+	float *p = malloc(n * sizeof *p);
+	if (!p) {
+		fprintf(stderr, "mkgguf: out of memory\n");
+		exit(1);
+	}
+	for (uint64_t i = 0; i < n; i++)
+		p[i] = (float)((start + i) % 65521) / 65521.0f;
+	return p;
+}
 
 int main(int argc, char **argv)
 {
@@ -26,22 +43,13 @@ int main(int argc, char **argv)
 	}
 	uint64_t bytes = strtoull(argv[2], NULL, 10);
 	uint32_t align = argc == 4 ? (uint32_t)strtoul(argv[3], NULL, 10) : 32;
-	static const char *toks[16] = {"<unk>", "<s>", "</s>", "a", "b", "c", "d", "e",
-				       "f",     "g",   "h",    "i", "j", "k", "l", "m"};
-	uint64_t width = bytes / (16 * 4);
+	static const char *toks[16] = {"<unk>", "<s>", "a", "b", "c", "d", "e", "f",
+				       "g",     "h",   "i", "j", "k", "l", "m", "n"};
+	uint64_t layers = bytes / LAYER_BYTES;
+	uint64_t width = layers ? 256 : bytes / (16 * 4);
 	width -= width % 32;
 	if (width < 32)
 		width = 32;
-	float *emb = malloc(width * 16 * sizeof(float));
-	float norm[32];
-	if (!emb) {
-		fprintf(stderr, "mkgguf: out of memory\n");
-		return 1;
-	}
-	for (uint64_t i = 0; i < width * 16; i++)
-		emb[i] = (float)(i % 65521) / 65521.0f;
-	for (int i = 0; i < 32; i++)
-		norm[i] = 1.0f;
 	gguf_writer w;
 	dai_err e;
 	gguf_w_init(&w);
@@ -51,13 +59,22 @@ int main(int argc, char **argv)
 	gguf_w_u32(&w, "general.alignment", align);
 	gguf_w_u32(&w, "llama.context_length", 128);
 	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", toks, 16);
+	float *norm = counter(32, 0), *emb = counter(width * 16, 1);
 	int64_t ne1[1] = {32}, ne2[2] = {(int64_t)width, 16};
-	gguf_w_tensor(&w, "output_norm.weight", GGML_TYPE_F32, 1, ne1, norm, sizeof norm);
-	gguf_w_tensor(&w, "token_embd.weight", GGML_TYPE_F32, 2, ne2, emb,
-		      width * 16 * sizeof(float));
+	gguf_w_tensor(&w, "output_norm.weight", GGML_TYPE_F32, 1, ne1, norm, 32 * 4);
+	gguf_w_tensor(&w, "token_embd.weight", GGML_TYPE_F32, 2, ne2, emb, width * 16 * 4);
+	free(norm);
+	free(emb);
+	for (uint64_t l = 0; l < layers; l++) {
+		char name[64];
+		int64_t ne[2] = {LAYER_COLS, LAYER_ROWS};
+		float *t = counter(LAYER_BYTES / 4, l * 7919);
+		snprintf(name, sizeof name, "blk.%" PRIu64 ".ffn_up.weight", l);
+		gguf_w_tensor(&w, name, GGML_TYPE_F32, 2, ne, t, LAYER_BYTES);
+		free(t);
+	}
 	int rc = gguf_w_write(&w, argv[1], &e);
 	gguf_w_free(&w);
-	free(emb);
 	if (rc) {
 		fprintf(stderr, "mkgguf: %s\n", e.msg);
 		return 1;

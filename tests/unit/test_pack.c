@@ -417,6 +417,8 @@ Test(pack, unsafe_members_refused)
 	tar_fails(trav, 3, "member '../LICENSE' is not in the manifest");
 	entry abs[] = {MAN(p), MODEL(p), {"/etc/LICENSE", AE_IFREG, p.lic, p.lic_len, NULL}};
 	tar_fails(abs, 3, "member '/etc/LICENSE' is not in the manifest");
+	entry esc[] = {MAN(p), MODEL(p), {"LICENSE\x1b[2J", AE_IFREG, p.lic, p.lic_len, NULL}};
+	tar_fails(esc, 3, "member name with a byte that is not printable ASCII");
 	char longname[160];
 	memset(longname, 'a', 150);
 	longname[150] = 0;
