@@ -147,19 +147,28 @@ static int parse_pax(const char *p, size_t n, uint64_t at, const char *name, uin
 			                at);
 		const char *kv = p + j + 1;
 		size_t kvlen = len - (j - i) - 2; /* without the space and newline */
-		if (kvlen < 6 || memcmp(kv, "size=", 5) != 0)
+		if (kvlen < 6 || memcmp(kv, "size=", 5) != 0) {
+			/* Name the keyword when it is short and printable. */
+			size_t kw = 0;
+			while (kw < kvlen && kw < 32 && kv[kw] > 0x20 && kv[kw] < 0x7f && kv[kw] != '=')
+				kw++;
+			if (kw == kvlen || kv[kw] != '=')
+				kw = 0;
 			return dai_errf(e,
-			                "%s: offset %" PRIu64 ": pax record '%.*s' not allowed in "
+			                "%s: offset %" PRIu64 ": pax record%s%.*s%s not allowed in "
 			                "a pack (only size)",
-			                name, at, (int)(kvlen < 40 ? kvlen : 40), kv);
+			                name, at, kw ? " '" : "", (int)kw, kv, kw ? "'" : "");
+		}
 		uint64_t v = 0;
 		for (size_t k = 5; k < kvlen; k++) {
 			if (kv[k] < '0' || kv[k] > '9' || (k == 5 && kv[k] == '0' && kvlen > 6) ||
-			    v > SIZE_MAX_MEMBER)
+			    v > SIZE_MAX_MEMBER / 10)
 				return dai_errf(e, "%s: offset %" PRIu64 ": bad pax size", name,
 				                at);
 			v = v * 10 + (uint64_t)(kv[k] - '0');
 		}
+		if (v > SIZE_MAX_MEMBER)
+			return dai_errf(e, "%s: offset %" PRIu64 ": bad pax size", name, at);
 		if (*have_size)
 			return dai_errf(e, "%s: offset %" PRIu64 ": pax size given twice", name,
 			                at);
