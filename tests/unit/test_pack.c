@@ -512,6 +512,11 @@ Test(pack, facts_checked_on_open)
 	pack_model pm;
 	cr_assert_eq(pack_open_model(&pm, tpath("lie.dai.tar"), &e), -1);
 	cr_assert(strstr(e.msg, "manifest says params 12345, the model has 320"), "%s", e.msg);
+	pack_manifest m;
+	cr_assert_eq(pack_verify(tpath("lie.dai.tar"), 0, &m, &e), -1);
+	cr_assert(strstr(e.msg, "manifest says params 12345"), "%s", e.msg);
+	cr_assert_eq(pack_verify(tpath("lie.dai.tar"), PACK_MANIFEST_ONLY, &m, &e), 0, "%s", e.msg);
+	pack_manifest_free(&m);
 	free(t);
 	pack_manifest_free(&lie);
 	free_parts(&p);
