@@ -44,7 +44,7 @@ int main(int argc, char **argv)
 	uint64_t bytes = strtoull(argv[2], NULL, 10);
 	uint32_t align = argc == 4 ? (uint32_t)strtoul(argv[3], NULL, 10) : 32;
 	static const char *toks[16] = {"<unk>", "<s>", "a", "b", "c", "d", "e", "f",
-				       "g",     "h",   "i", "j", "k", "l", "m", "n"};
+	                               "g",     "h",   "i", "j", "k", "l", "m", "n"};
 	uint64_t layers = bytes / LAYER_BYTES;
 	uint64_t width = layers ? 256 : bytes / (16 * 4);
 	width -= width % 32;
