@@ -257,8 +257,9 @@ Test(pack, every_truncation_caught)
 		cr_assert_eq(scan_mem(p, len, &m, &e), -1, "truncated to %zu not caught", len);
 		cr_assert(len == 0 || strstr(e.msg, "truncated"), "at %zu: %s", len, e.msg);
 	}
-	/* A pack cut after its first end-of-archive block. */
-	scan_fails(p, n - 512 * ((n / 512) - 2), "truncated"); /* MANIFEST header only */
+	/* Cut after the first end-of-archive block; after the manifest. */
+	scan_fails(p, n - 512, "(in end-of-archive blocks)");
+	scan_fails(p, 1024, "truncated at offset 1024 (in a header)");
 	free(p);
 }
 
