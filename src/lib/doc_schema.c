@@ -81,6 +81,15 @@ static const dai_schema_field entry_fields[] = {
     {"time", V_TIME, 0},
 };
 
+/* dai-manifest: a model pack's first member (pack.h). Each file line is
+ * "<size> b2:<hex> <path>", checked by pack_manifest_parse; the first file
+ * is the GGUF model. */
+static const dai_schema_field manifest_fields[] = {
+	{"name", V_TEXT, 0},	       {"publisher", V_DID, 0},	   {"arch", V_TEXT, 0},
+	{"params", V_UINT, 0},	       {"tensor-type", V_TEXT, 0}, {"context-length", V_UINT, 0},
+	{"vocab-size", V_UINT, 0},     {"file", V_TEXT, F_REPEAT},
+};
+
 static const dai_schema schemas[] = {
     {"key", 1, key_fields, N(key_fields)},
     {"seckey", 1, seckey_fields, N(seckey_fields)},
@@ -88,6 +97,7 @@ static const dai_schema schemas[] = {
     {"offer", 1, offer_fields, N(offer_fields)},
     {"job", 1, job_fields, N(job_fields)},
     {"entry", 1, entry_fields, N(entry_fields)},
+    {"manifest", 1, manifest_fields, N(manifest_fields)},
 };
 
 const dai_schema *schema_find(const char *kind)
