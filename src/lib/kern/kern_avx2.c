@@ -599,40 +599,54 @@ static void avx2_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, in
 				y[r] = out[0];
 				y[r + 1] = out[1];
 			}
+		/* runs of up to Q8_MULTI fast-path activations (C > 0), or one
+		 * activation on its own (C == 0), fixed for every weight row */
+		struct q8_group {
+			int b, C;
+			const kern_q8_0 *xr[Q8_MULTI];
+			const float *xsr[Q8_MULTI];
+		} grp[Q8_BB_MAX];
+		int n_grp = 0;
+		for (int b = b0; b < b1; n_grp++) {
+			struct q8_group *gp = &grp[n_grp];
+			int C = 0;
+			while (multi && C < Q8_MULTI && b + C < b1 && !exact[b + C - b0])
+				C++;
+			gp->b = b;
+			gp->C = C;
+			for (int c = 0; c < Q8_MULTI; c++) {
+				int bc = b + (c < C ? c : 0);
+				gp->xr[c] = x + (size_t)bc * ldx;
+				gp->xsr[c] = use_xs ? xs + (bc - b0) * nb : NULL;
+			}
+			b += C > 0 ? C : 1;
+		}
 		for (; r < row1; r++) {
 			const kern_q8_0 *wr = w + (size_t)r * ldw;
 			if (multi)
 				for (int k = 0; k < nb; k++)
 					ws[k] = f16_to_f32(wr[k].d);
-			for (int b = b0; b < b1;) {
-				int C = 0;
-				while (multi && C < Q8_MULTI && b + C < b1 && !exact[b + C - b0])
-					C++;
-				if (C > 0) {
-					const kern_q8_0 *xr[Q8_MULTI];
-					const float *xsr[Q8_MULTI];
-					float out[Q8_MULTI];
-					for (int c = 0; c < Q8_MULTI; c++) {
-						int bc = b + (c < C ? c : 0);
-						xr[c] = x + (size_t)bc * ldx;
-						xsr[c] = xs + (bc - b0) * nb;
-					}
-					if (C == 3)
-						q8_dot_multi(wr, ws, xr, xsr, 3, nb, out);
-					else if (C == 2)
-						q8_dot_multi(wr, ws, xr, xsr, 2, nb, out);
-					else
-						q8_dot_multi(wr, ws, xr, xsr, 1, nb, out);
-					for (int c = 0; c < C; c++)
-						y[(size_t)(b + c) * ldy + r] = out[c];
-					b += C;
-					continue;
+			for (int gi = 0; gi < n_grp; gi++) {
+				const struct q8_group *gp = &grp[gi];
+				float out[Q8_MULTI];
+				switch (gp->C) {
+				case 3:
+					q8_dot_multi(wr, ws, gp->xr, gp->xsr, 3, nb, out);
+					break;
+				case 2:
+					q8_dot_multi(wr, ws, gp->xr, gp->xsr, 2, nb, out);
+					break;
+				case 1:
+					q8_dot_multi(wr, ws, gp->xr, gp->xsr, 1, nb, out);
+					break;
+				default:
+					out[0] = exact[gp->b - b0]
+					             ? q8_dot(wr, gp->xr[0], gp->xsr[0], nb, 1)
+					             : q8_dot(wr, gp->xr[0], gp->xsr[0], nb, 0);
+					break;
 				}
-				const kern_q8_0 *xb = x + (size_t)b * ldx;
-				const float *xsb = use_xs ? xs + (b - b0) * nb : NULL;
-				y[(size_t)b * ldy + r] = exact[b - b0] ? q8_dot(wr, xb, xsb, nb, 1)
-				                                       : q8_dot(wr, xb, xsb, nb, 0);
-				b++;
+				for (int c = 0; c < (gp->C > 0 ? gp->C : 1); c++)
+					y[(size_t)(gp->b + c) * ldy + r] = out[c];
 			}
 		}
 	}
