@@ -188,75 +188,161 @@ static float avx2_dot_f16(const uint16_t *wr, const float *xr, int n)
 }
 
 /*
- * Batched products, blocked like a GEMM so that the activations in use stay
- * in L1: GEMM_BB activations x GEMM_RB weight rows at a time, columns in
- * chunks of GEMM_KC (a multiple of 32, so every chunk starts at lane 0).
- * Between chunks the 32 lanes of each output wait in `lanes`; the per-lane
+ * Batched products, blocked like a GEMM: GEMM_RB weight rows x GEMM_BB
+ * activations at a time, columns in chunks of GEMM_KC (a multiple of 32,
+ * so every chunk starts at lane 0). Between chunks the 32 lanes of each
+ * output wait in `lanes`.
+ *
+ * The tile is R <= 3 weight rows x C <= 3 activations, one lane group at a
+ * time: lanes 8q .. 8q+7 of a canonical dot only ever see the elements i
+ * with i % 32 in [8q, 8q+8), in increasing i, so each group of 8 lanes can
+ * be accumulated on its own. With one register per output, a tile keeps
+ * its 9 accumulators in registers and loads each weight vector once for C
+ * activations and each activation vector once for R rows. The per-lane
  * order of operations is exactly that of one canonical dot.
  */
 enum { GEMM_KC = 1024, GEMM_RB = 32, GEMM_BB = 6 };
 
-/* one weight row against C activations, columns [k0, k1) */
-INLINE void gemm_step(const void *wr, const float *const *xr, int C, int k0, int k1, int first,
-                      int last, float *lanes, float *out, int f16, ptrdiff_t pf)
+/* R rows x C activations, columns [k0, k1); ln[r * 3 + c]: the 32 lanes of
+ * output (r, c); on the last chunk out[r * 3 + c] gets the folded dot */
+INLINE void gemm_group(const void *const *w, int R, const float *const *x, int C, int k0, int k1,
+                       int first, int last, float *const *ln, float *out, int f16, ptrdiff_t pf)
 {
-	__m256 acc[3][4];
+	for (int q = 0; q < 4; q++) {
+		__m256 acc[3][3];
 #pragma GCC unroll 3
-	for (int c = 0; c < C; c++)
-#pragma GCC unroll 4
-		for (int q = 0; q < 4; q++)
-			acc[c][q] = first ? _mm256_setzero_ps()
-			                  : _mm256_loadu_ps(lanes + (size_t)c * 32 + 8 * q);
-	const void *w1[1] = {wr};
-	tile_accum(w1, 1, xr, C, k0, k1, f16, pf, acc);
+		for (int r = 0; r < R; r++)
 #pragma GCC unroll 3
-	for (int c = 0; c < C; c++) {
-		if (last) {
-			out[c] = fold32(acc[c][0], acc[c][1], acc[c][2], acc[c][3]);
-			continue;
+			for (int c = 0; c < C; c++)
+				acc[r][c] = first ? _mm256_setzero_ps()
+				                  : _mm256_loadu_ps(ln[r * 3 + c] + 8 * q);
+		int i0 = k0;
+		for (; i0 + 32 <= k1; i0 += 32) {
+			int i = i0 + 8 * q;
+			if (q == 0) /* the next rows' chunk, while this one is in use */
+#pragma GCC unroll 3
+				for (int r = 0; r < R; r++) {
+					const char *pw =
+					    (const char *)w[r] + (size_t)i0 * (f16 ? 2 : 4) + pf;
+					_mm_prefetch(pw, _MM_HINT_T0);
+					if (!f16)
+						_mm_prefetch(pw + 64, _MM_HINT_T0);
+				}
+			__m256 wv[3];
+#pragma GCC unroll 3
+			for (int r = 0; r < R; r++)
+				wv[r] = load_w(w[r], i, f16);
+#pragma GCC unroll 3
+			for (int c = 0; c < C; c++) {
+				__m256 xv = _mm256_loadu_ps(x[c] + i);
+#pragma GCC unroll 3
+				for (int r = 0; r < R; r++)
+					acc[r][c] = _mm256_fmadd_ps(wv[r], xv, acc[r][c]);
+			}
 		}
-#pragma GCC unroll 4
-		for (int q = 0; q < 4; q++)
-			_mm256_storeu_ps(lanes + (size_t)c * 32 + 8 * q, acc[c][q]);
+		/* the tail (end of the rows only): masked loads, and a blend so
+		 * that lanes past it keep their exact value */
+		int cnt = k1 - i0 - 8 * q;
+		if (cnt > 0) {
+			cnt = cnt > 8 ? 8 : cnt;
+			int i = i0 + 8 * q;
+			__m256i mask = lane_mask(cnt);
+			__m256 wv[3];
+#pragma GCC unroll 3
+			for (int r = 0; r < R; r++)
+				wv[r] = load_w_part(w[r], i, cnt, mask, f16);
+#pragma GCC unroll 3
+			for (int c = 0; c < C; c++) {
+				__m256 xv = _mm256_maskload_ps(x[c] + i, mask);
+#pragma GCC unroll 3
+				for (int r = 0; r < R; r++) {
+					__m256 t = _mm256_fmadd_ps(wv[r], xv, acc[r][c]);
+					acc[r][c] = _mm256_blendv_ps(acc[r][c], t,
+					                             _mm256_castsi256_ps(mask));
+				}
+			}
+		}
+#pragma GCC unroll 3
+		for (int r = 0; r < R; r++)
+#pragma GCC unroll 3
+			for (int c = 0; c < C; c++)
+				_mm256_storeu_ps(ln[r * 3 + c] + 8 * q, acc[r][c]);
 	}
+	if (!last)
+		return;
+#pragma GCC unroll 3
+	for (int r = 0; r < R; r++)
+#pragma GCC unroll 3
+		for (int c = 0; c < C; c++) {
+			const float *l = ln[r * 3 + c];
+			out[r * 3 + c] = fold32(_mm256_loadu_ps(l), _mm256_loadu_ps(l + 8),
+			                        _mm256_loadu_ps(l + 16), _mm256_loadu_ps(l + 24));
+		}
+}
+
+/* the R x C tile with constant sizes, so that it unrolls into registers */
+INLINE void gemm_group_rc(const void *const *w, int R, const float *const *x, int C, int k0, int k1,
+                          int first, int last, float *const *ln, float *out, int f16, ptrdiff_t pf)
+{
+#define GG(r, c)                                                                                   \
+	case r * 4 + c:                                                                            \
+		gemm_group(w, r, x, c, k0, k1, first, last, ln, out, f16, pf);                     \
+		break
+	switch (R * 4 + C) {
+		GG(3, 3);
+		GG(3, 2);
+		GG(3, 1);
+		GG(2, 3);
+		GG(2, 2);
+		GG(2, 1);
+		GG(1, 3);
+		GG(1, 2);
+	default:
+		gemm_group(w, 1, x, 1, k0, k1, first, last, ln, out, f16, pf);
+		break;
+	}
+#undef GG
 }
 
 INLINE void gemm_tiles(const char *wb, size_t wsz, int ldw, const float *x, int ldx, float *y,
                        int ldy, int n, int row0, int row1, int batch, int f16)
 {
 	float lanes[GEMM_RB * GEMM_BB * 32];
-	/* while one row's chunk is in use, prefetch the next row's */
-	ptrdiff_t pf = (ptrdiff_t)((size_t)ldw * wsz);
-	for (int b0 = 0; b0 < batch; b0 += GEMM_BB) {
-		int b1 = b0 + GEMM_BB < batch ? b0 + GEMM_BB : batch;
-		for (int r0 = row0; r0 < row1; r0 += GEMM_RB) {
-			int r1 = r0 + GEMM_RB < row1 ? r0 + GEMM_RB : row1;
+	/* row blocks outside: a block of weight rows is read from memory once and
+	 * stays in L2 while every group of activations passes over it */
+	for (int r0 = row0; r0 < row1; r0 += GEMM_RB) {
+		int r1 = r0 + GEMM_RB < row1 ? r0 + GEMM_RB : row1;
+		for (int b0 = 0; b0 < batch; b0 += GEMM_BB) {
+			int b1 = b0 + GEMM_BB < batch ? b0 + GEMM_BB : batch;
 			for (int k0 = 0; k0 < n; k0 += GEMM_KC) {
 				int k1 = k0 + GEMM_KC < n ? k0 + GEMM_KC : n;
 				int first = k0 == 0, last = k1 == n;
-				for (int r = r0; r < r1; r++) {
-					const void *wr = wb + (size_t)r * ldw * wsz;
+				for (int r = r0; r < r1; r += 3) {
+					int R = r1 - r < 3 ? r1 - r : 3;
+					const void *wr[3];
+					for (int i = 0; i < 3; i++)
+						wr[i] =
+						    wb + (size_t)(r + (i < R ? i : 0)) * ldw * wsz;
+					ptrdiff_t pf = (ptrdiff_t)((size_t)R * ldw * wsz);
 					for (int b = b0; b < b1; b += 3) {
 						int C = b1 - b < 3 ? b1 - b : 3;
-						float *ln =
-						    lanes +
-						    ((size_t)(r - r0) * GEMM_BB + (b - b0)) * 32;
-						const float *xr[3] = {
-						    x + (size_t)b * ldx,
-						    x + (size_t)(b + (C > 1)) * ldx,
-						    x + (size_t)(b + 2 * (C > 2)) * ldx};
-						float out[3];
-						if (C == 3)
-							gemm_step(wr, xr, 3, k0, k1, first, last,
-							          ln, out, f16, pf);
-						else if (C == 2)
-							gemm_step(wr, xr, 2, k0, k1, first, last,
-							          ln, out, f16, pf);
-						else
-							gemm_step(wr, xr, 1, k0, k1, first, last,
-							          ln, out, f16, pf);
-						for (int c = 0; last && c < C; c++)
-							y[(size_t)(b + c) * ldy + r] = out[c];
+						const float *xr[3];
+						float *ln[9];
+						float out[9];
+						for (int i = 0; i < 3; i++)
+							xr[i] =
+							    x + (size_t)(b + (i < C ? i : 0)) * ldx;
+						for (int i = 0; i < 9; i++)
+							ln[i] = lanes + ((size_t)(r - r0 + i / 3) *
+							                     GEMM_BB +
+							                 (size_t)(b - b0 + i % 3)) *
+							                    32;
+						gemm_group_rc(wr, R, xr, C, k0, k1, first, last, ln,
+						              out, f16, pf);
+						for (int i = 0; last && i < R; i++)
+							for (int c = 0; c < C; c++)
+								y[(size_t)(b + c) * ldy + r + i] =
+								    out[i * 3 + c];
 					}
 				}
 			}
@@ -599,40 +685,54 @@ static void avx2_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, in
 				y[r] = out[0];
 				y[r + 1] = out[1];
 			}
+		/* runs of up to Q8_MULTI fast-path activations (C > 0), or one
+		 * activation on its own (C == 0), fixed for every weight row */
+		struct q8_group {
+			int b, C;
+			const kern_q8_0 *xr[Q8_MULTI];
+			const float *xsr[Q8_MULTI];
+		} grp[Q8_BB_MAX];
+		int n_grp = 0;
+		for (int b = b0; b < b1; n_grp++) {
+			struct q8_group *gp = &grp[n_grp];
+			int C = 0;
+			while (multi && C < Q8_MULTI && b + C < b1 && !exact[b + C - b0])
+				C++;
+			gp->b = b;
+			gp->C = C;
+			for (int c = 0; c < Q8_MULTI; c++) {
+				int bc = b + (c < C ? c : 0);
+				gp->xr[c] = x + (size_t)bc * ldx;
+				gp->xsr[c] = use_xs ? xs + (bc - b0) * nb : NULL;
+			}
+			b += C > 0 ? C : 1;
+		}
 		for (; r < row1; r++) {
 			const kern_q8_0 *wr = w + (size_t)r * ldw;
 			if (multi)
 				for (int k = 0; k < nb; k++)
 					ws[k] = f16_to_f32(wr[k].d);
-			for (int b = b0; b < b1;) {
-				int C = 0;
-				while (multi && C < Q8_MULTI && b + C < b1 && !exact[b + C - b0])
-					C++;
-				if (C > 0) {
-					const kern_q8_0 *xr[Q8_MULTI];
-					const float *xsr[Q8_MULTI];
-					float out[Q8_MULTI];
-					for (int c = 0; c < Q8_MULTI; c++) {
-						int bc = b + (c < C ? c : 0);
-						xr[c] = x + (size_t)bc * ldx;
-						xsr[c] = xs + (bc - b0) * nb;
-					}
-					if (C == 3)
-						q8_dot_multi(wr, ws, xr, xsr, 3, nb, out);
-					else if (C == 2)
-						q8_dot_multi(wr, ws, xr, xsr, 2, nb, out);
-					else
-						q8_dot_multi(wr, ws, xr, xsr, 1, nb, out);
-					for (int c = 0; c < C; c++)
-						y[(size_t)(b + c) * ldy + r] = out[c];
-					b += C;
-					continue;
+			for (int gi = 0; gi < n_grp; gi++) {
+				const struct q8_group *gp = &grp[gi];
+				float out[Q8_MULTI];
+				switch (gp->C) {
+				case 3:
+					q8_dot_multi(wr, ws, gp->xr, gp->xsr, 3, nb, out);
+					break;
+				case 2:
+					q8_dot_multi(wr, ws, gp->xr, gp->xsr, 2, nb, out);
+					break;
+				case 1:
+					q8_dot_multi(wr, ws, gp->xr, gp->xsr, 1, nb, out);
+					break;
+				default:
+					out[0] = exact[gp->b - b0]
+					             ? q8_dot(wr, gp->xr[0], gp->xsr[0], nb, 1)
+					             : q8_dot(wr, gp->xr[0], gp->xsr[0], nb, 0);
+					break;
 				}
-				const kern_q8_0 *xb = x + (size_t)b * ldx;
-				const float *xsb = use_xs ? xs + (b - b0) * nb : NULL;
-				y[(size_t)b * ldy + r] = exact[b - b0] ? q8_dot(wr, xb, xsb, nb, 1)
-				                                       : q8_dot(wr, xb, xsb, nb, 0);
-				b++;
+				for (int c = 0; c < (gp->C > 0 ? gp->C : 1); c++)
+					y[(size_t)(gp->b + c) * ldy + r] = out[c];
 			}
 		}
 	}
