@@ -2,7 +2,7 @@
  * gguf_sized - writes a well-formed llama GGUF file of about the requested
  * size, for pack tests, fuzz seeds and the verify benchmark.
  *
- *   make && cc -Isrc/lib -o build/gguf_sized tests/tools/gguf_sized.c build/rel/libdai.a \
+ *   make && cc -Isrc/lib -o build/gguf_sized tests/bench/gguf_sized.c build/rel/libdai.a \
  *      $(pkg-config --libs libsodium libarchive zlib) -lm
  *   build/gguf_sized OUT.gguf BYTES [ALIGNMENT]
  *
