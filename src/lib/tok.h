@@ -93,6 +93,7 @@ enum tok_type {
 	                         EOS (if add_eos) */
 #define TOK_UNPARSE_SPECIAL 2 /* control and unknown tokens give their text */
 #define TOK_STRIP_SPACE 4     /* tok_stream: drop one leading space from the first piece */
+#define TOK_KEEP_SPACES 8     /* tok_decode: skip a BPE model's clean-up of spaces */
 
 typedef struct dai_tok dai_tok;
 
