@@ -39,6 +39,16 @@ static char *slurp(const char *path, size_t *len)
 
 /* Loads the vocabulary of path, which tests/data keeps gzip'd as
  * path.gz (the GGUF files are mostly text and shrink to a third). */
+/* The first occurrence of the string pat in s[0..n), or NULL. */
+static char *find(char *s, size_t n, const char *pat)
+{
+	size_t pl = strlen(pat);
+	for (size_t i = 0; i + pl <= n; i++)
+		if (memcmp(s + i, pat, pl) == 0)
+			return s + i;
+	return NULL;
+}
+
 static dai_tok *load_vocab(const char *path)
 {
 	char gz[256];
@@ -90,39 +100,38 @@ static void expect_ids(const dai_tok *t, const char *text, int flags, const int3
 }
 
 /* decode(encode(text)) == text, spaces kept as they are */
-static void expect_round_trip(const dai_tok *t, const char *text, size_t len)
+static void expect_round_trip(const dai_tok *t, const char *text, size_t len, int flags)
 {
 	int32_t *ids;
 	size_t n, dl;
 	char *dec;
 	dai_err e;
-	encode(t, text, len, 0, &ids, &n);
-	cr_assert_eq(tok_decode(t, ids, n, TOK_KEEP_SPACES, &dec, &dl, &e), 0, "%s", e.msg);
+	encode(t, text, len, flags, &ids, &n);
+	int dflags = TOK_KEEP_SPACES | (flags & TOK_PARSE_SPECIAL ? TOK_UNPARSE_SPECIAL : 0);
+	cr_assert_eq(tok_decode(t, ids, n, dflags, &dec, &dl, &e), 0, "%s", e.msg);
 	cr_assert(dl == len && memcmp(dec, text, len) == 0, "'%.*s' came back as '%s'", (int)len,
 	          text, dec);
 	free(dec);
 	free(ids);
 }
 
-/* Runs every input of vocab.inp (inputs separated by a line
- * "__ggml_vocab_test__") through tok_encode without special tokens, as
- * llama.cpp's test-tokenizer-0 does, and compares with the ids on the
- * matching line of vocab.out. Returns the number of cases. */
-static size_t check_reference(const char *vocab)
+/* Runs every input of inp_path (inputs separated by a line
+ * "__ggml_vocab_test__") through tok_encode with flags, as llama.cpp's
+ * test-tokenizer-0 does (there without special tokens), and compares with
+ * the ids on the matching line of out_path; then decodes them again.
+ * Returns the number of cases. */
+static size_t check_cases(const char *vocab, const char *inp_path, const char *out_path, int flags)
 {
 	static const char sep[] = "\n__ggml_vocab_test__\n";
-	char path[256];
 	size_t inl, outl;
-	snprintf(path, sizeof path, "%s.inp", vocab);
-	char *inp = slurp(path, &inl);
-	snprintf(path, sizeof path, "%s.out", vocab);
-	char *out = slurp(path, &outl);
+	char *inp = slurp(inp_path, &inl);
+	char *out = slurp(out_path, &outl);
 	dai_tok *t = load_vocab(vocab);
 
 	size_t cases = 0;
 	char *pos = inp, *end = inp + inl, *line = out;
 	while (pos < end) {
-		char *next = strstr(pos, sep);
+		char *next = find(pos, (size_t)(end - pos), sep); /* inputs may hold NULs */
 		size_t len = next ? (size_t)(next - pos) : (size_t)(end - pos);
 		char *eol = strchr(line, '\n');
 		cr_assert_not_null(eol, "%s: more inputs than outputs", vocab);
@@ -141,7 +150,7 @@ static size_t check_reference(const char *vocab)
 		}
 		int32_t *ids;
 		size_t n;
-		encode(t, pos, len, 0, &ids, &n);
+		encode(t, pos, len, flags, &ids, &n);
 		char got[8192] = "";
 		size_t o = 0;
 		for (size_t i = 0; i < n && o < sizeof got - 16; i++)
@@ -152,7 +161,7 @@ static size_t check_reference(const char *vocab)
 			cr_assert_eq(ids[i], want[i], "%s case %zu '%.*s'\n got:%s\nwant:%s", vocab,
 			             cases, (int)len, pos, got, line);
 		free(ids);
-		expect_round_trip(t, pos, len);
+		expect_round_trip(t, pos, len, flags);
 		cases++;
 		line = eol + 1;
 		pos = next ? next + strlen(sep) : end;
@@ -162,6 +171,14 @@ static size_t check_reference(const char *vocab)
 	free(inp);
 	free(out);
 	return cases;
+}
+
+static size_t check_reference(const char *vocab)
+{
+	char inp[256], out[256];
+	snprintf(inp, sizeof inp, "%s.inp", vocab);
+	snprintf(out, sizeof out, "%s.out", vocab);
+	return check_cases(vocab, inp, out, 0);
 }
 
 /* ------------------------------------------------- reference token ids */
@@ -179,6 +196,22 @@ Test(tok_bpe, llama3_matches_hf_tokenizers)
 Test(tok_bpe, qwen2_matches_hf_tokenizers)
 {
 	cr_assert_eq(check_reference("tests/data/ggml-vocab-qwen2.gguf"), 46);
+}
+
+/* The tricky inputs of bpe-extra.inp (special tokens, white space, digits,
+ * contractions, emoji, scripts, controls), with special tokens parsed. */
+Test(tok_bpe, llama3_extra_cases)
+{
+	cr_assert_eq(check_cases("tests/data/ggml-vocab-llama-bpe.gguf", "tests/data/bpe-extra.inp",
+	                         "tests/data/bpe-extra.llama-bpe.out", TOK_PARSE_SPECIAL),
+	             21);
+}
+
+Test(tok_bpe, qwen2_extra_cases)
+{
+	cr_assert_eq(check_cases("tests/data/ggml-vocab-qwen2.gguf", "tests/data/bpe-extra.inp",
+	                         "tests/data/bpe-extra.qwen2.out", TOK_PARSE_SPECIAL),
+	             21);
 }
 
 /* Hand-checked cases of the GPT-2 vocabulary (ids from its vocab). */
