@@ -75,10 +75,12 @@ END {
 	print ""
 	print "const char uni_version[] = \"" version "\";"
 	print ""
+	print "/* clang-format off */"
 	print "const uni_range uni_ranges[] = {"
 	for (i = 0; i < n; i++)
 		printf "\t{0x%06X, %s},\n", start[i], kind[i]
 	print "};"
+	print "/* clang-format on */"
 	print ""
 	print "const unsigned uni_n_ranges = sizeof uni_ranges / sizeof uni_ranges[0];"
 }

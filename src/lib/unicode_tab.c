@@ -7,6 +7,7 @@
 
 const char uni_version[] = "15.0.0";
 
+/* clang-format off */
 const uni_range uni_ranges[] = {
 	{0x000000, UNI_CONTROL},
 	{0x000020, UNI_SEPARATOR},
@@ -2281,5 +2282,6 @@ const uni_range uni_ranges[] = {
 	{0x100000, UNI_CONTROL},
 	{0x10FFFE, UNI_UNASSIGNED},
 };
+/* clang-format on */
 
 const unsigned uni_n_ranges = sizeof uni_ranges / sizeof uni_ranges[0];
