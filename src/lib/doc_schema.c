@@ -36,10 +36,20 @@ static const dai_schema_field receipt_fields[] = {
     {"trace-root", V_ID, 0},   {"trace-leaves", V_UINT, 0},  {"time", V_TIME, 0},
 };
 
+/* dai-manifest: a model pack's first member (pack.h). Each file line is
+ * "<size> b2:<hex> <path>", checked by pack_manifest_parse; the first file
+ * is the GGUF model. */
+static const dai_schema_field manifest_fields[] = {
+    {"name", V_TEXT, 0},	       {"publisher", V_DID, 0},	   {"arch", V_TEXT, 0},
+    {"params", V_UINT, 0},	       {"tensor-type", V_TEXT, 0}, {"context-length", V_UINT, 0},
+    {"vocab-size", V_UINT, 0},     {"file", V_TEXT, F_REPEAT},
+};
+
 static const dai_schema schemas[] = {
     {"key", 1, key_fields, N(key_fields)},
     {"seckey", 1, seckey_fields, N(seckey_fields)},
     {"receipt", 1, receipt_fields, N(receipt_fields)},
+    {"manifest", 1, manifest_fields, N(manifest_fields)},
 };
 
 const dai_schema *schema_find(const char *kind)
