@@ -436,3 +436,43 @@ int session_eval(session *s, const int32_t *tokens, int n, float *logits, enum s
 	}
 	return 0;
 }
+
+/* ---------------------------------------------------------------- pieces, one at a time */
+
+int session_embed(session *s, int32_t id, float *x, dai_err *e)
+{
+	if (id < 0 || id >= s->m->n_vocab)
+		return dai_errf(e, "token %d is outside the vocabulary [0, %d)", (int)id,
+		                s->m->n_vocab);
+	embed(s, id, x);
+	return 0;
+}
+
+int session_layer(session *s, int l, const float *x, int n, float *out, dai_err *e)
+{
+	const model *m = s->m;
+	size_t dim = (size_t)m->dim;
+	if (l < 0 || l >= m->n_layers)
+		return dai_errf(e, "layer %d is outside [0, %d)", l, m->n_layers);
+	if (n < 1 || n > s->n_ctx)
+		return dai_errf(e, "%d tokens do not fit a context of %d", n, s->n_ctx);
+	for (int done = 0; done < n;) {
+		int nb = n - done < s->n_batch ? n - done : s->n_batch;
+		for (int t = 0; t < nb; t++) {
+			float *cs = s->rope_cs + (size_t)t * m->head_dim;
+			dm_rope_table_scaled(done + t, m->head_dim, m->rope_base,
+			                     m->rope_freq_scale, cs, cs + m->head_dim / 2);
+		}
+		memcpy(s->x, x + (size_t)done * dim, (size_t)nb * dim * sizeof(float));
+		layer_step(s, l, done, nb);
+		memcpy(out + (size_t)done * dim, s->x, (size_t)nb * dim * sizeof(float));
+		done += nb;
+	}
+	return 0;
+}
+
+void session_head(session *s, const float *x, float *logits)
+{
+	memcpy(s->x, x, (size_t)s->m->dim * sizeof(float));
+	output_step(s, 0, 1, logits);
+}
