@@ -71,6 +71,13 @@
 typedef struct prove_opts {
 	int n_threads; /* 0: every CPU */
 	int n_batch;   /* 0: PROVE_DEFAULT_BATCH */
+	/* challenge only: with at_leaf set, build a step proof at leaf
+	 * (at_position, at_step) whatever the replay says (to test a checker:
+	 * against an honest receipt it is never proven); otherwise at the
+	 * first differing leaf */
+	int at_leaf;
+	uint64_t at_position;
+	uint32_t at_step;
 } prove_opts;
 
 #define PROVE_DEFAULT_BATCH 128

@@ -174,10 +174,28 @@ int prove_challenge(const engine *en, const dai_doc *receipt, const dai_doc *job
 	r->ok = 1;
 	if (prove_seq_load(en, receipt, job, &q, e))
 		return -1;
-	int t = prove_terms(en, receipt, &q, r, e);
+	int forced = o && o->at_leaf;
+	int t = forced ? 0 : prove_terms(en, receipt, &q, r, e);
 	if (t < 0)
 		goto out;
-	if (t == 0) {
+	if (forced) {
+		if (prove_trace_matches(en, &q, trace, r)) {
+			dai_errf(e, "the trace does not fit the receipt: %s", r->reason);
+			goto out;
+		}
+		if (o->at_position >= q.P || o->at_step >= q.steps) {
+			dai_errf(e, "leaf (%llu, %u) is outside the trace",
+			         (unsigned long long)o->at_position,
+			         o->at_step);
+			goto out;
+		}
+		prove_fail(r, "step", "chosen leaf");
+		r->has_leaf = 1;
+		r->position = o->at_position;
+		r->step = o->at_step;
+		if (step_proof(en, &q, trace, r->position, r->step, o, &proof, e))
+			goto out;
+	} else if (t == 0) {
 		if (prove_replay(en, &q, o, &mine, &bad_k, e))
 			goto out;
 		unsigned char root[MERKLE_HASH];
