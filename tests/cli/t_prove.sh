@@ -201,3 +201,38 @@ tfail "a fraud without the receipt is refused" dai-prove check -m a.dai.tar nodo
 tfail "check on another pack is refused" dai-prove check -m q8.dai.tar ulp.f
 tfail "verify without the job is refused" dai-prove verify -m a.dai.tar honest
 tfail "challenge needs a key" dai-prove challenge -m a.dai.tar h.s
+
+# The ledger decides a challenge with the same check: a challenge of an
+# honest receipt costs the challenger its bond; a proven one slashes the
+# worker's stake to the challenger and refunds the buyer.
+export DAI_LEDGER="$TMPDIR/ledger" DAI_NOW=2026-01-01T00:00:00Z DAI_PACKS="$TMPDIR/a.dai.tar"
+dai-settle init -k pub.key --window 1h --bond 10 --alloc buyer.pub=1000 --alloc w.pub=100 \
+	--alloc val.pub=60 >/dev/null 2>&1
+dai-settle stake -k w.key 50 >/dev/null 2>&1
+dai-offer make -k w.key -m $X -m $(dai-pack id ulp.dai.tar) --price 10 --stake 50 >offer2
+for n in 1 2; do
+	dai-offer job -k buyer.key -m $X -p "Once upon a time" -n 24 -s $n --temp 0.8 offer2 |
+		dai-settle escrow -k buyer.key >esc$n 2>.err || fail "escrow $n" "$(cat .err)"
+done
+bal() { dai-settle balance "$1" | cut -d' ' -f2-3; }
+dai-infer -k w.key -m a.dai.tar -T l2.trace esc2 | dai-settle claim -k w.key >l2.out 2>.err \
+	|| fail "honest claim" "$(cat .err)"
+docs job esc2 >l2.s && docs receipt l2.out >>l2.s
+dai-prove challenge -m a.dai.tar -k val.key -T l2.trace --leaf 5:2 l2.s 2>/dev/null |
+	dai-settle challenge -k val.key >/dev/null 2>.err
+[ "$(bal val.pub)" = "50 0" ] && [ "$(bal w.pub)" = "60 50" ] \
+	&& pass "a challenge of an honest receipt costs the bond" \
+	|| fail "a challenge of an honest receipt costs the bond" "val $(bal val.pub) w $(bal w.pub) $(cat .err)"
+docs job esc1 >job
+J=$(dai-keygen -V job | awk '{print $2}')
+cheat_job l1 ulp "" -e "s/^model .*/model $(dai-pack id ulp.dai.tar)/"
+dai-settle claim -k w.key l1 >/dev/null 2>.err || fail "cheat claim" "$(cat .err)"
+cat job l1 | dai-prove challenge -m a.dai.tar -k val.key -T l1.trace |
+	dai-settle challenge -k val.key >/dev/null 2>.err
+[ "$(bal val.pub)" = "100 0" ] && [ "$(bal w.pub)" = "60 0" ] \
+	&& pass "a proven challenge slashes the worker" \
+	|| fail "a proven challenge slashes the worker" "val $(bal val.pub) w $(bal w.pub) $(cat .err)"
+DAI_PACKS= XDG_CACHE_HOME=$TMPDIR/nocache dai-settle verify >.o 2>.e
+grep -q "not in DAI_PACKS" .e && pass "replaying a challenge needs the pack" \
+	|| fail "replaying a challenge needs the pack" "$(cat .o .e)"
+t "the ledger replays with the pack" dai-settle verify
