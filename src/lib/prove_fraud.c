@@ -31,7 +31,7 @@ int prove_get_b64_lines(const dai_doc *d, const char *key, size_t max, unsigned 
 		}
 	if (!lines)
 		return dai_errf(e, "dai-%s: no %s", d->kind, key);
-	if (total > max)
+	if (total > max + 2) /* the last line's padding is not known yet */
 		return dai_errf(e, "dai-%s: %s is over %zu bytes", d->kind, key, max);
 	unsigned char *buf = malloc(total + 1);
 	if (!buf)
@@ -49,6 +49,10 @@ int prove_get_b64_lines(const dai_doc *d, const char *key, size_t max, unsigned 
 			return dai_errf(e, "dai-%s: %s: bad base64 lines", d->kind, key);
 		}
 		have += got;
+	}
+	if (have > max) {
+		free(buf);
+		return dai_errf(e, "dai-%s: %s is over %zu bytes", d->kind, key, max);
 	}
 	*out = buf;
 	*n = have;
