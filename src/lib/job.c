@@ -210,10 +210,10 @@ int job_run(const engine *en, const dai_key *k, const dai_doc *job, const job_ru
 	docb_add(&b, "buyer", j.buyer);
 	docb_addf(&b, "tokens-in", "%zu", n_prompt);
 	docb_addf(&b, "tokens-out", "%d", n_out);
-	if (n_out) {
+	if (text_len) /* an end-of-text token alone decodes to nothing */
 		docb_add_b64(&b, "output", text, text_len);
+	if (n_out)
 		docb_add_b64(&b, "output-ids", out, (size_t)n_out * sizeof(int32_t));
-	}
 	docb_addf(&b, "seed", "%llu", (unsigned long long)j.seed);
 	docb_addf(&b, "temp-milli", "%llu", (unsigned long long)j.temp_milli);
 	docb_addf(&b, "top-k", "%llu", (unsigned long long)j.top_k);

@@ -20,7 +20,8 @@
  * runs for at most max-tokens tokens and stops after an end-of-generation
  * token (generate.h). The receipt's output is the text dai-infer prints for
  * the output tokens: the streaming decoder's bytes (tok_stream, flags 0),
- * flushed; output-ids is the output tokens as int32 little-endian.
+ * flushed (absent when empty); output-ids is the output tokens as int32
+ * little-endian (absent when there are none).
  */
 #ifndef DAI_JOB_H
 #define DAI_JOB_H

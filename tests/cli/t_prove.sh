@@ -65,6 +65,15 @@ dai-keygen -V honest >/dev/null 2>&1 && [ "$(field worker honest)" = "$(dai-keyg
 [ "$(wc -c <honest.trace)" = $((112 + $(field trace-leaves honest) * 32)) ] \
 	&& pass "trace file size" || fail "trace file size"
 
+# A job that ends at an end-of-text token (seed 13 draws one as the 24th
+# token): fewer tokens than max-tokens, and still valid.
+dai-offer job -k buyer.key -m $X -p "Once upon a time" -n 60 -s 13 --temp 50 --top-k 0 offer >eogjobs
+dai-infer -k w.key -m a.dai.tar -T eog.trace eogjobs 2>/dev/null | docs receipt /dev/stdin >eog
+[ "$(field tokens-out eog)" = 24 ] && pass "generation stops at the end of text" \
+	|| fail "generation stops at the end of text" "$(field tokens-out eog) tokens"
+docs job eogjobs >eog.s && cat eog >>eog.s
+t "a receipt ending at the end of text verifies" dai-prove verify -m a.dai.tar -T eog.trace eog.s
+
 # Refusals: one line on stderr each, the documents still passed through.
 dai-infer -k other.key -m a.dai.tar jobs >.o 2>.e
 cmp -s .o jobs && grep -q "is for worker" .e && pass "a job for another worker is refused" \
