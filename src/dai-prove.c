@@ -42,7 +42,8 @@ static int parse_int(const char *opt, const char *s, int lo, int hi)
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < lo || v > hi)
-		cli_die(EXIT_USAGE, "%s: expected an integer in [%d, %d], got '%s'", opt, lo, hi, s);
+		cli_die(EXIT_USAGE, "%s: expected an integer in [%d, %d], got '%s'", opt, lo, hi,
+		        s);
 	return (int)v;
 }
 
@@ -98,7 +99,8 @@ int main(int argc, char **argv)
 			unsigned j;
 			char extra;
 			if (sscanf(optarg, "%llu:%u%c", &t, &j, &extra) != 2 || t > INT64_MAX)
-				cli_die(EXIT_USAGE, "--leaf: expected POSITION:STEP, got '%s'", optarg);
+				cli_die(EXIT_USAGE, "--leaf: expected POSITION:STEP, got '%s'",
+				        optarg);
 			o.run.at_leaf = 1;
 			o.run.at_position = t;
 			o.run.at_step = j;
@@ -113,8 +115,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!model_path || argc - optind > 1 || (o.mode == PROVE_CHALLENGE && !key_path) ||
-	    (o.mode != PROVE_CHALLENGE && o.run.at_leaf) ||
-	    (o.mode == PROVE_CHECK && trace_path)) {
+	    (o.mode != PROVE_CHALLENGE && o.run.at_leaf) || (o.mode == PROVE_CHECK && trace_path)) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -146,7 +147,8 @@ int main(int argc, char **argv)
 	if (key_path)
 		key_free(&k);
 	if (st.subjects == 0)
-		cli_die(EXIT_BAD, "no dai-%s in the stream", o.mode == PROVE_CHECK ? "fraud" : "receipt");
+		cli_die(EXIT_BAD, "no dai-%s in the stream",
+		        o.mode == PROVE_CHECK ? "fraud" : "receipt");
 	if (st.errors)
 		return EXIT_BAD;
 	if (o.mode == PROVE_CHALLENGE)

@@ -113,7 +113,8 @@ int job_output_text(const dai_tok *tok, const int32_t *ids, size_t n, char **tex
 	if (!ts)
 		return -1;
 	for (size_t i = 0; i <= n; i++) {
-		if (i < n ? tok_stream_put(ts, ids[i], &s, &sn, e) : tok_stream_flush(ts, &s, &sn, e))
+		if (i < n ? tok_stream_put(ts, ids[i], &s, &sn, e)
+		          : tok_stream_flush(ts, &s, &sn, e))
 			goto out;
 		char *p = realloc(buf, have + sn + 1);
 		if (!p) {
@@ -142,8 +143,7 @@ int job_addressed(const job_terms *j, const char *worker, const char *model_id, 
 	if (strcmp(j->worker, worker) != 0)
 		return dai_errf(e, "dai-job %s is for worker %s, not %s", j->id, j->worker, worker);
 	if (strcmp(j->model, model_id) != 0)
-		return dai_errf(e, "dai-job %s is for model %s, not %s", j->id, j->model,
-		                model_id);
+		return dai_errf(e, "dai-job %s is for model %s, not %s", j->id, j->model, model_id);
 	if (j->expires <= now) {
 		time_format(t, j->expires);
 		return dai_errf(e, "dai-job %s expired at %s", j->id, t);
@@ -173,8 +173,9 @@ int job_run(const engine *en, const dai_key *k, const dai_doc *job, const job_ru
 	if (job_prompt_ids(en, &j, &prompt, &n_prompt, e))
 		goto out;
 	if ((uint64_t)n_prompt + j.max_tokens > (uint64_t)m->n_ctx_train) {
-		dai_errf(e, "dai-job %s: %zu prompt tokens + %llu to generate exceed the context of %d",
-		         j.id, n_prompt, (unsigned long long)j.max_tokens, m->n_ctx_train);
+		dai_errf(
+		    e, "dai-job %s: %zu prompt tokens + %llu to generate exceed the context of %d",
+		    j.id, n_prompt, (unsigned long long)j.max_tokens, m->n_ctx_train);
 		goto out;
 	}
 	session_params sp = {.n_ctx = (int)(n_prompt + j.max_tokens),
@@ -188,8 +189,8 @@ int job_run(const engine *en, const dai_key *k, const dai_doc *job, const job_ru
 		goto out;
 	id_digest(j.id, trace->job);
 	id_digest(en->model_id, trace->model);
-	gen_opts go = {.n_predict = (int)j.max_tokens, .stop_at_eog = 1, .tok = en->tok,
-	               .trace = trace};
+	gen_opts go = {
+	    .n_predict = (int)j.max_tokens, .stop_at_eog = 1, .tok = en->tok, .trace = trace};
 	job_sample_params(j.seed, j.temp_milli, j.top_k, j.top_p_milli, &go.sample);
 	gen_stats st;
 	if (generate(s, prompt, (int)n_prompt, &go, &out, &n_out, &st, e))

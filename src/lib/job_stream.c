@@ -27,8 +27,9 @@ static int trace_path(const job_stream_opts *o, const char *id, unsigned long n_
 		return 0;
 	}
 	if (n_run > 0)
-		return dai_errf(e, "dai-job %s: the trace file %s holds the job before; give a "
-		                   "directory to -T to run several",
+		return dai_errf(e,
+		                "dai-job %s: the trace file %s holds the job before; give a "
+		                "directory to -T to run several",
 		                id, o->trace);
 	snprintf(out, cap, "%s", o->trace);
 	return 0;
@@ -42,8 +43,7 @@ static void run_one(const engine *en, const dai_key *k, const dai_doc *d, FILE *
 	char path[PATH_MAX];
 	dai_doc receipt;
 	dai_trace tr;
-	if (job_terms_read(d, &j, &e) ||
-	    job_addressed(&j, k->did, en->model_id, o->now, &e) ||
+	if (job_terms_read(d, &j, &e) || job_addressed(&j, k->did, en->model_id, o->now, &e) ||
 	    trace_path(o, j.id, st->run, path, sizeof path, &e)) {
 		job_terms_free(&j);
 		st->refused++;

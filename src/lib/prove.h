@@ -84,7 +84,7 @@ typedef struct prove_opts {
 
 /* What verification or a check found. */
 typedef struct prove_report {
-	int ok; /* verify: the receipt is honest; check: fraud is NOT proven */
+	int ok;        /* verify: the receipt is honest; check: fraud is NOT proven */
 	char kind[16]; /* verify: the check that failed; check: the fraud's kind */
 	char reason[400];
 	int has_leaf; /* the first differing leaf (t, j) is known */
@@ -110,8 +110,8 @@ int prove_verify(const engine *en, const dai_doc *receipt, const dai_doc *job,
  * verification found.
  */
 int prove_challenge(const engine *en, const dai_doc *receipt, const dai_doc *job,
-                    const dai_trace *trace, const dai_key *k, const prove_opts *o,
-                    dai_doc *fraud, prove_report *r, dai_err *e);
+                    const dai_trace *trace, const dai_key *k, const prove_opts *o, dai_doc *fraud,
+                    prove_report *r, dai_err *e);
 
 /*
  * Checks a dai-fraud document on en (the pack the fraud names). 0 with

@@ -106,7 +106,8 @@ static int check_step(const engine *en, const dai_doc *fraud, const prove_seq *q
 	rd p = {raw, len, 0};
 	const unsigned char *leaf = take(&p, MERKLE_HASH);
 	if (!leaf || leaf_under_root(&p, leaf, t * q->steps + j, q)) {
-		prove_fail(r, "step", "the worker's leaf (%llu, %u) is not under the receipt's root",
+		prove_fail(r, "step",
+		           "the worker's leaf (%llu, %u) is not under the receipt's root",
 		           (unsigned long long)t, j);
 		r->ok = 1;
 		rc = 0;
@@ -166,9 +167,9 @@ static int check_step(const engine *en, const dai_doc *fraud, const prove_seq *q
 			goto out;
 		}
 		session_head(s, in, logits);
-		token = t + 1 < q->n_prompt
-		            ? q->seq[t + 1]
-		            : sample_token(&q->sp, logits, m->n_vocab, t + 1 - q->n_prompt, scratch);
+		token = t + 1 < q->n_prompt ? q->seq[t + 1]
+		                            : sample_token(&q->sp, logits, m->n_vocab,
+		                                           t + 1 - q->n_prompt, scratch);
 		free(logits);
 		free(scratch);
 		trace_hash_token(token, mine);
@@ -178,13 +179,13 @@ static int check_step(const engine *en, const dai_doc *fraud, const prove_seq *q
 		prove_fail(r, "step", "the worker's leaf (%llu, %u) is not what the step computes",
 		           (unsigned long long)t, j);
 	} else if (j == L + 1 && q->seq[t + 1] != token) {
-		prove_fail(r, "step",
-		           "output token %llu is %d in the receipt, the sampler draws %d",
-		           (unsigned long long)(t + 1 - q->n_prompt), (int)q->seq[t + 1],
-		           (int)token);
+		prove_fail(
+		    r, "step", "output token %llu is %d in the receipt, the sampler draws %d",
+		    (unsigned long long)(t + 1 - q->n_prompt), (int)q->seq[t + 1], (int)token);
 	} else {
 		snprintf(r->reason, sizeof r->reason,
-		         "step (%llu, %u) recomputes to the worker's leaf", (unsigned long long)t, j);
+		         "step (%llu, %u) recomputes to the worker's leaf", (unsigned long long)t,
+		         j);
 	}
 	rc = 0;
 out:

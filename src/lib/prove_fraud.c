@@ -166,8 +166,8 @@ static int add_fraud_fields(dai_docb *b, const dai_doc *receipt, const dai_doc *
 }
 
 int prove_challenge(const engine *en, const dai_doc *receipt, const dai_doc *job,
-                    const dai_trace *trace, const dai_key *k, const prove_opts *o,
-                    dai_doc *fraud, prove_report *r, dai_err *e)
+                    const dai_trace *trace, const dai_key *k, const prove_opts *o, dai_doc *fraud,
+                    prove_report *r, dai_err *e)
 {
 	prove_seq q;
 	dai_trace mine = {0};
@@ -189,8 +189,7 @@ int prove_challenge(const engine *en, const dai_doc *receipt, const dai_doc *job
 		}
 		if (o->at_position >= q.P || o->at_step >= q.steps) {
 			dai_errf(e, "leaf (%llu, %u) is outside the trace",
-			         (unsigned long long)o->at_position,
-			         o->at_step);
+			         (unsigned long long)o->at_position, o->at_step);
 			goto out;
 		}
 		prove_fail(r, "step", "chosen leaf");
@@ -223,9 +222,9 @@ int prove_challenge(const engine *en, const dai_doc *receipt, const dai_doc *job
 			r->step = (uint32_t)(first % q.steps);
 			snprintf(r->kind, sizeof r->kind, "step");
 			snprintf(r->reason, sizeof r->reason, "%s",
-			         r->step == 0                    ? "embedding"
-			         : r->step == q.steps - 1        ? "next token"
-			                                         : "layer");
+			         r->step == 0             ? "embedding"
+			         : r->step == q.steps - 1 ? "next token"
+			                                  : "layer");
 			if (r->step > 0 && r->step < q.steps - 1)
 				snprintf(r->reason, sizeof r->reason, "layer %u", r->step - 1);
 			if (step_proof(en, &q, trace, r->position, r->step, o, &proof, e))

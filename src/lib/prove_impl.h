@@ -12,14 +12,14 @@
 typedef struct prove_seq {
 	job_terms job;
 	char receipt_id[DAI_ID_LEN + 1];
-	int32_t *seq;            /* prompt then output: N tokens */
+	int32_t *seq; /* prompt then output: N tokens */
 	size_t n_prompt, n_out, N;
-	int ids_ok;              /* output-ids are whole int32 ids in the vocabulary */
-	dai_sample_params sp;    /* the job's */
-	unsigned char root[32];  /* the receipt's trace root */
-	uint64_t n_leaves;       /* the receipt's trace-leaves */
-	uint64_t P;              /* positions evaluated: N - 1 */
-	uint32_t steps;          /* leaves per position: L + 2 */
+	int ids_ok;             /* output-ids are whole int32 ids in the vocabulary */
+	dai_sample_params sp;   /* the job's */
+	unsigned char root[32]; /* the receipt's trace root */
+	uint64_t n_leaves;      /* the receipt's trace-leaves */
+	uint64_t P;             /* positions evaluated: N - 1 */
+	uint32_t steps;         /* leaves per position: L + 2 */
 } prove_seq;
 
 /* Reads the job (which must be signed by its buyer and be the receipt's)
@@ -31,7 +31,7 @@ void prove_seq_free(prove_seq *q);
 
 /* Sets r to a failure of kind with a reason. */
 void prove_fail(prove_report *r, const char *kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* 1 (r filled, kind "signature") when the receipt is not validly signed by
  * its worker, else 0. */
@@ -53,8 +53,7 @@ uint64_t prove_first_diff(const unsigned char *a, const unsigned char *b, uint64
 
 /* 0 when the worker's trace file belongs to the receipt and hashes to its
  * root; else -1 with the reason in r (kind "replay"). */
-int prove_trace_matches(const engine *en, const prove_seq *q, const dai_trace *t,
-                        prove_report *r);
+int prove_trace_matches(const engine *en, const prove_seq *q, const dai_trace *t, prove_report *r);
 
 /* Base64 over several lines of one key (each line at most
  * PROVE_B64_LINE characters), for values bigger than a document line. */

@@ -62,8 +62,8 @@ static int handle(const engine *en, const prove_stream_opts *o, const jobs *js, 
 	return 0;
 }
 
-int prove_stream(const engine *en, const prove_stream_opts *o, int fd, const char *name,
-                 FILE *out, prove_stream_stats *st, dai_err *e)
+int prove_stream(const engine *en, const prove_stream_opts *o, int fd, const char *name, FILE *out,
+                 prove_stream_stats *st, dai_err *e)
 {
 	dai_reader r;
 	jobs js = {0};

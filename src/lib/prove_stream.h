@@ -31,7 +31,7 @@ typedef struct prove_stream_stats {
 } prove_stream_stats;
 
 /* Reads fd to its end; -1 only when the stream cannot be read or written. */
-int prove_stream(const engine *en, const prove_stream_opts *o, int fd, const char *name,
-                 FILE *out, prove_stream_stats *st, dai_err *e);
+int prove_stream(const engine *en, const prove_stream_opts *o, int fd, const char *name, FILE *out,
+                 prove_stream_stats *st, dai_err *e);
 
 #endif

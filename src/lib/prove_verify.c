@@ -128,8 +128,8 @@ static int term(prove_report *r, const dai_doc *receipt, const char *key, uint64
 	uint64_t got = get_u64(receipt, key);
 	if (got == want)
 		return 0;
-	prove_fail(r, "receipt", "%s is %llu, the job asked for %llu", key,
-	           (unsigned long long)got, (unsigned long long)want);
+	prove_fail(r, "receipt", "%s is %llu, the job asked for %llu", key, (unsigned long long)got,
+	           (unsigned long long)want);
 	return 1;
 }
 
@@ -153,7 +153,8 @@ int prove_terms(const engine *en, const dai_doc *receipt, const prove_seq *q, pr
 		return 1;
 	}
 	if (term(r, receipt, "seed", j->seed) || term(r, receipt, "temp-milli", j->temp_milli) ||
-	    term(r, receipt, "top-k", j->top_k) || term(r, receipt, "top-p-milli", j->top_p_milli) ||
+	    term(r, receipt, "top-k", j->top_k) ||
+	    term(r, receipt, "top-p-milli", j->top_p_milli) ||
 	    term(r, receipt, "tokens-in", q->n_prompt))
 		return 1;
 	if (!q->ids_ok) {
@@ -174,8 +175,7 @@ int prove_terms(const engine *en, const dai_doc *receipt, const prove_seq *q, pr
 			           q->n_out - 1 - i);
 			return 1;
 		}
-	if (q->n_out < j->max_tokens &&
-	    (q->n_out == 0 || !tok_is_eog(en->tok, q->seq[q->N - 1]))) {
+	if (q->n_out < j->max_tokens && (q->n_out == 0 || !tok_is_eog(en->tok, q->seq[q->N - 1]))) {
 		prove_fail(r, "receipt",
 		           "the output stops after %zu of %llu tokens without an end of generation",
 		           q->n_out, (unsigned long long)j->max_tokens);
@@ -192,8 +192,8 @@ int prove_terms(const engine *en, const dai_doc *receipt, const prove_seq *q, pr
 	const char *b = doc_get(receipt, "output");
 	size_t blen = b ? strlen(b) : 0;
 	unsigned char *raw = malloc(blen / 4 * 3 + 1);
-	int bad = !raw || (b && b64_decode(raw, blen / 4 * 3 + 1, &got, b, blen)) ||
-	          got != tlen || (tlen && memcmp(raw, text, tlen) != 0);
+	int bad = !raw || (b && b64_decode(raw, blen / 4 * 3 + 1, &got, b, blen)) || got != tlen ||
+	          (tlen && memcmp(raw, text, tlen) != 0);
 	free(raw);
 	free(text);
 	if (bad) {
@@ -283,8 +283,7 @@ uint64_t prove_first_diff(const unsigned char *a, const unsigned char *b, uint64
 	return n;
 }
 
-int prove_trace_matches(const engine *en, const prove_seq *q, const dai_trace *t,
-                        prove_report *r)
+int prove_trace_matches(const engine *en, const prove_seq *q, const dai_trace *t, prove_report *r)
 {
 	unsigned char root[MERKLE_HASH], job[32], model[32];
 	hex_decode(job, 32, q->job.id + 3, 64);

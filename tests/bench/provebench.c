@@ -165,8 +165,8 @@ int main(int argc, char **argv)
 		}
 		if (!r.ok)
 			cli_die(1, "a check of an honest step says proven: %s", r.reason);
-		printf("check_%s_s=%.4f replay_over_check=%.1f fraud_bytes=%zu\n", steps[i].what, best,
-		       best_verify / best, fraud.len);
+		printf("check_%s_s=%.4f replay_over_check=%.1f fraud_bytes=%zu\n", steps[i].what,
+		       best, best_verify / best, fraud.len);
 		doc_free(&fraud);
 	}
 	doc_free(&receipt);

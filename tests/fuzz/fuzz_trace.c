@@ -48,8 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const unsigned char *leaf = t.leaves + idx[i] * MERKLE_HASH;
 			if (merkle_check(leaf, idx[i], n, path, pl, root))
 				abort();
-			if (n > 1 && memcmp(leaf, t.leaves + ((idx[i] + 1) % n) * MERKLE_HASH,
-			                    MERKLE_HASH) != 0 &&
+			if (n > 1 &&
+			    memcmp(leaf, t.leaves + ((idx[i] + 1) % n) * MERKLE_HASH,
+			           MERKLE_HASH) != 0 &&
 			    merkle_check(leaf, (idx[i] + 1) % n, n, path, pl, root) == 0 &&
 			    merkle_path(t.leaves, n, (idx[i] + 1) % n, path) == pl)
 				; /* equal subtrees can make another index pass; not a bug */

@@ -73,7 +73,8 @@ static void pieces(uint32_t type, int n_batch, int ref_kernels)
 	}
 	for (size_t l = 0; l < L; l++) {
 		for (int t = 0; t < N; t++)
-			memcpy(in + t * dim, r.v + ((size_t)t * (L + 1) + l) * dim, dim * sizeof(float));
+			memcpy(in + t * dim, r.v + ((size_t)t * (L + 1) + l) * dim,
+			       dim * sizeof(float));
 		/* every prefix length, as a check for position t uses tokens 0..t */
 		for (int n = N; n >= 1; n -= 6) {
 			cr_assert_eq(session_layer(s, (int)l, in, n, out, &e), 0, "%s", e.msg);
