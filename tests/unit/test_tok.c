@@ -808,3 +808,63 @@ Test(tok, merge_ties_go_left)
 	gguf_close(&g);
 	free(buf);
 }
+
+/* Special ids of any integer type; out-of-range ones (-1, 0xffffffff) keep
+ * the default. */
+Test(tok, special_ids)
+{
+	static const char *p[] = {"<unk>", "<s>", "</s>", "x", "<|im_end|>"};
+	int32_t ty[] = {2, 3, 3, 1, 4};
+	gguf_writer w;
+	gguf_w_init(&w);
+	gguf_w_str(&w, "tokenizer.ggml.model", "llama");
+	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", p, 5);
+	gguf_w_arr(&w, "tokenizer.ggml.token_type", GGUF_T_I32, ty, 5);
+	gguf_w_i32(&w, "tokenizer.ggml.padding_token_id", -1);
+	gguf_w_u64(&w, "tokenizer.ggml.unknown_token_id", 0xffffffffffffffffull);
+	gguf_w_u8(&w, "tokenizer.ggml.eos_token_id", 3);
+	gguf_w_i64(&w, "tokenizer.ggml.bos_token_id", 2);
+	gguf_w_bool(&w, "tokenizer.ggml.add_eos_token", true);
+	unsigned char *buf;
+	size_t len;
+	dai_err e;
+	cr_assert_eq(gguf_w_finish(&w, &buf, &len, &e), 0, "%s", e.msg);
+	gguf_w_free(&w);
+	gguf_file g;
+	cr_assert_eq(gguf_open_mem(&g, buf, len, "ids.gguf", &e), 0, "%s", e.msg);
+	dai_tok *t = tok_load(&g, &e);
+	cr_assert_not_null(t, "%s", e.msg);
+	cr_assert_eq(tok_pad(t), -1);
+	cr_assert_eq(tok_unk(t), 0);
+	cr_assert_eq(tok_eos(t), 3);
+	cr_assert_eq(tok_bos(t), 2);
+	cr_assert_eq(tok_default_flags(t), TOK_ADD_BOS | TOK_ADD_EOS);
+	/* EOS and the <|im_end|> piece end generation; the latter is now a
+	 * control token (llama.cpp's override), so plain text does not split
+	 * on it */
+	cr_assert(tok_is_eog(t, 3) && tok_is_eog(t, 4) && !tok_is_eog(t, 2));
+	cr_assert_eq(tok_type(t, 4), TOK_T_CONTROL);
+	size_t pl;
+	tok_piece(t, 4, 0, &pl);
+	cr_assert_eq(pl, 0);
+	/* TOK_REMOVE_SPECIAL drops the leading BOS and trailing EOS */
+	int32_t *ids;
+	size_t n;
+	cr_assert_eq(tok_encode(t, "x", 1, tok_default_flags(t), &ids, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 6, "BOS, the three bytes of U+2581 as unk, x, EOS: %zu", n);
+	cr_assert(ids[0] == 2 && ids[n - 1] == 3);
+	char *out;
+	cr_assert_eq(
+	    tok_decode(t, ids, n, TOK_REMOVE_SPECIAL | TOK_UNPARSE_SPECIAL, &out, &len, &e), 0);
+	/* the space prefix became <unk>s (no byte tokens), which read "<unk>"
+	 * when unparsed */
+	cr_assert(strcmp(out, "<unk><unk><unk>x") == 0, "'%s'", out);
+	free(out);
+	cr_assert_eq(tok_decode(t, ids, n, TOK_UNPARSE_SPECIAL, &out, &len, &e), 0);
+	cr_assert(strcmp(out, "</s><unk><unk><unk>xx") == 0, "'%s'", out);
+	free(out);
+	free(ids);
+	tok_free(t);
+	gguf_close(&g);
+	free(buf);
+}
