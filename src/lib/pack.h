@@ -107,8 +107,11 @@ int pack_scan(pack_src *src, int flags, const pack_visit *v, pack_manifest *m, d
 enum pack_format { PACK_FMT_TAR, PACK_FMT_GZIP, PACK_FMT_GGUF };
 int pack_detect(int fd, enum pack_format *fmt, const char *name, dai_err *e);
 
-/* Opens path (a pack, gzip or not) and scans it. A plain GGUF file is an
- * error that says so. */
+/* Opens path (a pack, gzip or not) and scans it. For an uncompressed pack
+ * a full check also parses the model in place and matches its facts
+ * against the manifest (pack_open_model); a gzip pack is checked as a
+ * stream only (hashes, not the GGUF). A plain GGUF file is an error that
+ * says so. */
 int pack_verify(const char *path, int flags, pack_manifest *m, dai_err *e);
 
 /*

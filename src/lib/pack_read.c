@@ -171,6 +171,18 @@ int pack_verify(const char *path, int flags, pack_manifest *m, dai_err *e)
 		dai_errf(e, "%s: a plain GGUF file, not a pack: it has no manifest", path);
 		goto out;
 	}
+	if (fmt == PACK_FMT_TAR && !(flags & PACK_MANIFEST_ONLY)) {
+		/* Opening the model in place verifies the same stream and then
+		 * checks the GGUF and its facts too, at no extra read. */
+		pack_model pm;
+		close(fd);
+		if (pack_open_model(&pm, path, e))
+			return -1;
+		*m = pm.manifest; /* the manifest changes owner */
+		pm.has_manifest = 0;
+		pack_close_model(&pm);
+		return 0;
+	}
 	if (fmt == PACK_FMT_GZIP) {
 		if (pack_src_gzip(&src, fd, path, e))
 			goto out;

@@ -62,7 +62,8 @@ int pack_src_gzip(pack_src *s, int fd, const char *name, dai_err *e)
 		ssize_t r = read_some(fd, g->in + got, 10 - got);
 		if (r <= 0) {
 			free(g);
-			return dai_errf(e, "%s: %s", name, r < 0 ? strerror(errno) : "truncated gzip header");
+			return dai_errf(e, "%s: %s", name,
+			                r < 0 ? strerror(errno) : "truncated gzip header");
 		}
 		got += (size_t)r;
 	}
@@ -70,9 +71,9 @@ int pack_src_gzip(pack_src *s, int fd, const char *name, dai_err *e)
 	    memcmp(g->in + 4, "\0\0\0\0", 4) != 0) {
 		free(g);
 		return dai_errf(e,
-				"%s: gzip header with flags or a time stamp: not a gzip pack "
-				"as dai-pack writes one",
-				name);
+		                "%s: gzip header with flags or a time stamp: not a gzip pack "
+		                "as dai-pack writes one",
+		                name);
 	}
 	/* 16 + 15: a gzip wrapper, whose CRC-32 and length zlib checks. */
 	if (inflateInit2(&g->z, 16 + 15) != Z_OK) {
@@ -128,7 +129,7 @@ static ssize_t gz_read(pack_src *s, unsigned char *buf, size_t n, dai_err *e)
 				return -1;
 		} else if (rc != Z_OK) {
 			return dai_errf(e, "%s: gzip: %s", s->name,
-					g->z.msg ? g->z.msg : "corrupt stream");
+			                g->z.msg ? g->z.msg : "corrupt stream");
 		}
 	}
 	return (ssize_t)(n - g->z.avail_out);

@@ -150,7 +150,8 @@ static int parse_pax(const char *p, size_t n, uint64_t at, const char *name, uin
 		if (kvlen < 6 || memcmp(kv, "size=", 5) != 0) {
 			/* Name the keyword when it is short and printable. */
 			size_t kw = 0;
-			while (kw < kvlen && kw < 32 && kv[kw] > 0x20 && kv[kw] < 0x7f && kv[kw] != '=')
+			while (kw < kvlen && kw < 32 && kv[kw] > 0x20 && kv[kw] < 0x7f &&
+			       kv[kw] != '=')
 				kw++;
 			if (kw == kvlen || kv[kw] != '=')
 				kw = 0;
@@ -209,15 +210,16 @@ static int read_trailer(tar_reader *t, dai_err *e)
 	if (read_exact(t, buf, TAR_BLOCK, "end-of-archive blocks", e))
 		return -1;
 	if (!all_zero(buf, TAR_BLOCK))
-		return dai_errf(e, "%s: offset %" PRIu64 ": second end-of-archive block is not zero",
-				t->src->name, at);
+		return dai_errf(e,
+		                "%s: offset %" PRIu64 ": second end-of-archive block is not zero",
+		                t->src->name, at);
 	at = t->src->pos;
 	ssize_t r = pack_src_read(t->src, buf, 1, e);
 	if (r < 0)
 		return -1;
 	if (r)
 		return dai_errf(e, "%s: offset %" PRIu64 ": data after the end of the archive",
-				t->src->name, at);
+		                t->src->name, at);
 	t->done = 1;
 	return 0;
 }

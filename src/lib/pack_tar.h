@@ -46,8 +46,8 @@ typedef struct pack_src {
 	const unsigned char *mem; /* SRC_MEM */
 	size_t mem_len;
 	struct gz_state *gz; /* SRC_GZIP: the inflate state */
-	int tee_fd;         /* >= 0: every byte read is also written here */
-	uint64_t pos;       /* bytes consumed */
+	int tee_fd;          /* >= 0: every byte read is also written here */
+	uint64_t pos;        /* bytes consumed */
 } pack_src;
 
 /* Sources over an open descriptor (read from its current offset), a

@@ -93,7 +93,7 @@ static void scan_pack(const uint8_t *data, size_t size)
 		if (sn.model_off > size || m.files[0].size > size - sn.model_off)
 			abort();
 		if (gguf_open_mem(&g, data + sn.model_off, (size_t)m.files[0].size, "fuzz.gguf",
-				  &e) == 0) {
+		                  &e) == 0) {
 			pack_manifest_match(&m, &g, &e);
 			gguf_close(&g);
 		}

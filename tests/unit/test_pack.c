@@ -99,8 +99,8 @@ static void tiny_pack(int gzip, char id[DAI_ID_LEN + 1])
 	put(tpath("LICENSE"), "Free to use.\n", 13);
 	const char *files[1] = {tpath("LICENSE")};
 	cr_assert_eq(pack_create(tpath(gzip ? "tiny.dai.tgz" : "tiny.dai.tar"), &key, NULL, gzip,
-				 tpath("tiny.gguf"), files, 1, id, &e),
-		     0, "%s", e.msg);
+	                         tpath("tiny.gguf"), files, 1, id, &e),
+	             0, "%s", e.msg);
 }
 
 static int scan_mem(const void *d, size_t n, pack_manifest *m, dai_err *e)
@@ -130,8 +130,8 @@ Test(pack, round_trip_conformance_models)
 		gguf_file g;
 		snprintf(src, sizeof src, "tests/data/%s.gguf", models[c]);
 		snprintf(out, sizeof out, "%s.dai.tar", models[c]);
-		cr_assert_eq(pack_create(tpath(out), &key, "test model", 0, src, NULL, 0, id, &e), 0,
-			     "%s", e.msg);
+		cr_assert_eq(pack_create(tpath(out), &key, "test model", 0, src, NULL, 0, id, &e),
+		             0, "%s", e.msg);
 		cr_assert_eq(pack_verify(tpath(out), 0, &m, &e), 0, "%s", e.msg);
 		cr_assert_str_eq(m.id, id);
 		cr_assert_str_eq(m.name, "test model");
@@ -155,7 +155,7 @@ Test(pack, round_trip_conformance_models)
 			const gguf_tensor *t = &pm.gguf.tensors[i];
 			const unsigned char *p = t->data;
 			cr_assert(p >= lo && p + t->size <= hi, "tensor %s outside the mapping",
-				  t->name);
+			          t->name);
 			cr_assert_eq((uintptr_t)p % pm.gguf.alignment, 0);
 			cr_assert_eq(t->size, g.tensors[i].size);
 			cr_assert_eq(memcmp(p, g.tensors[i].data, t->size), 0);
@@ -197,8 +197,8 @@ Test(pack, every_flipped_byte_caught)
 			p[i] ^= masks[k];
 			int rc = scan_mem(p, n, &m, &e);
 			p[i] ^= masks[k];
-			cr_assert_eq(rc, -1, "flip 0x%02x at offset %zu of %zu not caught", masks[k],
-				     i, n);
+			cr_assert_eq(rc, -1, "flip 0x%02x at offset %zu of %zu not caught",
+			             masks[k], i, n);
 		}
 	}
 	free(p);
@@ -213,28 +213,28 @@ Test(pack, flipped_bytes_in_model_pack)
 	dai_err e;
 	pack_manifest m;
 	cr_assert_eq(pack_create(tpath("q.dai.tar"), &key, NULL, 0, "tests/data/a_q8_0.gguf", NULL,
-				 0, id, &e),
-		     0, "%s", e.msg);
+	                         0, id, &e),
+	             0, "%s", e.msg);
 	unsigned char *p = slurp(tpath("q.dai.tar"), &n);
 	cr_assert_eq(scan_mem(p, n, &m, &e), 0, "%s", e.msg);
 	size_t mlen = m.doc.len, sig = m.doc.body_len;
 	pack_manifest_free(&m);
 	size_t model = 512 + (mlen + 511) / 512 * 512 + 512; /* first model byte */
 	size_t offs[64], k = 0;
-	offs[k++] = 0;			/* MANIFEST header: name */
-	offs[k++] = 148;		/* its checksum */
-	offs[k++] = 512 + 20;		/* manifest text */
-	offs[k++] = 512 + sig + 10;	/* its signature */
-	offs[k++] = 512 + mlen;		/* padding after the manifest */
-	offs[k++] = model - 512 + 124;	/* model header: size */
-	offs[k++] = model - 512 + 257;	/* magic */
-	offs[k++] = model;		/* GGUF magic */
-	offs[k++] = model + 100;	/* GGUF metadata */
-	for (int i = 1; i <= 40; i++)	/* model data */
+	offs[k++] = 0;                 /* MANIFEST header: name */
+	offs[k++] = 148;               /* its checksum */
+	offs[k++] = 512 + 20;          /* manifest text */
+	offs[k++] = 512 + sig + 10;    /* its signature */
+	offs[k++] = 512 + mlen;        /* padding after the manifest */
+	offs[k++] = model - 512 + 124; /* model header: size */
+	offs[k++] = model - 512 + 257; /* magic */
+	offs[k++] = model;             /* GGUF magic */
+	offs[k++] = model + 100;       /* GGUF metadata */
+	for (int i = 1; i <= 40; i++)  /* model data */
 		offs[k++] = model + (n - 2048 - model) * (size_t)i / 41;
-	offs[k++] = n - 1024 - 1;	/* end of the model or its padding */
-	offs[k++] = n - 1024;		/* first end-of-archive block */
-	offs[k++] = n - 1;		/* last byte */
+	offs[k++] = n - 1024 - 1; /* end of the model or its padding */
+	offs[k++] = n - 1024;     /* first end-of-archive block */
+	offs[k++] = n - 1;        /* last byte */
 	for (size_t i = 0; i < k; i++) {
 		cr_assert_lt(offs[i], n);
 		p[offs[i]] ^= 0x04;
@@ -255,11 +255,11 @@ Test(pack, every_truncation_caught)
 		pack_manifest m;
 		dai_err e;
 		cr_assert_eq(scan_mem(p, len, &m, &e), -1, "truncated to %zu not caught", len);
-		cr_assert(len == 0 || strstr(e.msg, "truncated"),
-			  "at %zu: %s", len, e.msg);
+		cr_assert(len == 0 || strstr(e.msg, "truncated"), "at %zu: %s", len, e.msg);
 	}
-	/* A pack cut after its first end-of-archive block. */
-	scan_fails(p, n - 512 * ((n / 512) - 2), "truncated"); /* MANIFEST header only */
+	/* Cut after the first end-of-archive block; after the manifest. */
+	scan_fails(p, n - 512, "(in end-of-archive blocks)");
+	scan_fails(p, 1024, "truncated at offset 1024 (in a header)");
 	free(p);
 }
 
@@ -294,10 +294,11 @@ static unsigned char *build_tar(const entry *ents, size_t n, size_t *len)
 			archive_entry_set_hardlink(en, ents[i].link);
 		if (ents[i].type == AE_IFCHR)
 			archive_entry_set_rdev(en, 0x0103);
-		cr_assert_eq(archive_write_header(a, en), ARCHIVE_OK, "%s", archive_error_string(a));
+		cr_assert_eq(archive_write_header(a, en), ARCHIVE_OK, "%s",
+		             archive_error_string(a));
 		if (ents[i].size)
 			cr_assert_eq(archive_write_data(a, ents[i].data, ents[i].size),
-				     (la_ssize_t)ents[i].size);
+			             (la_ssize_t)ents[i].size);
 		archive_entry_free(en);
 	}
 	cr_assert_eq(archive_write_close(a), ARCHIVE_OK);
@@ -343,9 +344,18 @@ static void free_parts(parts *p)
 	free(p->lic);
 }
 
-#define MAN(p) {"MANIFEST", AE_IFREG, (p).m.doc.raw, (p).m.doc.len, NULL}
-#define MODEL(p) {"tiny.gguf", AE_IFREG, (p).model, (p).model_len, NULL}
-#define LIC(p) {"LICENSE", AE_IFREG, (p).lic, (p).lic_len, NULL}
+#define MAN(p)                                                                                     \
+	{                                                                                          \
+		"MANIFEST", AE_IFREG, (p).m.doc.raw, (p).m.doc.len, NULL                           \
+	}
+#define MODEL(p)                                                                                   \
+	{                                                                                          \
+		"tiny.gguf", AE_IFREG, (p).model, (p).model_len, NULL                              \
+	}
+#define LIC(p)                                                                                     \
+	{                                                                                          \
+		"LICENSE", AE_IFREG, (p).lic, (p).lic_len, NULL                                    \
+	}
 
 static void tar_fails(const entry *ents, size_t n, const char *want)
 {
@@ -430,17 +440,17 @@ Test(pack, unsafe_members_refused)
 /* Manifests naming unsafe paths are refused even when validly signed. */
 Test(pack, manifest_paths_checked)
 {
-	static const char *bad[] = {"../x", "/etc/passwd", "a/b", ".hidden", "-rf", "MANIFEST",
-				    "",	    "with space", "tab\tx"};
+	static const char *bad[] = {"../x", "/etc/passwd", "a/b",   ".hidden", "-rf", "MANIFEST",
+	                            "",     "with space",  "tab\tx"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		cr_assert_neq(pack_path_check(bad[i], strlen(bad[i])), 0, "%s", bad[i]);
 	cr_assert_eq(pack_path_check("model-7b.Q4_K_M.gguf", 20), 0);
 	static const char *lines[] = {
-		"12 b2:0000000000000000000000000000000000000000000000000000000000000000 ../x",
-		"12 b2:0000000000000000000000000000000000000000000000000000000000000000 /x",
-		"012 b2:0000000000000000000000000000000000000000000000000000000000000000 x",
-		"12 b2:00000000000000000000000000000000000000000000000000000000000000 x",
-		"12 b2:0000000000000000000000000000000000000000000000000000000000000000",
+	    "12 b2:0000000000000000000000000000000000000000000000000000000000000000 ../x",
+	    "12 b2:0000000000000000000000000000000000000000000000000000000000000000 /x",
+	    "012 b2:0000000000000000000000000000000000000000000000000000000000000000 x",
+	    "12 b2:00000000000000000000000000000000000000000000000000000000000000 x",
+	    "12 b2:0000000000000000000000000000000000000000000000000000000000000000",
 	};
 	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
 		dai_docb b;
@@ -480,7 +490,7 @@ Test(pack, publisher_must_be_signer)
 	docb_add(&b, "context-length", "0");
 	docb_add(&b, "vocab-size", "0");
 	docb_add(&b, "file",
-		 "1 b2:0000000000000000000000000000000000000000000000000000000000000000 x");
+	         "1 b2:0000000000000000000000000000000000000000000000000000000000000000 x");
 	cr_assert_eq(docb_sign(&b, &d, key.sk, &e), 0, "%s", e.msg);
 	cr_assert_eq(pack_manifest_parse(&m, d.raw, d.len, "M", &e), -1);
 	cr_assert(strstr(e.msg, "is not the signer"), "%s", e.msg);
@@ -512,6 +522,11 @@ Test(pack, facts_checked_on_open)
 	pack_model pm;
 	cr_assert_eq(pack_open_model(&pm, tpath("lie.dai.tar"), &e), -1);
 	cr_assert(strstr(e.msg, "manifest says params 12345, the model has 320"), "%s", e.msg);
+	pack_manifest m;
+	cr_assert_eq(pack_verify(tpath("lie.dai.tar"), 0, &m, &e), -1);
+	cr_assert(strstr(e.msg, "manifest says params 12345"), "%s", e.msg);
+	cr_assert_eq(pack_verify(tpath("lie.dai.tar"), PACK_MANIFEST_ONLY, &m, &e), 0, "%s", e.msg);
+	pack_manifest_free(&m);
 	free(t);
 	pack_manifest_free(&lie);
 	free_parts(&p);
@@ -536,15 +551,15 @@ Test(pack, big_alignment_refused)
 	dai_err e;
 	char id[DAI_ID_LEN + 1];
 	tiny_gguf(tpath("a1k.gguf"), 1024);
-	cr_assert_eq(pack_create(tpath("a1k.dai.tar"), &key, NULL, 0, tpath("a1k.gguf"), NULL, 0,
-				 id, &e),
-		     -1);
+	cr_assert_eq(
+	    pack_create(tpath("a1k.dai.tar"), &key, NULL, 0, tpath("a1k.gguf"), NULL, 0, id, &e),
+	    -1);
 	cr_assert(strstr(e.msg, "alignment 1024 is larger than 512"), "%s", e.msg);
 	cr_assert_eq(access(tpath("a1k.dai.tar"), F_OK), -1);
 	tiny_gguf(tpath("a512.gguf"), 512);
-	cr_assert_eq(pack_create(tpath("a512.dai.tar"), &key, NULL, 0, tpath("a512.gguf"), NULL,
-				 0, id, &e),
-		     0, "%s", e.msg);
+	cr_assert_eq(
+	    pack_create(tpath("a512.dai.tar"), &key, NULL, 0, tpath("a512.gguf"), NULL, 0, id, &e),
+	    0, "%s", e.msg);
 	pack_model pm;
 	cr_assert_eq(pack_open_model(&pm, tpath("a512.dai.tar"), &e), 0, "%s", e.msg);
 	cr_assert_eq((uintptr_t)pm.gguf.tensors[0].data % 512, 0);
@@ -556,25 +571,22 @@ Test(pack, create_refuses_bad_input)
 	dai_err e;
 	char id[DAI_ID_LEN + 1];
 	put(tpath("notgguf.gguf"), "hello", 5);
-	cr_assert_eq(pack_create(tpath("x.dai.tar"), &key, NULL, 0, tpath("notgguf.gguf"), NULL,
-				 0, id, &e),
-		     -1);
+	cr_assert_eq(
+	    pack_create(tpath("x.dai.tar"), &key, NULL, 0, tpath("notgguf.gguf"), NULL, 0, id, &e),
+	    -1);
 	tiny_gguf(tpath("tiny.gguf"), 32);
 	put(tpath(".hidden"), "x", 1);
 	const char *f1[] = {tpath(".hidden")};
-	cr_assert_eq(pack_create(tpath("x.dai.tar"), &key, NULL, 0, tpath("tiny.gguf"), f1, 1, id,
-				 &e),
-		     -1);
+	cr_assert_eq(
+	    pack_create(tpath("x.dai.tar"), &key, NULL, 0, tpath("tiny.gguf"), f1, 1, id, &e), -1);
 	cr_assert(strstr(e.msg, "cannot be a member name"), "%s", e.msg);
 	const char *f2[] = {tpath("tiny.gguf")};
-	cr_assert_eq(pack_create(tpath("x.dai.tar"), &key, NULL, 0, tpath("tiny.gguf"), f2, 1, id,
-				 &e),
-		     -1);
+	cr_assert_eq(
+	    pack_create(tpath("x.dai.tar"), &key, NULL, 0, tpath("tiny.gguf"), f2, 1, id, &e), -1);
 	cr_assert(strstr(e.msg, "two files named"), "%s", e.msg);
 	const char *f3[] = {tpath("absent")};
-	cr_assert_eq(pack_create(tpath("x.dai.tar"), &key, NULL, 0, tpath("tiny.gguf"), f3, 1, id,
-				 &e),
-		     -1);
+	cr_assert_eq(
+	    pack_create(tpath("x.dai.tar"), &key, NULL, 0, tpath("tiny.gguf"), f3, 1, id, &e), -1);
 	cr_assert_eq(access(tpath("x.dai.tar"), F_OK), -1);
 }
 
@@ -671,7 +683,7 @@ Test(pack, gzip_damage_caught)
 		unsigned char *u = gunzip(tpath("bad.dai.tgz"), &un);
 		cr_assert(u);
 		cr_assert(un == tn && memcmp(u, plain, tn) == 0,
-			  "flip at %zu of %zu changed the pack unseen", i, n);
+		          "flip at %zu of %zu changed the pack unseen", i, n);
 		free(u);
 		same += i != 8 && i != 9;
 	}
