@@ -233,14 +233,17 @@ static int cmd_job(struct opts *o)
 	    .prompt = (const unsigned char *)prompt,
 	    .prompt_len = plen,
 	    .max_tokens = o->n ? uint_arg("-n", o->n) : 0,
-	    .seed = o->seed ? uint_arg("-s", o->seed) : 0,
-	    .top_k = o->top_k ? uint_arg("--top-k", o->top_k) : 0,
-	    .top_p_milli = 1000,
+	    .seed = o->seed ? uint_arg("-s", o->seed) : job_random_seed(),
+	    .temp_milli = JOB_TEMP_MILLI,
+	    .top_k = o->top_k ? uint_arg("--top-k", o->top_k) : JOB_TOP_K,
+	    .top_p_milli = JOB_TOP_P_MILLI,
 	    .max_price = o->max_price ? uint_arg("--max-price", o->max_price) : 0,
 	    .expires = expiry_arg(o->expires ? o->expires : "1h", now),
 	};
 	if (s.model)
 		check_pack_id(s.model);
+	if (s.seed >= JOB_SEED_LIMIT)
+		cli_die(EXIT_USAGE, "-s %s: a seed is below 2^63", o->seed);
 	if (o->n && s.max_tokens == 0)
 		cli_die(EXIT_USAGE, "-n must be at least 1");
 	if (o->temp && milli_parse(o->temp, 100000, &s.temp_milli))
@@ -297,7 +300,8 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct opts o = {0};
+	static struct opts o; /* static: reachable until exit */
+	memset(&o, 0, sizeof o);
 	o.models = calloc((size_t)argc, sizeof(char *));
 	if (!o.models)
 		cli_die(EXIT_BAD, "out of memory");

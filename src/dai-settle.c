@@ -352,7 +352,8 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	const char *keypath = NULL, *window = NULL, *bond = NULL;
-	char **alloc = calloc((size_t)argc, sizeof(char *));
+	static char **alloc; /* static: reachable until exit */
+	alloc = calloc((size_t)argc, sizeof(char *));
 	size_t nalloc = 0;
 	int all = 0, c;
 	if (!alloc)

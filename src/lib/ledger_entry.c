@@ -141,8 +141,10 @@ static int entry_fill(ledger_entry *en, dai_doc *d, const char *where, dai_err *
 	ed25519_did(en->actor, d->signer_pk);
 	doc_id(d, en->id);
 	const char *t = doc_get(d, "time");
-	if (time_parse(t, strlen(t), &en->time))
-		goto fail; /* the schema checked it */
+	if (time_parse(t, strlen(t), &en->time)) {
+		dai_errf(e, "%s: bad time", where); /* the schema checked it */
+		goto fail;
+	}
 	if (have & X_PREV)
 		strcpy(en->prev, doc_get(d, "prev"));
 	if (have & X_WINDOW)

@@ -11,11 +11,15 @@
 #include <unistd.h>
 
 #include "fsio.h"
+#include "pool.h"
 #include "timefmt.h"
 
+/* Replays longer than this (bytes) check signatures on every CPU. */
+#define LEDGER_PARALLEL_BYTES (256u * 1024u)
+
 /* Frames the entry at buf[off..len): through the end of its first line
- * that starts with "sig ". 0 and its length, or -1 when the input ends
- * first or it is too long. */
+ * that starts with "sig ". 0 and its length; -1 when the input ends
+ * first, -2 when it runs past DAI_DOC_MAX. */
 static int frame(const char *buf, size_t len, size_t off, size_t *n, unsigned long *lines)
 {
 	size_t p = off;
@@ -29,7 +33,7 @@ static int frame(const char *buf, size_t len, size_t off, size_t *n, unsigned lo
 		int is_sig = linelen >= 4 && memcmp(buf + p, "sig ", 4) == 0;
 		p += linelen + 1;
 		if (p - off > DAI_DOC_MAX)
-			return -1;
+			return -2;
 		if (is_sig) {
 			*n = p - off;
 			*lines = nl;
@@ -39,32 +43,87 @@ static int frame(const char *buf, size_t len, size_t off, size_t *n, unsigned lo
 	return -1;
 }
 
+/* Entries are framed one batch at a time, parsed and their signatures
+ * checked in parallel (the costly part), then applied in order. */
+#define SCAN_BATCH 256
+
+typedef struct scan_batch {
+	const char *buf, *name;
+	size_t off[SCAN_BATCH], len[SCAN_BATCH];
+	unsigned long line[SCAN_BATCH], lines[SCAN_BATCH];
+	ledger_entry en[SCAN_BATCH];
+	int rc[SCAN_BATCH];
+	dai_err err[SCAN_BATCH];
+} scan_batch;
+
+static void parse_task(void *ctx, int i, int worker)
+{
+	scan_batch *b = ctx;
+	(void)worker;
+	b->rc[i] =
+	    entry_parse(&b->en[i], b->buf + b->off[i], b->len[i], b->name, b->line[i], &b->err[i]);
+}
+
+static int scan(const char *buf, size_t len, const char *name, ledger_state *st, ledger_pos *pos,
+                ledger_visit visit, void *arg, pool *workers, dai_err *e)
+{
+	scan_batch *b = malloc(sizeof *b);
+	int rc = 0;
+	if (!b)
+		return dai_errf(e, "%s: out of memory", name);
+	b->buf = buf;
+	b->name = name;
+	while (rc == 0 && pos->end < len) {
+		size_t off = (size_t)pos->end;
+		unsigned long line = pos->line;
+		int n = 0, torn = 0;
+		while (n < SCAN_BATCH && off < len) {
+			if ((torn = frame(buf, len, off, &b->len[n], &b->lines[n])) != 0)
+				break;
+			b->off[n] = off;
+			b->line[n] = line;
+			off += b->len[n];
+			line += b->lines[n];
+			n++;
+		}
+		pool_run(workers, n, parse_task, b);
+		int i;
+		for (i = 0; i < n; i++) {
+			ledger_entry *en = &b->en[i];
+			if (b->rc[i]) {
+				*e = b->err[i];
+				rc = -1;
+				break;
+			}
+			if (state_apply(st, en, e)) {
+				char why[sizeof e->msg];
+				snprintf(why, sizeof why, "%s", e->msg);
+				dai_errf(e, "%s: line %lu: %s", name, b->line[i], why);
+				rc = -1;
+				break;
+			}
+			if (visit)
+				visit(arg, en, st, b->off[i]);
+			entry_free(en);
+			pos->head_off = b->off[i];
+			pos->end = b->off[i] + b->len[i];
+			pos->line = b->line[i] + b->lines[i];
+		}
+		for (; i < n; i++)
+			if (b->rc[i] == 0)
+				entry_free(&b->en[i]);
+		if (rc == 0 && torn)
+			rc = dai_errf(e, "%s: line %lu (byte %zu): incomplete entry (%zu bytes)",
+			              name, pos->line, (size_t)pos->end, len - (size_t)pos->end);
+	}
+	free(b);
+	return rc;
+}
+
 int ledger_scan_from(const char *buf, size_t len, const char *name, ledger_state *st,
                      ledger_pos *pos, ledger_visit visit, void *arg, dai_err *e)
 {
-	while (pos->end < len) {
-		size_t n, off = (size_t)pos->end;
-		unsigned long lines;
-		ledger_entry en;
-		if (frame(buf, len, off, &n, &lines))
-			return dai_errf(e, "%s: line %lu (byte %zu): incomplete entry (%zu bytes)",
-			                name, pos->line, off, len - off);
-		if (entry_parse(&en, buf + off, n, name, pos->line, e))
-			return -1;
-		if (state_apply(st, &en, e)) {
-			char why[sizeof e->msg];
-			snprintf(why, sizeof why, "%s", e->msg);
-			entry_free(&en);
-			return dai_errf(e, "%s: line %lu: %s", name, pos->line, why);
-		}
-		if (visit)
-			visit(arg, &en, st, off);
-		entry_free(&en);
-		pos->head_off = off;
-		pos->end = off + n;
-		pos->line += lines;
-	}
-	return 0;
+	return scan(buf, len, name, st, pos, visit, arg, NULL, e);
 }
 
 int ledger_scan(const char *buf, size_t len, const char *name, ledger_state *st,
@@ -194,12 +253,16 @@ int ledger_open_visit(ledger *l, const char *path, enum ledger_mode mode, ledger
 	if (mode != LEDGER_VERIFY && !visit)
 		l->from_snapshot = snap_load(path, buf, len, &l->st, &l->pos) == 0;
 	uint64_t start = l->st.entries;
-	if (ledger_scan_from(buf, len, path, &l->st, &l->pos, visit, arg, &l->damage))
+	/* Threads pay off only for a long replay (a pool that cannot start
+	 * just means one thread). */
+	dai_err ignored;
+	pool *workers = len - l->pos.end > LEDGER_PARALLEL_BYTES ? pool_create(0, &ignored) : NULL;
+	if (scan(buf, len, path, &l->st, &l->pos, visit, arg, workers, &l->damage))
 		l->damaged = 1;
+	pool_destroy(workers);
 	l->valid_end = l->pos.end;
 	free(buf);
 	/* Only a cache: a snapshot that cannot be written is no error. */
-	dai_err ignored;
 	if (!l->damaged && l->st.entries - start >= LEDGER_SNAP_EVERY)
 		snap_save(path, &l->st, &l->pos, &ignored);
 	return 0;

@@ -28,7 +28,7 @@ enum ledger_mode {
 
 /* Opening saves a snapshot (ledger_snap.h) once this many entries were
  * replayed past the last one. */
-#define LEDGER_SNAP_EVERY 128
+#define LEDGER_SNAP_EVERY 64
 
 typedef struct ledger {
 	int fd;

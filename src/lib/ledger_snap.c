@@ -1,12 +1,13 @@
 /* ledger_snap.c - see ledger_snap.h. The snapshot is text:
  *
- *   dai-snapshot 1
+ *   dai-snapshot 2
  *   at <end> <head-offset> <line> <entries>
  *   head <id> <head-time>
  *   terms <window> <bond> <total>
  *   a <did> <balance> <stake> <finalized> <slashed> <open>      (per account)
- *   j <id> <buyer> <worker> <price> <locked> <expires> <status>
- *     <claimed-at> <receipt|-> <tokens-in> <tokens-out> <paid>  (per job, one line)
+ *   j <id> <buyer> <worker> <model> <max-tokens> <price> <locked> <expires>
+ *     <status> <claimed-at> <receipt|-> <tokens-in> <tokens-out> <paid>
+ *                                                              (per job, one line)
  *   sum <hex BLAKE2b-256 of every byte before this line>
  */
 #include "ledger_snap.h"
@@ -40,7 +41,7 @@ int snap_save(const char *ledger_path, const ledger_state *st, const ledger_pos 
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return dai_errf(e, "out of memory");
-	fprintf(f, "dai-snapshot 1\nat %" PRIu64 " %" PRIu64 " %lu %" PRIu64 "\n", pos->end,
+	fprintf(f, "dai-snapshot 2\nat %" PRIu64 " %" PRIu64 " %lu %" PRIu64 "\n", pos->end,
 	        pos->head_off, pos->line, st->entries);
 	fprintf(f, "head %s %lld\nterms %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", st->head,
 	        st->head_time, st->window, st->bond, st->total);
@@ -52,11 +53,11 @@ int snap_save(const char *ledger_path, const ledger_state *st, const ledger_pos 
 	for (size_t i = 0; i < st->njobs; i++) {
 		const ledger_job *j = &st->jobs[i];
 		fprintf(f,
-		        "j %s %" PRIu32 " %" PRIu32 " %" PRIu64 " %" PRIu64
+		        "j %s %" PRIu32 " %" PRIu32 " %s %" PRIu64 " %" PRIu64 " %" PRIu64
 		        " %lld %d %lld %s %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-		        j->id, j->buyer, j->worker, j->price, j->locked, j->expires, (int)j->status,
-		        j->claimed_at, j->receipt[0] ? j->receipt : "-", j->tokens_in,
-		        j->tokens_out, j->paid);
+		        j->id, j->buyer, j->worker, j->model, j->max_tokens, j->price, j->locked,
+		        j->expires, (int)j->status, j->claimed_at, j->receipt[0] ? j->receipt : "-",
+		        j->tokens_in, j->tokens_out, j->paid);
 	}
 	if (fclose(f) != 0 || !buf) {
 		free(buf);
@@ -104,8 +105,9 @@ static char *next_line(char **p, char *end)
 static int parse_body(char *p, char *end, ledger_state *st, ledger_pos *pos)
 {
 	char *l, id[DAI_ID_LEN + 2], did[DAI_DID_MAX + 1], rcpt[DAI_ID_LEN + 2];
+	char model[DAI_ID_LEN + 2];
 	uint64_t end_off, head_off, entries;
-	if (!(l = next_line(&p, end)) || strcmp(l, "dai-snapshot 1") != 0)
+	if (!(l = next_line(&p, end)) || strcmp(l, "dai-snapshot 2") != 0)
 		return -1;
 	if (!(l = next_line(&p, end)) || sscanf(l, "at %" SCNu64 " %" SCNu64 " %lu %" SCNu64,
 	                                        &end_off, &head_off, &pos->line, &entries) != 4)
@@ -147,16 +149,18 @@ static int parse_body(char *p, char *end, ledger_state *st, ledger_pos *pos)
 			ledger_job j = {0};
 			int status;
 			if (sscanf(l,
-			           "j %67s %" SCNu32 " %" SCNu32 " %" SCNu64 " %" SCNu64
-			           " %lld %d %lld %67s %" SCNu64 " %" SCNu64 " %" SCNu64,
-			           id, &j.buyer, &j.worker, &j.price, &j.locked, &j.expires,
-			           &status, &j.claimed_at, rcpt, &j.tokens_in, &j.tokens_out,
-			           &j.paid) != 12 ||
-			    strlen(id) != DAI_ID_LEN || j.buyer >= st->nacc ||
-			    j.worker >= st->nacc || status < JOB_ESCROWED ||
+			           "j %67s %" SCNu32 " %" SCNu32 " %67s %" SCNu64 " %" SCNu64
+			           " %" SCNu64 " %lld %d %lld %67s %" SCNu64 " %" SCNu64
+			           " %" SCNu64,
+			           id, &j.buyer, &j.worker, model, &j.max_tokens, &j.price,
+			           &j.locked, &j.expires, &status, &j.claimed_at, rcpt,
+			           &j.tokens_in, &j.tokens_out, &j.paid) != 14 ||
+			    strlen(id) != DAI_ID_LEN || strlen(model) != DAI_ID_LEN ||
+			    j.buyer >= st->nacc || j.worker >= st->nacc || status < JOB_ESCROWED ||
 			    status > JOB_WITHDRAWN || strmap_get(&st->job_ix, id) >= 0)
 				return -1;
 			strcpy(j.id, id);
+			strcpy(j.model, model);
 			j.status = (enum ledger_job_status)status;
 			if (strcmp(rcpt, "-") != 0) {
 				if (strlen(rcpt) != DAI_ID_LEN)

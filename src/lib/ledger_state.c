@@ -177,7 +177,7 @@ static int apply_escrow(ledger_state *st, const ledger_entry *en, dai_err *e)
 {
 	dai_doc j;
 	char id[DAI_ID_LEN + 1];
-	unsigned long long price, maxp;
+	unsigned long long price, maxp, maxtok;
 	long long expires;
 	int rc = -1;
 	if (doc_parse(&j, en->doc, en->doc_len, "escrowed job", 1, e))
@@ -211,9 +211,9 @@ static int apply_escrow(ledger_state *st, const ledger_entry *en, dai_err *e)
 		goto out;
 	}
 	const char *exp = doc_get(&j, "expires"), *p = doc_get(&j, "price"),
-	           *mp = doc_get(&j, "max-price");
+	           *mp = doc_get(&j, "max-price"), *mt = doc_get(&j, "max-tokens");
 	if (time_parse(exp, strlen(exp), &expires) || value_uint(p, strlen(p), &price) ||
-	    value_uint(mp, strlen(mp), &maxp)) {
+	    value_uint(mp, strlen(mp), &maxp) || value_uint(mt, strlen(mt), &maxtok)) {
 		REFUSE("escrow: bad job");
 		goto out;
 	}
@@ -251,6 +251,8 @@ static int apply_escrow(ledger_state *st, const ledger_entry *en, dai_err *e)
 	strcpy(nj->id, id);
 	nj->buyer = (uint32_t)b;
 	nj->worker = (uint32_t)w;
+	snprintf(nj->model, sizeof nj->model, "%s", doc_get(&j, "model"));
+	nj->max_tokens = maxtok;
 	nj->price = price;
 	nj->locked = maxp;
 	nj->expires = expires;
@@ -300,6 +302,10 @@ static int apply_claim(ledger_state *st, const ledger_entry *en, dai_err *e)
 	const char *worker = st->acc[j->worker].did;
 	if (strcmp(en->actor, worker) != 0)
 		return REFUSE("claim: job %s is for worker %s, not %s", j->id, worker, en->actor);
+	if (en->tokens_out > j->max_tokens)
+		return REFUSE("claim: %llu tokens generated, job %s allows %llu",
+		              (unsigned long long)en->tokens_out, j->id,
+		              (unsigned long long)j->max_tokens);
 	j->status = JOB_CLAIMED;
 	j->claimed_at = en->time;
 	strcpy(j->receipt, en->receipt);

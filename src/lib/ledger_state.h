@@ -37,8 +37,10 @@ enum ledger_job_status {
 typedef struct ledger_job {
 	char id[DAI_ID_LEN + 1];
 	uint32_t buyer, worker; /* account indexes */
-	uint64_t price;         /* per 1000 tokens */
-	uint64_t locked;        /* the job's max-price, held in escrow */
+	char model[DAI_ID_LEN + 1];
+	uint64_t max_tokens; /* the most tokens the worker may generate */
+	uint64_t price;      /* per 1000 tokens */
+	uint64_t locked;     /* the job's max-price, held in escrow */
 	long long expires;
 	enum ledger_job_status status;
 	long long claimed_at; /* time of the claim entry */

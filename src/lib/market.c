@@ -118,6 +118,13 @@ void offer_rank(offer_pick *p, size_t n)
 	qsort(p, n, sizeof *p, pick_cmp);
 }
 
+uint64_t job_random_seed(void)
+{
+	uint64_t seed;
+	randombytes_buf(&seed, sizeof seed);
+	return seed & (JOB_SEED_LIMIT - 1);
+}
+
 int job_make(const dai_doc *offer, const dai_key *k, const job_spec *s, long long now, dai_doc *out,
              dai_err *e)
 {
@@ -145,6 +152,8 @@ int job_make(const dai_doc *offer, const dai_key *k, const job_spec *s, long lon
 		                (unsigned long long)n, oid, (unsigned long long)cap);
 	if (s->expires <= now)
 		return dai_errf(e, "the job would expire before it is made");
+	if (s->seed >= JOB_SEED_LIMIT || s->top_p_milli > 1000)
+		return dai_errf(e, "the seed must be below 2^63 and top-p at most 1");
 	uint64_t max_price = s->max_price;
 	if (!max_price)
 		max_price =

@@ -51,6 +51,17 @@ int offer_pick_fill(offer_pick *p, const dai_doc *d, const ledger_state *st, dai
  * more jobs finalized, then the smaller id (so the order is total). */
 void offer_rank(offer_pick *p, size_t n);
 
+/* Sampling defaults, the same as dai-infer's: temperature 0.8, top-k 40,
+ * top-p 0.95; seeds are below 2^63. */
+#define JOB_TEMP_MILLI 800
+#define JOB_TOP_K 40
+#define JOB_TOP_P_MILLI 950
+#define JOB_SEED_LIMIT (1ULL << 63)
+
+/* A random seed below JOB_SEED_LIMIT, for a job that names none (the job
+ * records it, so the run can be repeated). */
+uint64_t job_random_seed(void);
+
 typedef struct job_spec {
 	const char *model; /* NULL: the offer's only model */
 	const unsigned char *prompt;

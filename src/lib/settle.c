@@ -56,6 +56,9 @@ int settle_claim(ledger *l, const dai_key *k, const dai_doc *receipt, char id[DA
 	const ledger_job *j = state_job(&l->st, job);
 	if (j && strcmp(l->st.acc[j->buyer].did, doc_get(receipt, "buyer")) != 0)
 		return dai_errf(e, "claim: the receipt's buyer is not job %s's buyer", job);
+	if (j && strcmp(j->model, doc_get(receipt, "model")) != 0)
+		return dai_errf(e, "claim: the receipt's model is not job %s's model %s", job,
+		                j->model);
 	const char *a = doc_get(receipt, "tokens-in"), *b = doc_get(receipt, "tokens-out");
 	if (value_uint(a, strlen(a), &tin) || value_uint(b, strlen(b), &tout))
 		return dai_errf(e, "claim: bad token counts");

@@ -67,6 +67,13 @@ grep -qx 'max-price 1' job && pass "job derives its max price" || fail "job deri
 dai-offer job -k buyer.key -m $M -p "hello" o2 >job2 2>/dev/null
 [ "$(grep '^nonce' job)" != "$(grep '^nonce' job2)" ] && pass "fresh nonce per job" || fail "fresh nonce per job"
 t "job with one model needs no -m" dai-offer job -k buyer.key -p hi o2
+for kv in "temp-milli 800" "top-k 40" "top-p-milli 950"; do
+	grep -qx "$kv" .out && pass "default $kv as dai-infer" || fail "default $kv as dai-infer"
+done
+s1=$(grep '^seed ' .out)
+dai-offer job -k buyer.key -p hi o2 | grep '^seed ' >seed2
+[ "$s1" != "$(cat seed2)" ] && pass "a random seed by default" || fail "a random seed by default"
+tfail "seed of 2^63 refused" dai-offer job -k buyer.key -p hi -s 9223372036854775808 o2
 tfail "job with two models needs -m" dai-offer job -k buyer.key -p hi o1
 tfail "job from several offers" dai-offer job -k buyer.key -p hi all
 tfail "job over the offer's max tokens" dai-offer job -k buyer.key -m $M -p hi -n 65 o1

@@ -68,6 +68,8 @@ dai-keygen -S -k worker.key receipt.txt >receipt 2>.err || fail "sign receipt" "
 dai-keygen -S -k val.key receipt.txt >receipt.val 2>/dev/null
 unchanged "claim by a key not the worker refused" dai-settle claim -k val.key receipt
 unchanged "claim with another's signature refused" dai-settle claim -k worker.key receipt.val
+sed "s/^model .*/model b2:$(printf '%064d' 9)/" receipt.txt | dai-keygen -S -k worker.key >receipt.model
+unchanged "claim for another model refused" dai-settle claim -k worker.key receipt.model
 export DAI_NOW=2026-01-01T00:10:00Z
 t "claim" dai-settle claim -k worker.key receipt
 cmp -s .out receipt && pass "claim passes the receipt through" || fail "claim passes the receipt through"
@@ -96,6 +98,19 @@ dai-settle balance buyer.pub >.out
 [ "$(cut -d' ' -f2 .out)" = 994 ] && pass "buyer refunded 34" || fail "buyer refunded 34" "$(cat .out)"
 conserved && pass "conserved after finalize" || fail "conserved after finalize" "$(cat bal.txt)"
 
+# A job never claimed: the buyer takes the escrow back once the job's
+# expiry plus one window has passed.
+dai-offer job -k buyer.key -p "late" -n 4 --max-price 30 --expires 1m offer >job2 2>.err \
+	|| fail "second job" "$(cat .err)"
+t "escrow a job that is never claimed" dai-settle escrow -k buyer.key job2
+export DAI_NOW=2026-01-01T02:10:59Z
+unchanged "withdraw before expiry + window refused" dai-settle withdraw -k buyer.key job2
+export DAI_NOW=2026-01-01T02:11:00Z
+unchanged "withdraw by another key refused" dai-settle withdraw -k val.key job2
+t "withdraw" dai-settle withdraw -k buyer.key job2
+dai-settle balance buyer.pub >.out
+[ "$(cut -d' ' -f2 .out)" = 994 ] && pass "withdraw refunds all" || fail "withdraw refunds all" "$(cat .out)"
+
 # Other rules.
 unchanged "overdraft refused" dai-settle transfer -k buyer.key worker.pub 995
 t "transfer" dai-settle transfer -k buyer.key worker.pub 994
@@ -103,7 +118,7 @@ unchanged "nothing left to send" dai-settle transfer -k buyer.key worker.pub 1
 t "unstake after the window" dai-settle unstake -k worker.key 50
 conserved && pass "conserved at the end" || fail "conserved at the end" "$(cat bal.txt)"
 t "log" dai-settle log
-[ "$(wc -l <.out)" = 7 ] && pass "log has one line per entry" || fail "log has one line per entry" "$(cat .out)"
+[ "$(wc -l <.out)" = 9 ] && pass "log has one line per entry" || fail "log has one line per entry" "$(cat .out)"
 grep -q ' finalize .* paid=6 refund=34' .out && pass "log shows the payment" || fail "log shows the payment"
 
 # A torn tail: appends refused until repair cuts it; never silent.
@@ -116,7 +131,7 @@ unchanged "append to a damaged ledger refused" dai-settle stake -k worker.key 1
 t "repair" dai-settle repair
 grep -q "cut .* bytes" .err && pass "repair says what it cut" || fail "repair says what it cut"
 t "verify after repair" dai-settle verify
-grep -q '^ok 6 entries' .out && pass "repair kept every whole entry" || fail "repair kept every whole entry" "$(cat .out)"
+grep -q '^ok 8 entries' .out && pass "repair kept every whole entry" || fail "repair kept every whole entry" "$(cat .out)"
 t "append after repair" dai-settle stake -k worker.key 1
 
 # A corrupted middle entry.

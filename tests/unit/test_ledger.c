@@ -282,7 +282,7 @@ Test(ledger, payment_capped_by_max_price)
 	genesis(&l);
 	make_job(&worker, &buyer, &job);
 	must(settle_escrow(&l, &buyer, &job, NULL, &e), &e);
-	make_receipt(&job, &worker, buyer.did, 100000, 100000, &rc);
+	make_receipt(&job, &worker, buyer.did, 100000, 16, &rc);
 	must(settle_claim(&l, &worker, &rc, NULL, &e), &e);
 	set_now(T0 + WINDOW);
 	unsigned long n;
@@ -320,6 +320,11 @@ Test(ledger, claim_rules)
 	doc_id(&job, req.job);
 	doc_id(&rc, req.receipt);
 	refused(&l, ledger_append(&l, &req, other.sk, NULL, &e), &e, "is for worker", size0, head0);
+	/* More tokens generated than the job allows (16). */
+	dai_doc rc_long;
+	make_receipt(&job, &worker, buyer.did, 1, 17, &rc_long);
+	refused(&l, settle_claim(&l, &worker, &rc_long, NULL, &e), &e, "allows 16", size0, head0);
+	doc_free(&rc_long);
 	/* Double claim. */
 	must(settle_claim(&l, &worker, &rc, NULL, &e), &e);
 	uint64_t size1 = l.size;
@@ -733,4 +738,42 @@ Test(ledger, snapshot_cache, .timeout = 120)
 	must(ledger_repair(&l, &dropped, &e), &e);
 	ledger_close(&l);
 	free(s);
+}
+
+/* A replay long enough to check signatures on several threads finds a
+ * corrupted entry exactly where a one-thread replay does. */
+Test(ledger, parallel_replay_finds_damage, .timeout = 120)
+{
+	ledger l;
+	dai_err e;
+	genesis(&l);
+	while (l.size < 300 * 1024)
+		must(settle_transfer(&l, &buyer, other.did, 1, NULL, &e), &e);
+	uint64_t entries = l.st.entries;
+	char head[DAI_ID_LEN + 1];
+	strcpy(head, l.st.head);
+	ledger_close(&l);
+	must(ledger_open(&l, path, LEDGER_VERIFY, &e), &e);
+	cr_assert(!l.damaged, "%s", l.damage.msg);
+	cr_assert_eq(l.st.entries, entries);
+	cr_assert_str_eq(l.st.head, head);
+	cr_assert_eq(bal(&l, &other), 50 + entries - 2);
+	ledger_close(&l);
+
+	/* Break the signature of entry 600 (in the third batch). */
+	char *buf;
+	size_t len;
+	must(file_read_all(path, 1 << 24, &buf, &len, &e), &e);
+	char *p = buf;
+	for (int i = 0; i < 599; i++)
+		p = strstr(p + 1, "dai-entry 1\n");
+	char *sig = strstr(p, "\nsig ") + 60;
+	*sig = *sig == 'A' ? 'B' : 'A';
+	write_bytes(path, buf, len);
+	must(ledger_open(&l, path, LEDGER_VERIFY, &e), &e);
+	cr_assert(l.damaged);
+	cr_assert_eq(l.valid_end, (uint64_t)(p - buf));
+	cr_assert_eq(l.st.entries, 599);
+	ledger_close(&l);
+	free(buf);
 }
