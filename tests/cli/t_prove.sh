@@ -48,7 +48,7 @@ done
 X=$(dai-pack id a.dai.tar)
 dai-offer make -k w.key -m $X -m $(dai-pack id ulp.dai.tar) -m $(dai-pack id q8.dai.tar) \
 	-m $(dai-pack id skip.dai.tar) --price 10 --max-tokens 64 >offer
-dai-offer job -k buyer.key -m $X -p "Once upon a time" -n 24 -s 5 --temp 0.8 offer >jobs
+dai-offer job -k buyer.key -m $X -p "Once upon a time" -n 24 -s 5 --temp 0.8 --top-k 0 --top-p 1 offer >jobs
 docs job jobs >job
 
 # The honest worker.
@@ -67,7 +67,7 @@ dai-keygen -V honest >/dev/null 2>&1 && [ "$(field worker honest)" = "$(dai-keyg
 
 # A job that ends at an end-of-text token (seed 13 draws one as the 24th
 # token): fewer tokens than max-tokens, and still valid.
-dai-offer job -k buyer.key -m $X -p "Once upon a time" -n 60 -s 13 --temp 50 --top-k 0 offer >eogjobs
+dai-offer job -k buyer.key -m $X -p "Once upon a time" -n 60 -s 13 --temp 50 --top-k 0 --top-p 1 offer >eogjobs
 dai-infer -k w.key -m a.dai.tar -T eog.trace eogjobs 2>/dev/null | docs receipt /dev/stdin >eog
 [ "$(field tokens-out eog)" = 24 ] && pass "generation stops at the end of text" \
 	|| fail "generation stops at the end of text" "$(field tokens-out eog) tokens"
@@ -220,7 +220,7 @@ dai-settle init -k pub.key --window 1h --bond 10 --alloc buyer.pub=1000 --alloc 
 dai-settle stake -k w.key 50 >/dev/null 2>&1
 dai-offer make -k w.key -m $X -m $(dai-pack id ulp.dai.tar) --price 10 --stake 50 >offer2
 for n in 1 2; do
-	dai-offer job -k buyer.key -m $X -p "Once upon a time" -n 24 -s $n --temp 0.8 offer2 |
+	dai-offer job -k buyer.key -m $X -p "Once upon a time" -n 24 -s $n --temp 0.8 --top-k 0 --top-p 1 offer2 |
 		dai-settle escrow -k buyer.key >esc$n 2>.err || fail "escrow $n" "$(cat .err)"
 done
 bal() { dai-settle balance "$1" | cut -d' ' -f2-3; }
