@@ -74,6 +74,17 @@ dai-infer -k w.key -m a.dai.tar -T eog.trace eogjobs 2>/dev/null | docs receipt 
 docs job eogjobs >eog.s && cat eog >>eog.s
 t "a receipt ending at the end of text verifies" dai-prove verify -m a.dai.tar -T eog.trace eog.s
 
+# Several jobs: one trace each in a directory; a trace file takes one job.
+mkdir traces
+cat jobs eogjobs >two
+dai-infer -k w.key -m a.dai.tar -T traces two >two.out 2>/dev/null
+[ "$(ls traces | wc -l)" = 2 ] && [ "$(grep -c '^dai-receipt' two.out)" = 2 ] \
+	&& [ -f "traces/$(field job honest | cut -c4-).trace" ] \
+	&& pass "a trace directory holds each job's trace" || fail "a trace directory holds each job's trace"
+dai-infer -k w.key -m a.dai.tar -T one.trace two >two1.out 2>.e
+[ "$(grep -c '^dai-receipt' two1.out)" = 1 ] && grep -q "give a directory" .e \
+	&& pass "a trace file takes one job" || fail "a trace file takes one job" "$(cat .e)"
+
 # Refusals: one line on stderr each, the documents still passed through.
 dai-infer -k other.key -m a.dai.tar jobs >.o 2>.e
 cmp -s .o jobs && grep -q "is for worker" .e && pass "a job for another worker is refused" \
