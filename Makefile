@@ -38,7 +38,7 @@ TOOLS     := $(TOOL_SRC:src/%.c=$(BIN)/%)
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ  := $(UNIT_SRC:tests/%.c=$(B)/tests/%.o)
 # test-side code shared by the unit tests, mkgguf and the benchmarks
-TTOOL_SRC := $(sort $(filter-out tests/tools/mkgguf.c tests/tools/packrss.c,$(wildcard tests/tools/*.c)))
+TTOOL_SRC := $(sort $(filter-out tests/tools/mkgguf.c,$(wildcard tests/tools/*.c)))
 TTOOL_OBJ := $(TTOOL_SRC:tests/%.c=$(B)/tests/%.o)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)

@@ -9,6 +9,7 @@
 #include "doc_schema.h"
 #include "docio.h"
 #include "settle.h"
+#include "strmap.h"
 #include "timefmt.h"
 
 static const char usage[] =
@@ -61,13 +62,24 @@ static void load_key(dai_key *k, const char *path)
  * lock so a slow stream never holds the ledger. */
 enum stream_cmd { S_ESCROW, S_CLAIM, S_CHALLENGE, S_FINALIZE, S_WITHDRAW };
 
-static int settle_one(enum stream_cmd cmd, const dai_key *k, const dai_doc *d, dai_err *e)
+/* done: the jobs finalized or withdrawn so far in this stream, so that a
+ * job and its receipt (both naming the job) settle it once. */
+static int settle_one(enum stream_cmd cmd, const dai_key *k, const dai_doc *d, dai_strmap *done,
+                      dai_err *e)
 {
 	static const char *const kinds[] = {"job", "receipt", "fraud", NULL, "job"};
 	char job[DAI_ID_LEN + 1];
 	if (kinds[cmd] ? strcmp(d->kind, kinds[cmd]) != 0
 	               : strcmp(d->kind, "job") != 0 && strcmp(d->kind, "receipt") != 0)
 		return 0;
+	if (cmd == S_FINALIZE || cmd == S_WITHDRAW) {
+		if (settle_job_of(d, job, e))
+			return -1;
+		if (strmap_get(done, job) >= 0)
+			return 0;
+		if (strmap_put(done, job, 0))
+			return dai_errf(e, "out of memory");
+	}
 	ledger l;
 	if (ledger_open(&l, ledger_path, LEDGER_WRITE, e))
 		return -1;
@@ -83,10 +95,10 @@ static int settle_one(enum stream_cmd cmd, const dai_key *k, const dai_doc *d, d
 		rc = settle_challenge(&l, k, d, NULL, e);
 		break;
 	case S_FINALIZE:
-		rc = settle_job_of(d, job, e) || settle_finalize(&l, k, job, NULL, e);
+		rc = settle_finalize(&l, k, job, NULL, e);
 		break;
 	default:
-		rc = settle_job_of(d, job, e) || settle_withdraw(&l, k, job, NULL, e);
+		rc = settle_withdraw(&l, k, job, NULL, e);
 		break;
 	}
 	ledger_close(&l);
@@ -101,6 +113,7 @@ static int run_stream(enum stream_cmd cmd, const char *keypath, const char *inpu
 	const char *name;
 	int fd = cli_open_input(input, &name);
 	dai_reader r;
+	static dai_strmap done; /* static: reachable until exit */
 	if (reader_init(&r, fd, name, &e))
 		cli_fail(&e);
 	for (;;) {
@@ -110,10 +123,11 @@ static int run_stream(enum stream_cmd cmd, const char *keypath, const char *inpu
 			break;
 		if (st != DOC_OK)
 			cli_fail(&e);
-		if (settle_one(cmd, &k, &d, &e) || doc_write(stdout, &d, &e))
+		if (settle_one(cmd, &k, &d, &done, &e) || doc_write(stdout, &d, &e))
 			cli_fail(&e);
 		doc_free(&d);
 	}
+	strmap_free(&done);
 	reader_free(&r);
 	key_free(&k);
 	if (fflush(stdout) != 0)

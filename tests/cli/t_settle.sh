@@ -89,6 +89,12 @@ t "finalize --all before the window" dai-settle finalize -k val.key --all
 grep -qx 'finalized 0' .out && pass "nothing paid inside the window" || fail "nothing paid inside the window" "$(cat .out)"
 unchanged "finalize inside the window refused" dai-settle finalize -k val.key receipt
 export DAI_NOW=2026-01-01T01:10:00Z
+cp "$DAI_LEDGER" saved
+cat escrowed receipt >both
+t "finalize a job and its receipt once" dai-settle finalize -k val.key both
+cmp -s .out both && pass "finalize passes the stream through" || fail "finalize passes the stream through"
+[ "$(dai-settle log | grep -c ' finalize ')" = 1 ] && pass "one finalize entry" || fail "one finalize entry"
+cp saved "$DAI_LEDGER"
 t "finalize --all after the window" dai-settle finalize -k val.key --all
 grep -qx 'finalized 1' .out && pass "one claim paid" || fail "one claim paid" "$(cat .out)"
 # 200 per 1000 tokens x 27 tokens = 5.4 -> 6; the buyer gets 40 - 6 back.

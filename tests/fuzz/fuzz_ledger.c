@@ -1,7 +1,12 @@
 /* libFuzzer harness for ledger files: the input is a ledger file's bytes.
  * Replays it, then checks what must hold for any input: the valid prefix
  * ends inside the input, replaying just that prefix succeeds and gives the
- * same head and entry count, and the money adds up to the genesis total. */
+ * same head and entry count, and the money adds up to the genesis total.
+ *
+ * Seeds (tests/fuzz/seeds/fuzz_ledger/): round.ledger, a ledger written by
+ * dai-settle with every op but challenge (genesis, stake, transfer, escrow,
+ * claim, finalize, unstake, escrow, withdraw); torn.ledger, its first 2000
+ * bytes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

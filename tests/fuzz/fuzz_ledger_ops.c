@@ -3,7 +3,11 @@
  * fixed keys, turned into properly signed entries (escrowed jobs included)
  * and applied. Whatever is accepted or refused, the money must always add up
  * to the genesis total, a refused entry must leave the head and the entry
- * count as they were, and no balance may exceed the total. */
+ * count as they were, and no balance may exceed the total.
+ *
+ * Seed (tests/fuzz/seeds/fuzz_ledger_ops/round), written by hand: escrow,
+ * claim, finalize after the window, stake, transfer, escrow, withdraw after
+ * expiry and window, then a claim and a challenge that must be refused. */
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>

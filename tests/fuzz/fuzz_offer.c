@@ -1,7 +1,10 @@
 /* libFuzzer harness for offer streams and the decimal parser: every
  * document of the input is checked as an offer, ranked and, for a valid
  * offer, turned into a job; the first line is also parsed as a decimal in
- * thousandths, which must print back to a value equal to it. */
+ * thousandths, which must print back to a value equal to it.
+ *
+ * Seeds (tests/fuzz/seeds/fuzz_offer/): offers written by `dai-offer make`
+ * (one and two models), and milli-offer: the line "0.125" then an offer. */
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * opening (the pack fully verified and the model mapped), and after
  * reading every byte of the first N tensors.
  *
- *   cc -Isrc/lib -o build/packrss tests/tools/packrss.c build/rel/libdai.a \
+ *   cc -Isrc/lib -o build/packrss tests/bench/packrss.c build/rel/libdai.a \
  *      $(pkg-config --libs libsodium libarchive zlib) -lm
  *   build/packrss PACK [N]
  */
