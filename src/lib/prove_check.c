@@ -154,9 +154,9 @@ static int check_step(const engine *en, const dai_doc *fraud, const prove_seq *q
 			goto out;
 		trace_hash_vector(outv, (uint32_t)dim, mine);
 	} else if (j <= L) {
-		if (session_layer(s, (int)j - 1, in, (int)(t + 1), outv, e))
+		if (session_layer_last(s, (int)j - 1, in, (int)(t + 1), outv, e))
 			goto out;
-		trace_hash_vector(outv + t * dim, (uint32_t)dim, mine);
+		trace_hash_vector(outv, (uint32_t)dim, mine);
 	} else {
 		float *logits = malloc((size_t)m->n_vocab * sizeof(float));
 		void *scratch = malloc(sample_scratch_size(m->n_vocab));

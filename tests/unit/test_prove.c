@@ -1,6 +1,7 @@
 /*
  * test_prove.c - the pieces fraud proofs stand on: the forward pass run one
- * step at a time (session_embed, session_layer, session_head) gives the
+ * step at a time (session_embed, session_layer, session_layer_last,
+ * session_head) gives the
  * same bits as session_eval, on every matrix type, batch split and kernel
  * table; base64 over several document lines; the one sampling conversion.
  * The detection matrix itself is tests/cli/t_prove.sh.
@@ -83,6 +84,13 @@ static void pieces(uint32_t type, int n_batch, int ref_kernels)
 				                    r.v + ((size_t)t * (L + 1) + l + 1) * dim,
 				                    dim * sizeof(float)),
 				             0, "layer %zu, position %d of %d", l, t, n);
+		}
+		for (int n = N; n >= 1; n--) {
+			memset(out, 0, dim * sizeof(float));
+			cr_assert_eq(session_layer_last(s, (int)l, in, n, out, &e), 0, "%s", e.msg);
+			cr_assert_eq(memcmp(out, r.v + ((size_t)(n - 1) * (L + 1) + l + 1) * dim,
+			                    dim * sizeof(float)),
+			             0, "last token of layer %zu, %d tokens", l, n);
 		}
 	}
 	for (int t = 0; t < N; t++) {
