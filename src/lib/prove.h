@@ -42,8 +42,9 @@
  *                1 <= j <= L (layer j-1)  the residuals (i, j-1), i <= t
  *                j = L + 1   (next token) the residual (t, L)
  *              The check recomputes that one step (session.h: the
- *              embedding, one layer for tokens 0..t, or the output head
- *              and the sampler) and compares.
+ *              embedding; one layer for token t, after the keys and
+ *              values of tokens 0..t-1 that its attention reads; or the
+ *              output head and the sampler) and compares.
  *   replay     the worker's trace is missing or does not hash to its
  *              signed root, so nothing narrows the dispute down: the check
  *              replays the whole job
