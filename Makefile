@@ -85,6 +85,10 @@ $(B)/modelbench: $(B)/tests/bench/modelbench.o $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
 $(B)/kernbench: $(B)/tests/bench/kernbench.o $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
+# A whole market round told as a story (MODEL=path.gguf: a real model).
+demo: $(TOOLS) $(B)/mkgguf
+	@sh mk/demo.sh $(BIN) $(B)/mkgguf
+
 bench: $(B)/mkgguf $(B)/modelbench
 	@sh tests/bench/bench.sh $(B)
 # proofs: generation vs verification, one-step checks vs replay, sizes
@@ -97,14 +101,14 @@ bench-prove: $(B)/mkgguf $(B)/provebench
 $(B)/mkgguf: $(B)/tests/tools/mkgguf.o $(TTOOL_OBJ) $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $< $(TTOOL_OBJ) $(B)/libdai.a $(DEP_LIBS)
 
-check: $(TOOLS) $(B)/unit-tests
-	@sh tests/run.sh $(B)/unit-tests $(BIN)
+check: $(TOOLS) $(B)/unit-tests $(B)/mkgguf
+	@DAI_MKGGUF=$(B)/mkgguf sh tests/run.sh $(B)/unit-tests $(BIN)
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
-cli: $(TOOLS)
-	@sh tests/run.sh - $(BIN)
+cli: $(TOOLS) $(B)/mkgguf
+	@DAI_MKGGUF=$(B)/mkgguf sh tests/run.sh - $(BIN)
 
 # libFuzzer harnesses: each links the whole library built with clang.
 FUZZFLAGS := $(STD) -O1 -g -ffp-contract=off -pthread -Isrc/lib $(DEP_CFLAGS) \
