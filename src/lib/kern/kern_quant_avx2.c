@@ -1,0 +1,523 @@
+/*
+ * kern_quant_avx2.c - AVX2+FMA+F16C kernels of kern_quant.h, bitwise equal
+ * to kern_quant_ref.c.
+ *
+ * The integer sums of the contract are exact whatever order they are taken
+ * in, so they use maddubs freely where it cannot saturate: the first operand
+ * is always the unsigned weight integer (at most 63), so a pair of products
+ * is at most 2 * 63 * 128 < 2^15. Signed weights (Q4_0, Q5_0, Q6_K) are
+ * taken unsigned and their offset is subtracted as offset * sum(x), which is
+ * exact too. The float steps (scale products, FMA into lane k % 8, folds)
+ * are those of the reference, in its order.
+ */
+#include "kern_quant.h"
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#include "f16.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+static float fold8(float *A)
+{
+	for (int w = 4; w >= 1; w /= 2)
+		for (int j = 0; j < w; j++)
+			A[j] = A[j] + A[j + w];
+	return A[0];
+}
+
+INLINE int32_t hsum_epi32(__m256i v)
+{
+	__m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+	return _mm_cvtsi128_si32(s);
+}
+
+/* 8 int32 from the 16 int16 pair sums p (exact) */
+INLINE __m256i widen_sum(__m256i p)
+{
+	return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+/* 8 exact int32 sums of eight consecutive blocks' partials, one per lane */
+INLINE __m256i lanes8(const __m256i *p)
+{
+	__m256i h01 = _mm256_hadd_epi32(p[0], p[1]);
+	__m256i h23 = _mm256_hadd_epi32(p[2], p[3]);
+	__m256i h45 = _mm256_hadd_epi32(p[4], p[5]);
+	__m256i h67 = _mm256_hadd_epi32(p[6], p[7]);
+	__m256i q0 = _mm256_hadd_epi32(h01, h23);
+	__m256i q1 = _mm256_hadd_epi32(h45, h67);
+	return _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20),
+	                        _mm256_permute2x128_si256(q0, q1, 0x31));
+}
+
+/* 8 halves at stride bytes apart, as floats */
+INLINE __m256 halves8(const void *p, size_t stride)
+{
+	const char *c = p;
+	uint16_t h[8];
+	for (int i = 0; i < 8; i++)
+		memcpy(&h[i], c + i * stride, 2);
+	return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+}
+
+/* 16 bytes of nibbles as 32 bytes: element j low nibble of qs[j], j+16 high */
+INLINE __m256i unpack_nibbles(const uint8_t *qs)
+{
+	__m128i q = _mm_loadu_si128((const __m128i *)qs);
+	__m128i m = _mm_set1_epi8(15);
+	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m), _mm_and_si128(q, m));
+}
+
+/* the 32 bits of qh (little-endian) as bytes 0x10 or 0 */
+INLINE __m256i high_bits(const uint8_t *qh)
+{
+	uint32_t h;
+	memcpy(&h, qh, 4);
+	const __m256i shuf = _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101,
+	                                        0x0202020202020202, 0x0303030303030303);
+	__m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)h), shuf);
+	const __m256i bit = _mm256_set1_epi64x((long long)0x7fbfdfeff7fbfdfeULL);
+	v = _mm256_or_si256(v, bit);
+	v = _mm256_cmpeq_epi8(v, _mm256_set1_epi64x(-1));
+	return _mm256_and_si256(v, _mm256_set1_epi8(16));
+}
+
+/* exact partial sums (8 int32) of w (unsigned bytes) times x, minus off * sum(x) */
+INLINE __m256i partial(__m256i w, const int8_t *xq, int off)
+{
+	__m256i xv = _mm256_loadu_si256((const __m256i *)xq);
+	__m256i p = _mm256_maddubs_epi16(w, xv);
+	if (off) {
+		__m256i sx = _mm256_maddubs_epi16(_mm256_set1_epi8(1), xv);
+		p = _mm256_sub_epi16(p, _mm256_mullo_epi16(sx, _mm256_set1_epi16((short)off)));
+	}
+	return widen_sum(p);
+}
+
+/* ---- Q4_0, Q5_0 with Q8_0; Q4_1, Q5_1 with Q8_1 (contract 7) ---- */
+
+INLINE __m256i wbytes32(const void *b, int type)
+{
+	switch (type) {
+	case KQ_Q4_0:
+		return unpack_nibbles(((const kern_q4_0 *)b)->qs);
+	case KQ_Q4_1:
+		return unpack_nibbles(((const kern_q4_1 *)b)->qs);
+	case KQ_Q5_0: {
+		const kern_q5_0 *q = b;
+		return _mm256_or_si256(unpack_nibbles(q->qs), high_bits(q->qh));
+	}
+	default: {
+		const kern_q5_1 *q = b;
+		return _mm256_or_si256(unpack_nibbles(q->qs), high_bits(q->qh));
+	}
+	}
+}
+
+INLINE int offset32(int type)
+{
+	return type == KQ_Q4_0 ? 8 : type == KQ_Q5_0 ? 16 : 0;
+}
+
+INLINE float dot32(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type)
+{
+	const char *wc = w, *xc = x;
+	const int off = offset32(type), has_m = type == KQ_Q4_1 || type == KQ_Q5_1;
+	/* d is the first field of every weight and activation block; m and s the second */
+	__m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+	int k = 0;
+	for (; k + 8 <= nb; k += 8) {
+		__m256i p[8];
+		for (int i = 0; i < 8; i++) {
+			const void *wb = wc + (size_t)(k + i) * wsz;
+			const kern_q8_0 *xb = (const void *)(xc + (size_t)(k + i) * xsz);
+			const int8_t *xq = has_m ? ((const kern_q8_1 *)(const void *)xb)->q : xb->q;
+			p[i] = partial(wbytes32(wb, type), xq, off);
+		}
+		__m256i isum = lanes8(p);
+		__m256 s = _mm256_mul_ps(halves8(wc + (size_t)k * wsz, wsz),
+		                         halves8(xc + (size_t)k * xsz, xsz));
+		acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(isum), acc);
+		if (has_m)
+			accm = _mm256_fmadd_ps(halves8(wc + (size_t)k * wsz + 2, wsz),
+			                       halves8(xc + (size_t)k * xsz + 2, xsz), accm);
+	}
+	float A[8], M[8];
+	_mm256_storeu_ps(A, acc);
+	_mm256_storeu_ps(M, accm);
+	for (; k < nb; k++) {
+		const char *wb = wc + (size_t)k * wsz, *xb = xc + (size_t)k * xsz;
+		const int8_t *xq = has_m ? ((const kern_q8_1 *)(const void *)xb)->q
+		                         : ((const kern_q8_0 *)(const void *)xb)->q;
+		int32_t isum = hsum_epi32(partial(wbytes32(wb, type), xq, off));
+		uint16_t wd[2], xd[2];
+		memcpy(wd, wb, 4);
+		memcpy(xd, xb, 4);
+		A[k % 8] = fmaf(f16_to_f32(wd[0]) * f16_to_f32(xd[0]), (float)isum, A[k % 8]);
+		if (has_m)
+			M[k % 8] = fmaf(f16_to_f32(wd[1]), f16_to_f32(xd[1]), M[k % 8]);
+	}
+	return has_m ? fold8(A) + fold8(M) : fold8(A);
+}
+
+static float avx2_dot_q4_0(const void *w, const void *x, int nb)
+{
+	return dot32(w, sizeof(kern_q4_0), x, sizeof(kern_q8_0), nb, KQ_Q4_0);
+}
+
+static float avx2_dot_q4_1(const void *w, const void *x, int nb)
+{
+	return dot32(w, sizeof(kern_q4_1), x, sizeof(kern_q8_1), nb, KQ_Q4_1);
+}
+
+static float avx2_dot_q5_0(const void *w, const void *x, int nb)
+{
+	return dot32(w, sizeof(kern_q5_0), x, sizeof(kern_q8_0), nb, KQ_Q5_0);
+}
+
+static float avx2_dot_q5_1(const void *w, const void *x, int nb)
+{
+	return dot32(w, sizeof(kern_q5_1), x, sizeof(kern_q8_1), nb, KQ_Q5_1);
+}
+
+/* ---- K-quants with Q8_K (contract 8) ---- */
+
+static void scale_min_k4(const uint8_t *s, int16_t *sc, int16_t *m)
+{
+	for (int j = 0; j < 8; j++) {
+		if (j < 4) {
+			sc[j] = (int16_t)(s[j] & 63);
+			m[j] = (int16_t)(s[j + 4] & 63);
+		} else {
+			sc[j] = (int16_t)((s[j + 4] & 15) | (s[j - 4] >> 6) << 4);
+			m[j] = (int16_t)((s[j + 4] >> 4) | (s[j] >> 6) << 4);
+		}
+	}
+}
+
+/* one Q4_K / Q5_K super-block: isum and msum of contract 8b */
+INLINE void block_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh,
+                     const kern_q8_k *x, int32_t *isum, int32_t *msum)
+{
+	int16_t sc[8], m[8];
+	scale_min_k4(scales, sc, m);
+	const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
+	__m256i hb = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
+	__m256i acc = _mm256_setzero_si256();
+	for (int g = 0; g < 4; g++) {
+		__m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * g));
+		__m256i lo = _mm256_and_si256(q, m4);
+		__m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+		if (qh) {
+			__m256i b0 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * g), one);
+			__m256i b1 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * g + 1), one);
+			lo = _mm256_or_si256(lo, _mm256_slli_epi16(b0, 4));
+			hi = _mm256_or_si256(hi, _mm256_slli_epi16(b1, 4));
+		}
+		__m256i xl = _mm256_loadu_si256((const __m256i *)(x->q + 64 * g));
+		__m256i xh = _mm256_loadu_si256((const __m256i *)(x->q + 64 * g + 32));
+		__m256i pl =
+		    _mm256_madd_epi16(_mm256_maddubs_epi16(lo, xl), _mm256_set1_epi16(sc[2 * g]));
+		__m256i ph = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, xh),
+		                               _mm256_set1_epi16(sc[2 * g + 1]));
+		acc = _mm256_add_epi32(acc, _mm256_add_epi32(pl, ph));
+	}
+	*isum = hsum_epi32(acc);
+	int32_t ms = 0;
+	for (int j = 0; j < 8; j++)
+		ms += m[j] * (x->bsums[2 * j] + x->bsums[2 * j + 1]);
+	*msum = ms;
+}
+
+static float avx2_dot_q4_k(const void *w, const void *x, int nb)
+{
+	const kern_q4_k *b = w;
+	const kern_q8_k *y = x;
+	float A[8] = {0}, M[8] = {0};
+	for (int k = 0; k < nb; k++) {
+		int32_t isum, msum;
+		block_k4(b[k].scales, b[k].qs, NULL, &y[k], &isum, &msum);
+		A[k % 8] = fmaf(y[k].d * f16_to_f32(b[k].d), (float)isum, A[k % 8]);
+		M[k % 8] = fmaf(y[k].d * f16_to_f32(b[k].dmin), (float)msum, M[k % 8]);
+	}
+	return fold8(A) - fold8(M);
+}
+
+static float avx2_dot_q5_k(const void *w, const void *x, int nb)
+{
+	const kern_q5_k *b = w;
+	const kern_q8_k *y = x;
+	float A[8] = {0}, M[8] = {0};
+	for (int k = 0; k < nb; k++) {
+		int32_t isum, msum;
+		block_k4(b[k].scales, b[k].qs, b[k].qh, &y[k], &isum, &msum);
+		A[k % 8] = fmaf(y[k].d * f16_to_f32(b[k].d), (float)isum, A[k % 8]);
+		M[k % 8] = fmaf(y[k].d * f16_to_f32(b[k].dmin), (float)msum, M[k % 8]);
+	}
+	return fold8(A) - fold8(M);
+}
+
+/* one Q6_K super-block: isum of contract 8c, with v + 32 unsigned */
+INLINE int32_t block_q6_k(const kern_q6_k *b, const kern_q8_k *x)
+{
+	const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3);
+	__m256i acc = _mm256_setzero_si256();
+	for (int h = 0; h < 2; h++) {
+		__m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
+		__m256i l1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
+		__m256i qh = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
+		__m256i low[4] = {_mm256_and_si256(l0, m4), _mm256_and_si256(l1, m4),
+		                  _mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+		                  _mm256_and_si256(_mm256_srli_epi16(l1, 4), m4)};
+		for (int c = 0; c < 4; c++) {
+			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), m2);
+			__m256i v = _mm256_or_si256(low[c], _mm256_slli_epi16(hi, 4));
+			__m256i xv = _mm256_loadu_si256((const __m256i *)(x->q + 128 * h + 32 * c));
+			int g = 8 * h + 2 * c;
+			__m256i s = _mm256_set_m128i(_mm_set1_epi16(b->scales[g + 1]),
+			                             _mm_set1_epi16(b->scales[g]));
+			acc = _mm256_add_epi32(acc,
+			                       _mm256_madd_epi16(_mm256_maddubs_epi16(v, xv), s));
+		}
+	}
+	int32_t off = 0;
+	for (int g = 0; g < 16; g++)
+		off += b->scales[g] * x->bsums[g];
+	return hsum_epi32(acc) - 32 * off;
+}
+
+static float avx2_dot_q6_k(const void *w, const void *x, int nb)
+{
+	const kern_q6_k *b = w;
+	const kern_q8_k *y = x;
+	float A[8] = {0};
+	for (int k = 0; k < nb; k++) {
+		int32_t isum = block_q6_k(&b[k], &y[k]);
+		A[k % 8] = fmaf(y[k].d * f16_to_f32(b[k].d), (float)isum, A[k % 8]);
+	}
+	return fold8(A);
+}
+
+/* ---- BF16 (contract 6) ---- */
+
+INLINE __m256 bf16x8(const uint16_t *h)
+{
+	__m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)h));
+	return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+
+static float avx2_dot_bf16(const void *w, const void *x, int n)
+{
+	const uint16_t *h = w;
+	const float *xf = x;
+	__m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+	               _mm256_setzero_ps()};
+	int i = 0;
+	for (; i + 32 <= n; i += 32)
+		for (int q = 0; q < 4; q++)
+			a[q] = _mm256_fmadd_ps(bf16x8(h + i + 8 * q),
+			                       _mm256_loadu_ps(xf + i + 8 * q), a[q]);
+	float L[32];
+	for (int q = 0; q < 4; q++)
+		_mm256_storeu_ps(L + 8 * q, a[q]);
+	for (int t = 0; i < n; i++, t++)
+		L[t] = fmaf(f16_bits_to_f32((uint32_t)h[i] << 16), xf[i], L[t]);
+	for (int s = 16; s >= 1; s /= 2)
+		for (int j = 0; j < s; j++)
+			L[j] = L[j] + L[j + s];
+	return L[0];
+}
+
+static void avx2_round_bf16(const float *x, float *y, int n)
+{
+	int i = 0;
+	const __m256i abs = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
+	const __m256i hi = _mm256_set1_epi32((int)0xffff0000u), bias = _mm256_set1_epi32(0x7fff);
+	const __m256i one = _mm256_set1_epi32(1), quiet = _mm256_set1_epi32(0x00400000);
+	for (; i + 8 <= n; i += 8) {
+		__m256i u = _mm256_castps_si256(_mm256_loadu_ps(x + i));
+		__m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, abs), inf);
+		__m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), one);
+		__m256i r = _mm256_and_si256(_mm256_add_epi32(_mm256_add_epi32(u, bias), lsb), hi);
+		__m256i q = _mm256_and_si256(_mm256_or_si256(u, quiet), hi);
+		_mm256_storeu_ps(y + i, _mm256_castsi256_ps(_mm256_blendv_epi8(r, q, nan)));
+	}
+	for (; i < n; i++)
+		y[i] = kern_round_bf16(x[i]);
+}
+
+/* ---- activations ---- */
+
+#define RND (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
+/* 32 floats times id, rne, cvtps_epi32 and saturating packs to int8 (3a) */
+INLINE __m256i quant32(const float *x, __m256 mul)
+{
+	const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+	__m256i i0 =
+	    _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x), mul), RND));
+	__m256i i1 =
+	    _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8), mul), RND));
+	__m256i i2 =
+	    _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 16), mul), RND));
+	__m256i i3 =
+	    _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 24), mul), RND));
+	i0 = _mm256_packs_epi32(i0, i1);
+	i2 = _mm256_packs_epi32(i2, i3);
+	return _mm256_permutevar8x32_epi32(_mm256_packs_epi16(i0, i2), perm);
+}
+
+/* exact sum of 32 int8 */
+INLINE int32_t sum_i8(__m256i q)
+{
+	return hsum_epi32(widen_sum(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q)));
+}
+
+static void avx2_quantize_q8_1(const float *x, kern_q8_1 *y, int n)
+{
+	const __m256 sign = _mm256_set1_ps(-0.0f);
+	for (int b = 0; b < n / KERN_QK; b++, x += KERN_QK) {
+		/* the maxps tree of contract 3a */
+		__m256 m = _mm256_andnot_ps(sign, _mm256_loadu_ps(x));
+		m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + 8)));
+		m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + 16)));
+		m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + 24)));
+		__m128 p = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+		p = _mm_max_ps(p, _mm_movehl_ps(p, p));
+		p = _mm_max_ss(p, _mm_movehdup_ps(p));
+		float amax = _mm_cvtss_f32(p);
+		float d = amax / 127.0f;
+		float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+		__m256i q = quant32(x, _mm256_set1_ps(id));
+		_mm256_storeu_si256((__m256i *)y[b].q, q);
+		y[b].d = f32_to_f16(d);
+		y[b].s = f32_to_f16(d * (float)sum_i8(q));
+	}
+}
+
+static void avx2_quantize_q8_k(const float *x, kern_q8_k *y, int n)
+{
+	const __m256 sign = _mm256_set1_ps(-0.0f);
+	for (int b = 0; b < n / KERN_QK_K; b++, x += KERN_QK_K) {
+		/* max_ps(|x|, m) keeps m when |x| is NaN, as the reference's compare */
+		__m256 m = _mm256_setzero_ps();
+		for (int j = 0; j < KERN_QK_K; j += 8)
+			m = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)), m);
+		__m128 p = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+		p = _mm_max_ps(p, _mm_movehl_ps(p, p));
+		p = _mm_max_ss(p, _mm_movehdup_ps(p));
+		float amax = _mm_cvtss_f32(p);
+		memset(&y[b], 0, sizeof y[b]);
+		if (amax == 0.0f)
+			continue;
+		/* the first element attaining amax gives the sign */
+		__m256 va = _mm256_set1_ps(amax);
+		int first = 0;
+		for (int j = 0; j < KERN_QK_K; j += 8) {
+			__m256 ax = _mm256_andnot_ps(sign, _mm256_loadu_ps(x + j));
+			int mask = _mm256_movemask_ps(_mm256_cmp_ps(ax, va, _CMP_EQ_OQ));
+			if (mask) {
+				first = j + __builtin_ctz((unsigned)mask);
+				break;
+			}
+		}
+		float iscale = -127.0f / x[first];
+		__m256 mul = _mm256_set1_ps(iscale);
+		for (int j = 0; j < KERN_QK_K; j += 32) {
+			/* iscale * x[j]: the product is commutative, so x * mul is the same */
+			__m256i q = quant32(x + j, mul);
+			_mm256_storeu_si256((__m256i *)(y[b].q + j), q);
+			__m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);
+			__m256i s32 = widen_sum(s16); /* sums of 4: lanes 0-3 first 16, 4-7 next */
+			__m128i a =
+			    _mm_add_epi32(_mm256_castsi256_si128(s32),
+			                  _mm_shuffle_epi32(_mm256_castsi256_si128(s32), 0x4e));
+			a = _mm_add_epi32(a, _mm_shuffle_epi32(a, 0xb1));
+			__m128i c = _mm256_extracti128_si256(s32, 1);
+			c = _mm_add_epi32(c, _mm_shuffle_epi32(c, 0x4e));
+			c = _mm_add_epi32(c, _mm_shuffle_epi32(c, 0xb1));
+			y[b].bsums[j / 16] = (int16_t)_mm_cvtsi128_si32(a);
+			y[b].bsums[j / 16 + 1] = (int16_t)_mm_cvtsi128_si32(c);
+		}
+		y[b].d = 1.0f / iscale;
+	}
+}
+
+/* ---- dequantization: the reference is fast enough for embedding rows ---- */
+
+static void avx2_deq(int q, const void *w, float *y, int n)
+{
+	kern_quant_ref()->dequant[q](w, y, n);
+}
+#define DEQ(T, Q)                                                                                  \
+	static void avx2_deq_##T(const void *w, float *y, int n)                                   \
+	{                                                                                          \
+		avx2_deq(Q, w, y, n);                                                              \
+	}
+DEQ(q4_0, KQ_Q4_0)
+DEQ(q4_1, KQ_Q4_1)
+DEQ(q5_0, KQ_Q5_0)
+DEQ(q5_1, KQ_Q5_1)
+DEQ(q4_k, KQ_Q4_K)
+DEQ(q5_k, KQ_Q5_K)
+DEQ(q6_k, KQ_Q6_K)
+DEQ(bf16, KQ_BF16)
+
+/* ---- matrix products (contract 4): weight row outer, activations inner ---- */
+
+#define AVX2_MATMUL(T, WT, XT, DIV)                                                                \
+	static void avx2_matmul_##T(const void *w, int ldw, const void *x, int ldx, float *y,      \
+	                            int ldy, int n, int row0, int row1, int batch)                 \
+	{                                                                                          \
+		for (int r = row0; r < row1; r++) {                                                \
+			const WT *wr = (const WT *)w + (size_t)r * ldw;                            \
+			if (r + 1 < row1)                                                          \
+				_mm_prefetch((const char *)(wr + ldw), _MM_HINT_T0);               \
+			for (int b = 0; b < batch; b++)                                            \
+				y[(size_t)b * ldy + r] =                                           \
+				    avx2_dot_##T(wr, (const XT *)x + (size_t)b * ldx, n / (DIV));  \
+		}                                                                                  \
+	}
+
+AVX2_MATMUL(q4_0, kern_q4_0, kern_q8_0, KERN_QK)
+AVX2_MATMUL(q4_1, kern_q4_1, kern_q8_1, KERN_QK)
+AVX2_MATMUL(q5_0, kern_q5_0, kern_q8_0, KERN_QK)
+AVX2_MATMUL(q5_1, kern_q5_1, kern_q8_1, KERN_QK)
+AVX2_MATMUL(q4_k, kern_q4_k, kern_q8_k, KERN_QK_K)
+AVX2_MATMUL(q5_k, kern_q5_k, kern_q8_k, KERN_QK_K)
+AVX2_MATMUL(q6_k, kern_q6_k, kern_q8_k, KERN_QK_K)
+AVX2_MATMUL(bf16, uint16_t, float, 1)
+
+static const kern_qtable avx2_qtable = {
+    .name = "avx2",
+    .quantize_q8_1 = avx2_quantize_q8_1,
+    .quantize_q8_k = avx2_quantize_q8_k,
+    .round_bf16 = avx2_round_bf16,
+    .dequant = {avx2_deq_q4_0, avx2_deq_q4_1, avx2_deq_q5_0, avx2_deq_q5_1, avx2_deq_q4_k,
+                avx2_deq_q5_k, avx2_deq_q6_k, avx2_deq_bf16},
+    .dot = {avx2_dot_q4_0, avx2_dot_q4_1, avx2_dot_q5_0, avx2_dot_q5_1, avx2_dot_q4_k,
+            avx2_dot_q5_k, avx2_dot_q6_k, avx2_dot_bf16},
+    .matmul = {avx2_matmul_q4_0, avx2_matmul_q4_1, avx2_matmul_q5_0, avx2_matmul_q5_1,
+               avx2_matmul_q4_k, avx2_matmul_q5_k, avx2_matmul_q6_k, avx2_matmul_bf16},
+};
+
+const kern_qtable *kern_quant_avx2_table(void)
+{
+	return &avx2_qtable;
+}
+
+#else /* not built for AVX2 */
+
+const kern_qtable *kern_quant_avx2_table(void)
+{
+	return NULL;
+}
+
+#endif
