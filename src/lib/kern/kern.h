@@ -129,9 +129,12 @@
  *         result fold8(A) - fold8(M)
  *    c) Q6_K: element e = 128h + 32c + l (h < 2, c < 4, l < 32) has low bits
  *       ql[64h + 32(c & 1) + l] (low nibble for c < 2, high nibble for c >= 2),
- *       high bits (qh[32h + l] >> 2c) & 3, v = (low | high << 4) - 32, and
- *       scale scales[e / 16] (int8).
- *         isum[k] = exact sum_g scales[g] * sum_{i<16} v[16g+i] * x.q[16g+i]
+ *       high bits (qh[32h + l] >> 2c) & 3, u = low | high << 4, v = u - 32,
+ *       and scale scales[e / 16] (int8). The offset goes through bsums
+ *       (the same as summing v * q while bsums are the sums of q, which
+ *       quantize_q8_k guarantees):
+ *         isum[k] = exact sum_g scales[g] * (sum_{i<16} u[16g+i] * x.q[16g+i]
+ *                                             - 32 * x.bsums[g])
  *         A[k % 8] = fma(x.d * f32(w.d), (float)isum[k], A[k % 8]); fold8(A)
  *    (float)isum rounds to nearest even; it is exact below 2^24, which only
  *    extreme blocks exceed.

@@ -334,8 +334,11 @@ static float ref_dot_q6_k(const void *w, const void *x, int nb)
 	for (int k = 0; k < nb; k++) {
 		vals_q6_k(&b[k], v);
 		int32_t isum = 0;
+		for (int e = 0; e < KERN_QK_K; e++)
+			v[e] += 32; /* u of contract 8c; the offset goes through bsums */
 		for (int g = 0; g < 16; g++)
-			isum += b[k].scales[g] * idot(v + 16 * g, y[k].q + 16 * g, 16);
+			isum += b[k].scales[g] *
+			        (idot(v + 16 * g, y[k].q + 16 * g, 16) - 32 * y[k].bsums[g]);
 		A[k % 8] = fmaf(y[k].d * f16_to_f32(b[k].d), (float)isum, A[k % 8]);
 	}
 	return fold8(A);
