@@ -460,9 +460,9 @@ Test(model, bad_tensors)
 	                 "blk.0.ffn_down.weight", "expected [128, 64]");
 	expect_edit_fail((struct edit){"blk.1.attn_norm.weight", 0, 32, 0, -1},
 	                 "blk.1.attn_norm.weight", "expected [64]");
-	expect_edit_fail((struct edit){"blk.0.attn_q.weight", 0, 0, 0, GGML_TYPE_Q4_0},
-	                 "blk.0.attn_q.weight", "q4_0 is not supported");
-	expect_edit_fail((struct edit){"output.weight", 0, 0, 0, GGML_TYPE_BF16}, "output.weight",
+	expect_edit_fail((struct edit){"blk.0.attn_q.weight", 0, 0, 0, GGML_TYPE_IQ4_NL},
+	                 "blk.0.attn_q.weight", "iq4_nl is not supported");
+	expect_edit_fail((struct edit){"output.weight", 0, 0, 0, GGML_TYPE_Q8_1}, "output.weight",
 	                 "not supported");
 	expect_edit_fail((struct edit){"blk.0.ffn_norm.weight", 0, 0, 0, GGML_TYPE_F16},
 	                 "blk.0.ffn_norm.weight", "expected f32");
