@@ -189,25 +189,38 @@ static float avx2_dot_q5_1(const void *w, const void *x, int nb)
 
 /* ---- K-quants with Q8_K (contract 8) ---- */
 
-static void scale_min_k4(const uint8_t *s, int16_t *sc, int16_t *m)
+/*
+ * The 8 scales and 8 mins of contract 8b as int16 lanes 0-7 and 8-15, by
+ * word operations: word 0 = s[0..3] & 63 (sc 0-3), word 1 = low nibbles of
+ * s[8..11] | top bits of s[0..3] (sc 4-7), word 2 = s[4..7] & 63 (m 0-3),
+ * word 3 = high nibbles of s[8..11] | top bits of s[4..7] (m 4-7).
+ */
+INLINE __m256i scale_min_k4(const uint8_t *s)
 {
-	for (int j = 0; j < 8; j++) {
-		if (j < 4) {
-			sc[j] = (int16_t)(s[j] & 63);
-			m[j] = (int16_t)(s[j + 4] & 63);
-		} else {
-			sc[j] = (int16_t)((s[j + 4] & 15) | (s[j - 4] >> 6) << 4);
-			m[j] = (int16_t)((s[j + 4] >> 4) | (s[j] >> 6) << 4);
-		}
-	}
+	uint32_t u[3];
+	memcpy(u, s, 12);
+	const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
+	uint32_t w3 = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
+	uint32_t w2 = u[1] & m6;
+	uint32_t w1 = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
+	uint32_t w0 = u[0] & m6;
+	return _mm256_cvtepu8_epi16(_mm_setr_epi32((int)w0, (int)w1, (int)w2, (int)w3));
+}
+
+/* 16 int16 lanes: lanes 0-7 equal to int16 lane i of v, lanes 8-15 to lane j */
+INLINE __m256i pair_bcast16(__m128i v, int i, int j)
+{
+	__m128i a = _mm_shuffle_epi8(v, _mm_set1_epi16((short)(0x0100 + 0x0202 * i)));
+	__m128i b = _mm_shuffle_epi8(v, _mm_set1_epi16((short)(0x0100 + 0x0202 * j)));
+	return _mm256_set_m128i(b, a);
 }
 
 /* one Q4_K / Q5_K super-block: isum and msum of contract 8b */
 INLINE void block_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh,
                      const kern_q8_k *x, int32_t *isum, int32_t *msum)
 {
-	int16_t sc[8], m[8];
-	scale_min_k4(scales, sc, m);
+	__m256i scm = scale_min_k4(scales);
+	__m128i sc8 = _mm256_castsi256_si128(scm), m8 = _mm256_extracti128_si256(scm, 1);
 	const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
 	__m256i hb = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
 	__m256i acc = _mm256_setzero_si256();
@@ -223,17 +236,21 @@ INLINE void block_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh
 		}
 		__m256i xl = _mm256_loadu_si256((const __m256i *)(x->q + 64 * g));
 		__m256i xh = _mm256_loadu_si256((const __m256i *)(x->q + 64 * g + 32));
-		__m256i pl =
-		    _mm256_madd_epi16(_mm256_maddubs_epi16(lo, xl), _mm256_set1_epi16(sc[2 * g]));
+		__m256i s = pair_bcast16(sc8, 2 * g, 2 * g + 1);
+		__m256i pl = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, xl),
+		                               _mm256_permute2x128_si256(s, s, 0x00));
 		__m256i ph = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, xh),
-		                               _mm256_set1_epi16(sc[2 * g + 1]));
+		                               _mm256_permute2x128_si256(s, s, 0x11));
 		acc = _mm256_add_epi32(acc, _mm256_add_epi32(pl, ph));
 	}
 	*isum = hsum_epi32(acc);
-	int32_t ms = 0;
-	for (int j = 0; j < 8; j++)
-		ms += m[j] * (x->bsums[2 * j] + x->bsums[2 * j + 1]);
-	*msum = ms;
+	/* bsums in pairs (|sum| <= 4096 fits int16), times the mins */
+	__m256i bs = _mm256_loadu_si256((const __m256i *)x->bsums);
+	__m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+	__m128i ms = _mm_madd_epi16(m8, pairs);
+	ms = _mm_add_epi32(ms, _mm_shuffle_epi32(ms, 0x4e));
+	ms = _mm_add_epi32(ms, _mm_shuffle_epi32(ms, 0xb1));
+	*msum = _mm_cvtsi128_si32(ms);
 }
 
 static float avx2_dot_q4_k(const void *w, const void *x, int nb)
@@ -268,6 +285,7 @@ static float avx2_dot_q5_k(const void *w, const void *x, int nb)
 INLINE int32_t block_q6_k(const kern_q6_k *b, const kern_q8_k *x)
 {
 	const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3);
+	__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
 	__m256i acc = _mm256_setzero_si256();
 	for (int h = 0; h < 2; h++) {
 		__m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
@@ -280,17 +298,15 @@ INLINE int32_t block_q6_k(const kern_q6_k *b, const kern_q8_k *x)
 			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), m2);
 			__m256i v = _mm256_or_si256(low[c], _mm256_slli_epi16(hi, 4));
 			__m256i xv = _mm256_loadu_si256((const __m256i *)(x->q + 128 * h + 32 * c));
-			int g = 8 * h + 2 * c;
-			__m256i s = _mm256_set_m128i(_mm_set1_epi16(b->scales[g + 1]),
-			                             _mm_set1_epi16(b->scales[g]));
+			__m128i half =
+			    h ? _mm256_extracti128_si256(sc16, 1) : _mm256_castsi256_si128(sc16);
+			__m256i s = pair_bcast16(half, 2 * c, 2 * c + 1);
 			acc = _mm256_add_epi32(acc,
 			                       _mm256_madd_epi16(_mm256_maddubs_epi16(v, xv), s));
 		}
 	}
-	int32_t off = 0;
-	for (int g = 0; g < 16; g++)
-		off += b->scales[g] * x->bsums[g];
-	return hsum_epi32(acc) - 32 * off;
+	__m256i off = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)x->bsums));
+	return hsum_epi32(acc) - 32 * hsum_epi32(off);
 }
 
 static float avx2_dot_q6_k(const void *w, const void *x, int nb)
