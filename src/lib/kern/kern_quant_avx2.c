@@ -101,6 +101,12 @@ INLINE __m256i partial(__m256i w, const int8_t *xq, int off)
 	return widen_sum(p);
 }
 
+/* exact sum of 32 int8 */
+INLINE int32_t sum_i8(__m256i q)
+{
+	return hsum_epi32(widen_sum(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q)));
+}
+
 /* ---- Q4_0, Q5_0 with Q8_0; Q4_1, Q5_1 with Q8_1 (contract 7) ---- */
 
 INLINE __m256i wbytes32(const void *b, int type)
@@ -126,65 +132,162 @@ INLINE int offset32(int type)
 	return type == KQ_Q4_0 ? 8 : type == KQ_Q5_0 ? 16 : 0;
 }
 
-INLINE float dot32(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type)
+/*
+ * What a dot needs of each activation block besides its quants, made once
+ * per activation row: the scale as a float, off * sum(q) (Q4_0, Q5_0: the
+ * weights' offset, subtracted exactly), and the Q8_1 sum s as a float.
+ */
+struct xprep {
+	float *xs, *xm;
+	int32_t *xoff;
+};
+
+INLINE void prep32(const void *x, size_t xsz, int nb, int type, struct xprep P)
+{
+	const char *xc = x;
+	const int off = offset32(type), has_m = type == KQ_Q4_1 || type == KQ_Q5_1;
+	for (int k = 0; k < nb; k++) {
+		const char *xb = xc + (size_t)k * xsz;
+		uint16_t h[2];
+		memcpy(h, xb, 4);
+		P.xs[k] = f16_to_f32(h[0]);
+		if (has_m)
+			P.xm[k] = f16_to_f32(h[1]);
+		else
+			P.xoff[k] = off * sum_i8(_mm256_loadu_si256((const __m256i *)(xb + 2)));
+	}
+}
+
+/* 8 halves of 8 consecutive blocks at stride bytes (d or m of each block) */
+INLINE __m256 halves8s(const char *p, size_t stride)
+{
+	uint16_t h[8];
+	for (int i = 0; i < 8; i++)
+		memcpy(&h[i], p + (size_t)i * stride, 2);
+	return _mm256_cvtph_ps(_mm_setr_epi16((short)h[0], (short)h[1], (short)h[2], (short)h[3],
+	                                      (short)h[4], (short)h[5], (short)h[6], (short)h[7]));
+}
+
+/* contract 7 with prepared activation data; blocks k..k+7 fill lanes 0..7 */
+INLINE float dot32(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type,
+                   struct xprep P)
 {
 	const char *wc = w, *xc = x;
-	const int off = offset32(type), has_m = type == KQ_Q4_1 || type == KQ_Q5_1;
-	/* d is the first field of every weight and activation block; m and s the second */
+	const int has_m = type == KQ_Q4_1 || type == KQ_Q5_1;
+	const size_t qoff = has_m ? 4 : 2; /* the quants follow d (and s) */
+	const __m256i ones = _mm256_set1_epi16(1);
 	__m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
 	int k = 0;
 	for (; k + 8 <= nb; k += 8) {
 		__m256i p[8];
 		for (int i = 0; i < 8; i++) {
-			const void *wb = wc + (size_t)(k + i) * wsz;
-			const kern_q8_0 *xb = (const void *)(xc + (size_t)(k + i) * xsz);
-			const int8_t *xq = has_m ? ((const kern_q8_1 *)(const void *)xb)->q : xb->q;
-			p[i] = partial(wbytes32(wb, type), xq, off);
+			const char *wb = wc + (size_t)(k + i) * wsz;
+			__m256i xv = _mm256_loadu_si256(
+			    (const __m256i *)(xc + (size_t)(k + i) * xsz + qoff));
+			p[i] =
+			    _mm256_madd_epi16(_mm256_maddubs_epi16(wbytes32(wb, type), xv), ones);
 		}
 		__m256i isum = lanes8(p);
-		__m256 s = _mm256_mul_ps(halves8(wc + (size_t)k * wsz, wsz),
-		                         halves8(xc + (size_t)k * xsz, xsz));
+		if (!has_m)
+			isum = _mm256_sub_epi32(isum,
+			                        _mm256_loadu_si256((const __m256i *)(P.xoff + k)));
+		const char *wk = wc + (size_t)k * wsz;
+		__m256 s = _mm256_mul_ps(halves8s(wk, wsz), _mm256_loadu_ps(P.xs + k));
 		acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(isum), acc);
 		if (has_m)
-			accm = _mm256_fmadd_ps(halves8(wc + (size_t)k * wsz + 2, wsz),
-			                       halves8(xc + (size_t)k * xsz + 2, xsz), accm);
+			accm =
+			    _mm256_fmadd_ps(halves8s(wk + 2, wsz), _mm256_loadu_ps(P.xm + k), accm);
 	}
 	float A[8], M[8];
 	_mm256_storeu_ps(A, acc);
 	_mm256_storeu_ps(M, accm);
 	for (; k < nb; k++) {
 		const char *wb = wc + (size_t)k * wsz, *xb = xc + (size_t)k * xsz;
-		const int8_t *xq = has_m ? ((const kern_q8_1 *)(const void *)xb)->q
-		                         : ((const kern_q8_0 *)(const void *)xb)->q;
-		int32_t isum = hsum_epi32(partial(wbytes32(wb, type), xq, off));
-		uint16_t wd[2], xd[2];
+		__m256i xv = _mm256_loadu_si256((const __m256i *)(xb + qoff));
+		int32_t isum = hsum_epi32(
+		    _mm256_madd_epi16(_mm256_maddubs_epi16(wbytes32(wb, type), xv), ones));
+		if (!has_m)
+			isum -= P.xoff[k];
+		uint16_t wd[2];
 		memcpy(wd, wb, 4);
-		memcpy(xd, xb, 4);
-		A[k % 8] = fmaf(f16_to_f32(wd[0]) * f16_to_f32(xd[0]), (float)isum, A[k % 8]);
+		A[k % 8] = fmaf(f16_to_f32(wd[0]) * P.xs[k], (float)isum, A[k % 8]);
 		if (has_m)
-			M[k % 8] = fmaf(f16_to_f32(wd[1]), f16_to_f32(xd[1]), M[k % 8]);
+			M[k % 8] = fmaf(f16_to_f32(wd[1]), P.xm[k], M[k % 8]);
 	}
 	return has_m ? fold8(A) + fold8(M) : fold8(A);
 }
 
+/* prepared data for up to XP_MAX blocks of activations (24 KiB of stack) */
+enum { XP_MAX = 2048 };
+
+/* one dot: prepares the activation in pieces of XP_MAX blocks (a multiple of 8) */
+INLINE float dot32_one(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type)
+{
+	float xs[XP_MAX], xm[XP_MAX];
+	int32_t xoff[XP_MAX];
+	struct xprep P = {xs, xm, xoff};
+	if (nb <= XP_MAX) {
+		prep32(x, xsz, nb, type, P);
+		return dot32(w, wsz, x, xsz, nb, type, P);
+	}
+	/* long rows: the same lanes and order, the reference itself keeps it simple */
+	return kern_quant_ref()->dot[type](w, x, nb);
+}
+
+INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int n,
+                     int row0, int row1, int batch, int type, size_t wsz, size_t xsz)
+{
+	int nb = n / KERN_QK;
+	if (nb > XP_MAX || nb <= 0) {
+		for (int r = row0; r < row1; r++)
+			for (int b = 0; b < batch; b++)
+				y[(size_t)b * ldy + r] = dot32_one(
+				    (const char *)w + (size_t)r * ldw * wsz, wsz,
+				    (const char *)x + (size_t)b * ldx * xsz, xsz, nb, type);
+		return;
+	}
+	float xs[XP_MAX], xm[XP_MAX];
+	int32_t xoff[XP_MAX];
+	int bb = XP_MAX / nb; /* activation rows prepared at a time */
+	for (int b0 = 0; b0 < batch; b0 += bb) {
+		int b1 = b0 + bb < batch ? b0 + bb : batch;
+		for (int b = b0; b < b1; b++) {
+			struct xprep P = {xs + (b - b0) * nb, xm + (b - b0) * nb,
+			                  xoff + (b - b0) * nb};
+			prep32((const char *)x + (size_t)b * ldx * xsz, xsz, nb, type, P);
+		}
+		for (int r = row0; r < row1; r++) {
+			const char *wr = (const char *)w + (size_t)r * ldw * wsz;
+			_mm_prefetch(wr + (size_t)ldw * wsz, _MM_HINT_T0);
+			for (int b = b0; b < b1; b++) {
+				struct xprep P = {xs + (b - b0) * nb, xm + (b - b0) * nb,
+				                  xoff + (b - b0) * nb};
+				y[(size_t)b * ldy + r] =
+				    dot32(wr, wsz, (const char *)x + (size_t)b * ldx * xsz, xsz, nb,
+				          type, P);
+			}
+		}
+	}
+}
+
 static float avx2_dot_q4_0(const void *w, const void *x, int nb)
 {
-	return dot32(w, sizeof(kern_q4_0), x, sizeof(kern_q8_0), nb, KQ_Q4_0);
+	return dot32_one(w, sizeof(kern_q4_0), x, sizeof(kern_q8_0), nb, KQ_Q4_0);
 }
 
 static float avx2_dot_q4_1(const void *w, const void *x, int nb)
 {
-	return dot32(w, sizeof(kern_q4_1), x, sizeof(kern_q8_1), nb, KQ_Q4_1);
+	return dot32_one(w, sizeof(kern_q4_1), x, sizeof(kern_q8_1), nb, KQ_Q4_1);
 }
 
 static float avx2_dot_q5_0(const void *w, const void *x, int nb)
 {
-	return dot32(w, sizeof(kern_q5_0), x, sizeof(kern_q8_0), nb, KQ_Q5_0);
+	return dot32_one(w, sizeof(kern_q5_0), x, sizeof(kern_q8_0), nb, KQ_Q5_0);
 }
 
 static float avx2_dot_q5_1(const void *w, const void *x, int nb)
 {
-	return dot32(w, sizeof(kern_q5_1), x, sizeof(kern_q8_1), nb, KQ_Q5_1);
+	return dot32_one(w, sizeof(kern_q5_1), x, sizeof(kern_q8_1), nb, KQ_Q5_1);
 }
 
 /* ---- K-quants with Q8_K (contract 8) ---- */
@@ -390,12 +493,6 @@ INLINE __m256i quant32(const float *x, __m256 mul)
 	return _mm256_permutevar8x32_epi32(_mm256_packs_epi16(i0, i2), perm);
 }
 
-/* exact sum of 32 int8 */
-INLINE int32_t sum_i8(__m256i q)
-{
-	return hsum_epi32(widen_sum(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q)));
-}
-
 static void avx2_quantize_q8_1(const float *x, kern_q8_1 *y, int n)
 {
 	const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -502,10 +599,30 @@ DEQ(bf16, KQ_BF16)
 		}                                                                                  \
 	}
 
-AVX2_MATMUL(q4_0, kern_q4_0, kern_q8_0, KERN_QK)
-AVX2_MATMUL(q4_1, kern_q4_1, kern_q8_1, KERN_QK)
-AVX2_MATMUL(q5_0, kern_q5_0, kern_q8_0, KERN_QK)
-AVX2_MATMUL(q5_1, kern_q5_1, kern_q8_1, KERN_QK)
+static void avx2_matmul_q4_0(const void *w, int ldw, const void *x, int ldx, float *y, int ldy,
+                             int n, int row0, int row1, int batch)
+{
+	matmul32(w, ldw, x, ldx, y, ldy, n, row0, row1, batch, KQ_Q4_0, sizeof(kern_q4_0),
+	         sizeof(kern_q8_0));
+}
+static void avx2_matmul_q4_1(const void *w, int ldw, const void *x, int ldx, float *y, int ldy,
+                             int n, int row0, int row1, int batch)
+{
+	matmul32(w, ldw, x, ldx, y, ldy, n, row0, row1, batch, KQ_Q4_1, sizeof(kern_q4_1),
+	         sizeof(kern_q8_1));
+}
+static void avx2_matmul_q5_0(const void *w, int ldw, const void *x, int ldx, float *y, int ldy,
+                             int n, int row0, int row1, int batch)
+{
+	matmul32(w, ldw, x, ldx, y, ldy, n, row0, row1, batch, KQ_Q5_0, sizeof(kern_q5_0),
+	         sizeof(kern_q8_0));
+}
+static void avx2_matmul_q5_1(const void *w, int ldw, const void *x, int ldx, float *y, int ldy,
+                             int n, int row0, int row1, int batch)
+{
+	matmul32(w, ldw, x, ldx, y, ldy, n, row0, row1, batch, KQ_Q5_1, sizeof(kern_q5_1),
+	         sizeof(kern_q8_1));
+}
 AVX2_MATMUL(q4_k, kern_q4_k, kern_q8_k, KERN_QK_K)
 AVX2_MATMUL(q5_k, kern_q5_k, kern_q8_k, KERN_QK_K)
 AVX2_MATMUL(q6_k, kern_q6_k, kern_q8_k, KERN_QK_K)
