@@ -38,6 +38,12 @@ INLINE int32_t hsum_epi32(__m256i v)
 	return _mm_cvtsi128_si32(s);
 }
 
+/* a half as a float, by F16C (exact; NaNs stay NaN) */
+INLINE float h2f(uint16_t h)
+{
+	return _cvtsh_ss(h);
+}
+
 /* 8 int32 from the 16 int16 pair sums p (exact) */
 INLINE __m256i widen_sum(__m256i p)
 {
@@ -150,9 +156,9 @@ INLINE void prep32(const void *x, size_t xsz, int nb, int type, struct xprep P)
 		const char *xb = xc + (size_t)k * xsz;
 		uint16_t h[2];
 		memcpy(h, xb, 4);
-		P.xs[k] = f16_to_f32(h[0]);
+		P.xs[k] = h2f(h[0]);
 		if (has_m)
-			P.xm[k] = f16_to_f32(h[1]);
+			P.xm[k] = h2f(h[1]);
 		else
 			P.xoff[k] = off * sum_i8(_mm256_loadu_si256((const __m256i *)(xb + 2)));
 	}
@@ -210,9 +216,9 @@ INLINE float dot32(const void *w, size_t wsz, const void *x, size_t xsz, int nb,
 			isum -= P.xoff[k];
 		uint16_t wd[2];
 		memcpy(wd, wb, 4);
-		A[k % 8] = fmaf(f16_to_f32(wd[0]) * P.xs[k], (float)isum, A[k % 8]);
+		A[k % 8] = fmaf(h2f(wd[0]) * P.xs[k], (float)isum, A[k % 8]);
 		if (has_m)
-			M[k % 8] = fmaf(f16_to_f32(wd[1]), P.xm[k], M[k % 8]);
+			M[k % 8] = fmaf(h2f(wd[1]), P.xm[k], M[k % 8]);
 	}
 	return has_m ? fold8(A) + fold8(M) : fold8(A);
 }
@@ -310,12 +316,15 @@ INLINE __m256i scale_min_k4(const uint8_t *s)
 	return _mm256_cvtepu8_epi16(_mm_setr_epi32((int)w0, (int)w1, (int)w2, (int)w3));
 }
 
-/* 16 int16 lanes: lanes 0-7 equal to int16 lane i of v, lanes 8-15 to lane j */
-INLINE __m256i pair_bcast16(__m128i v, int i, int j)
+/*
+ * v holds the same 8 int16 in both halves: 16 lanes, the low 8 equal to
+ * lane i, the high 8 to lane j (one in-lane shuffle).
+ */
+INLINE __m256i pair_bcast16(__m256i v, int i, int j)
 {
-	__m128i a = _mm_shuffle_epi8(v, _mm_set1_epi16((short)(0x0100 + 0x0202 * i)));
-	__m128i b = _mm_shuffle_epi8(v, _mm_set1_epi16((short)(0x0100 + 0x0202 * j)));
-	return _mm256_set_m128i(b, a);
+	return _mm256_shuffle_epi8(v,
+	                           _mm256_set_m128i(_mm_set1_epi16((short)(0x0100 + 0x0202 * j)),
+	                                            _mm_set1_epi16((short)(0x0100 + 0x0202 * i))));
 }
 
 /* one Q4_K / Q5_K super-block: isum and msum of contract 8b */
@@ -323,7 +332,8 @@ INLINE void block_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh
                      const kern_q8_k *x, int32_t *isum, int32_t *msum)
 {
 	__m256i scm = scale_min_k4(scales);
-	__m128i sc8 = _mm256_castsi256_si128(scm), m8 = _mm256_extracti128_si256(scm, 1);
+	__m128i m8 = _mm256_extracti128_si256(scm, 1);
+	__m256i sc2 = _mm256_permute2x128_si256(scm, scm, 0x00); /* scales in both halves */
 	const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
 	__m256i hb = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
 	__m256i acc = _mm256_setzero_si256();
@@ -339,11 +349,10 @@ INLINE void block_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh
 		}
 		__m256i xl = _mm256_loadu_si256((const __m256i *)(x->q + 64 * g));
 		__m256i xh = _mm256_loadu_si256((const __m256i *)(x->q + 64 * g + 32));
-		__m256i s = pair_bcast16(sc8, 2 * g, 2 * g + 1);
 		__m256i pl = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, xl),
-		                               _mm256_permute2x128_si256(s, s, 0x00));
+		                               pair_bcast16(sc2, 2 * g, 2 * g));
 		__m256i ph = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, xh),
-		                               _mm256_permute2x128_si256(s, s, 0x11));
+		                               pair_bcast16(sc2, 2 * g + 1, 2 * g + 1));
 		acc = _mm256_add_epi32(acc, _mm256_add_epi32(pl, ph));
 	}
 	*isum = hsum_epi32(acc);
@@ -364,8 +373,8 @@ static float avx2_dot_q4_k(const void *w, const void *x, int nb)
 	for (int k = 0; k < nb; k++) {
 		int32_t isum, msum;
 		block_k4(b[k].scales, b[k].qs, NULL, &y[k], &isum, &msum);
-		A[k % 8] = fmaf(y[k].d * f16_to_f32(b[k].d), (float)isum, A[k % 8]);
-		M[k % 8] = fmaf(y[k].d * f16_to_f32(b[k].dmin), (float)msum, M[k % 8]);
+		A[k % 8] = fmaf(y[k].d * h2f(b[k].d), (float)isum, A[k % 8]);
+		M[k % 8] = fmaf(y[k].d * h2f(b[k].dmin), (float)msum, M[k % 8]);
 	}
 	return fold8(A) - fold8(M);
 }
@@ -378,8 +387,8 @@ static float avx2_dot_q5_k(const void *w, const void *x, int nb)
 	for (int k = 0; k < nb; k++) {
 		int32_t isum, msum;
 		block_k4(b[k].scales, b[k].qs, b[k].qh, &y[k], &isum, &msum);
-		A[k % 8] = fmaf(y[k].d * f16_to_f32(b[k].d), (float)isum, A[k % 8]);
-		M[k % 8] = fmaf(y[k].d * f16_to_f32(b[k].dmin), (float)msum, M[k % 8]);
+		A[k % 8] = fmaf(y[k].d * h2f(b[k].d), (float)isum, A[k % 8]);
+		M[k % 8] = fmaf(y[k].d * h2f(b[k].dmin), (float)msum, M[k % 8]);
 	}
 	return fold8(A) - fold8(M);
 }
@@ -390,6 +399,8 @@ INLINE int32_t block_q6_k(const kern_q6_k *b, const kern_q8_k *x)
 	const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3);
 	__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
 	__m256i acc = _mm256_setzero_si256();
+	__m256i sch[2] = {_mm256_permute2x128_si256(sc16, sc16, 0x00),
+	                  _mm256_permute2x128_si256(sc16, sc16, 0x11)};
 	for (int h = 0; h < 2; h++) {
 		__m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
 		__m256i l1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
@@ -401,9 +412,7 @@ INLINE int32_t block_q6_k(const kern_q6_k *b, const kern_q8_k *x)
 			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), m2);
 			__m256i v = _mm256_or_si256(low[c], _mm256_slli_epi16(hi, 4));
 			__m256i xv = _mm256_loadu_si256((const __m256i *)(x->q + 128 * h + 32 * c));
-			__m128i half =
-			    h ? _mm256_extracti128_si256(sc16, 1) : _mm256_castsi256_si128(sc16);
-			__m256i s = pair_bcast16(half, 2 * c, 2 * c + 1);
+			__m256i s = pair_bcast16(sch[h], 2 * c, 2 * c + 1);
 			acc = _mm256_add_epi32(acc,
 			                       _mm256_madd_epi16(_mm256_maddubs_epi16(v, xv), s));
 		}
@@ -419,7 +428,7 @@ static float avx2_dot_q6_k(const void *w, const void *x, int nb)
 	float A[8] = {0};
 	for (int k = 0; k < nb; k++) {
 		int32_t isum = block_q6_k(&b[k], &y[k]);
-		A[k % 8] = fmaf(y[k].d * f16_to_f32(b[k].d), (float)isum, A[k % 8]);
+		A[k % 8] = fmaf(y[k].d * h2f(b[k].d), (float)isum, A[k % 8]);
 	}
 	return fold8(A);
 }
