@@ -22,6 +22,15 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
+/* the fold of contract 3b on 8 lanes in a register: w = 4, 2, 1 */
+INLINE float fold8v(__m256 a)
+{
+	__m128 v = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+	v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+	v = _mm_add_ss(v, _mm_movehdup_ps(v));
+	return _mm_cvtss_f32(v);
+}
+
 static float fold8(float *A)
 {
 	for (int w = 4; w >= 1; w /= 2)
@@ -174,6 +183,9 @@ INLINE __m256 halves8s(const char *p, size_t stride)
 	                                      (short)h[4], (short)h[5], (short)h[6], (short)h[7]));
 }
 
+/* prefetch distance for the weight stream, bytes */
+#define W_PREFETCH 2048
+
 /* contract 7 with prepared activation data; blocks k..k+7 fill lanes 0..7 */
 INLINE float dot32(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type,
                    struct xprep P)
@@ -185,6 +197,8 @@ INLINE float dot32(const void *w, size_t wsz, const void *x, size_t xsz, int nb,
 	__m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
 	int k = 0;
 	for (; k + 8 <= nb; k += 8) {
+		for (int l = 0; l < 3; l++)
+			_mm_prefetch(wc + (size_t)k * wsz + W_PREFETCH + 64 * l, _MM_HINT_T0);
 		__m256i p[8];
 		for (int i = 0; i < 8; i++) {
 			const char *wb = wc + (size_t)(k + i) * wsz;
@@ -204,6 +218,8 @@ INLINE float dot32(const void *w, size_t wsz, const void *x, size_t xsz, int nb,
 			accm =
 			    _mm256_fmadd_ps(halves8s(wk + 2, wsz), _mm256_loadu_ps(P.xm + k), accm);
 	}
+	if (k == nb) /* no tail: fold in registers */
+		return has_m ? fold8v(acc) + fold8v(accm) : fold8v(acc);
 	float A[8], M[8];
 	_mm256_storeu_ps(A, acc);
 	_mm256_storeu_ps(M, accm);
@@ -369,8 +385,33 @@ static float avx2_dot_q4_k(const void *w, const void *x, int nb)
 {
 	const kern_q4_k *b = w;
 	const kern_q8_k *y = x;
-	float A[8] = {0}, M[8] = {0};
-	for (int k = 0; k < nb; k++) {
+	/* super-blocks k..k+7 go to lanes 0..7, one FMA each, as A[k % 8] */
+	__m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+	int k = 0;
+	for (; k + 8 <= nb; k += 8) {
+		int32_t is[8], ms[8];
+		float d[8], dm[8];
+		for (int i = 0; i < 8; i++) {
+			const int j = k + i;
+			_mm_prefetch((const char *)&b[j] + W_PREFETCH, _MM_HINT_T0);
+			_mm_prefetch((const char *)&b[j] + W_PREFETCH + 64, _MM_HINT_T0);
+			block_k4(b[j].scales, b[j].qs, NULL, &y[j], &is[i], &ms[i]);
+			d[i] = y[j].d * h2f(b[j].d);
+			dm[i] = y[j].d * h2f(b[j].dmin);
+		}
+		acc = _mm256_fmadd_ps(_mm256_loadu_ps(d),
+		                      _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)is)),
+		                      acc);
+		accm = _mm256_fmadd_ps(_mm256_loadu_ps(dm),
+		                       _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)ms)),
+		                       accm);
+	}
+	if (k == nb)
+		return fold8v(acc) - fold8v(accm);
+	float A[8], M[8];
+	_mm256_storeu_ps(A, acc);
+	_mm256_storeu_ps(M, accm);
+	for (; k < nb; k++) {
 		int32_t isum, msum;
 		block_k4(b[k].scales, b[k].qs, NULL, &y[k], &isum, &msum);
 		A[k % 8] = fmaf(y[k].d * h2f(b[k].d), (float)isum, A[k % 8]);
@@ -383,8 +424,33 @@ static float avx2_dot_q5_k(const void *w, const void *x, int nb)
 {
 	const kern_q5_k *b = w;
 	const kern_q8_k *y = x;
-	float A[8] = {0}, M[8] = {0};
-	for (int k = 0; k < nb; k++) {
+	/* super-blocks k..k+7 go to lanes 0..7, one FMA each, as A[k % 8] */
+	__m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+	int k = 0;
+	for (; k + 8 <= nb; k += 8) {
+		int32_t is[8], ms[8];
+		float d[8], dm[8];
+		for (int i = 0; i < 8; i++) {
+			const int j = k + i;
+			_mm_prefetch((const char *)&b[j] + W_PREFETCH, _MM_HINT_T0);
+			_mm_prefetch((const char *)&b[j] + W_PREFETCH + 64, _MM_HINT_T0);
+			block_k4(b[j].scales, b[j].qs, b[j].qh, &y[j], &is[i], &ms[i]);
+			d[i] = y[j].d * h2f(b[j].d);
+			dm[i] = y[j].d * h2f(b[j].dmin);
+		}
+		acc = _mm256_fmadd_ps(_mm256_loadu_ps(d),
+		                      _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)is)),
+		                      acc);
+		accm = _mm256_fmadd_ps(_mm256_loadu_ps(dm),
+		                       _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)ms)),
+		                       accm);
+	}
+	if (k == nb)
+		return fold8v(acc) - fold8v(accm);
+	float A[8], M[8];
+	_mm256_storeu_ps(A, acc);
+	_mm256_storeu_ps(M, accm);
+	for (; k < nb; k++) {
 		int32_t isum, msum;
 		block_k4(b[k].scales, b[k].qs, b[k].qh, &y[k], &isum, &msum);
 		A[k % 8] = fmaf(y[k].d * h2f(b[k].d), (float)isum, A[k % 8]);
@@ -425,8 +491,28 @@ static float avx2_dot_q6_k(const void *w, const void *x, int nb)
 {
 	const kern_q6_k *b = w;
 	const kern_q8_k *y = x;
-	float A[8] = {0};
-	for (int k = 0; k < nb; k++) {
+	__m256 acc = _mm256_setzero_ps();
+	int k = 0;
+	for (; k + 8 <= nb; k += 8) {
+		int32_t is[8];
+		float d[8];
+		for (int i = 0; i < 8; i++) {
+			const int j = k + i;
+			for (int l = 0; l < 4; l++)
+				_mm_prefetch((const char *)&b[j] + W_PREFETCH + 64 * l,
+				             _MM_HINT_T0);
+			is[i] = block_q6_k(&b[j], &y[j]);
+			d[i] = y[j].d * h2f(b[j].d);
+		}
+		acc = _mm256_fmadd_ps(_mm256_loadu_ps(d),
+		                      _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)is)),
+		                      acc);
+	}
+	if (k == nb)
+		return fold8v(acc);
+	float A[8];
+	_mm256_storeu_ps(A, acc);
+	for (; k < nb; k++) {
 		int32_t isum = block_q6_k(&b[k], &y[k]);
 		A[k % 8] = fmaf(y[k].d * h2f(b[k].d), (float)isum, A[k % 8]);
 	}
