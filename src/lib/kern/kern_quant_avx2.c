@@ -47,6 +47,13 @@ INLINE int32_t hsum_epi32(__m256i v)
 	return _mm_cvtsi128_si32(s);
 }
 
+/* lanes [0, cnt) set, 0 <= cnt <= 8 */
+INLINE __m256i lane_mask(int cnt)
+{
+	static const int32_t m[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+	return _mm256_loadu_si256((const __m256i *)(m + 8 - cnt));
+}
+
 /* a half as a float, by F16C (exact; NaNs stay NaN) */
 INLINE float h2f(uint16_t h)
 {
@@ -385,13 +392,16 @@ static float avx2_dot_q4_k(const void *w, const void *x, int nb)
 {
 	const kern_q4_k *b = w;
 	const kern_q8_k *y = x;
-	/* super-blocks k..k+7 go to lanes 0..7, one FMA each, as A[k % 8] */
+	/*
+	 * super-blocks k..k+7 go to lanes 0..7, one FMA each, as A[k % 8]; a
+	 * last partial group only changes its lanes (blend)
+	 */
 	__m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
-	int k = 0;
-	for (; k + 8 <= nb; k += 8) {
-		int32_t is[8], ms[8];
-		float d[8], dm[8];
-		for (int i = 0; i < 8; i++) {
+	for (int k = 0; k < nb; k += 8) {
+		int r = nb - k < 8 ? nb - k : 8;
+		int32_t is[8] = {0}, ms[8] = {0};
+		float d[8] = {0}, dm[8] = {0};
+		for (int i = 0; i < r; i++) {
 			const int j = k + i;
 			_mm_prefetch((const char *)&b[j] + W_PREFETCH, _MM_HINT_T0);
 			_mm_prefetch((const char *)&b[j] + W_PREFETCH + 64, _MM_HINT_T0);
@@ -399,38 +409,33 @@ static float avx2_dot_q4_k(const void *w, const void *x, int nb)
 			d[i] = y[j].d * h2f(b[j].d);
 			dm[i] = y[j].d * h2f(b[j].dmin);
 		}
-		acc = _mm256_fmadd_ps(_mm256_loadu_ps(d),
-		                      _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)is)),
-		                      acc);
-		accm = _mm256_fmadd_ps(_mm256_loadu_ps(dm),
-		                       _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)ms)),
-		                       accm);
+		__m256 na = _mm256_fmadd_ps(
+		    _mm256_loadu_ps(d), _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)is)),
+		    acc);
+		__m256 nm = _mm256_fmadd_ps(
+		    _mm256_loadu_ps(dm),
+		    _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)ms)), accm);
+		__m256 keep = _mm256_castsi256_ps(lane_mask(r));
+		acc = _mm256_blendv_ps(acc, na, keep);
+		accm = _mm256_blendv_ps(accm, nm, keep);
 	}
-	if (k == nb)
-		return fold8v(acc) - fold8v(accm);
-	float A[8], M[8];
-	_mm256_storeu_ps(A, acc);
-	_mm256_storeu_ps(M, accm);
-	for (; k < nb; k++) {
-		int32_t isum, msum;
-		block_k4(b[k].scales, b[k].qs, NULL, &y[k], &isum, &msum);
-		A[k % 8] = fmaf(y[k].d * h2f(b[k].d), (float)isum, A[k % 8]);
-		M[k % 8] = fmaf(y[k].d * h2f(b[k].dmin), (float)msum, M[k % 8]);
-	}
-	return fold8(A) - fold8(M);
+	return fold8v(acc) - fold8v(accm);
 }
 
 static float avx2_dot_q5_k(const void *w, const void *x, int nb)
 {
 	const kern_q5_k *b = w;
 	const kern_q8_k *y = x;
-	/* super-blocks k..k+7 go to lanes 0..7, one FMA each, as A[k % 8] */
+	/*
+	 * super-blocks k..k+7 go to lanes 0..7, one FMA each, as A[k % 8]; a
+	 * last partial group only changes its lanes (blend)
+	 */
 	__m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
-	int k = 0;
-	for (; k + 8 <= nb; k += 8) {
-		int32_t is[8], ms[8];
-		float d[8], dm[8];
-		for (int i = 0; i < 8; i++) {
+	for (int k = 0; k < nb; k += 8) {
+		int r = nb - k < 8 ? nb - k : 8;
+		int32_t is[8] = {0}, ms[8] = {0};
+		float d[8] = {0}, dm[8] = {0};
+		for (int i = 0; i < r; i++) {
 			const int j = k + i;
 			_mm_prefetch((const char *)&b[j] + W_PREFETCH, _MM_HINT_T0);
 			_mm_prefetch((const char *)&b[j] + W_PREFETCH + 64, _MM_HINT_T0);
@@ -438,25 +443,17 @@ static float avx2_dot_q5_k(const void *w, const void *x, int nb)
 			d[i] = y[j].d * h2f(b[j].d);
 			dm[i] = y[j].d * h2f(b[j].dmin);
 		}
-		acc = _mm256_fmadd_ps(_mm256_loadu_ps(d),
-		                      _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)is)),
-		                      acc);
-		accm = _mm256_fmadd_ps(_mm256_loadu_ps(dm),
-		                       _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)ms)),
-		                       accm);
+		__m256 na = _mm256_fmadd_ps(
+		    _mm256_loadu_ps(d), _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)is)),
+		    acc);
+		__m256 nm = _mm256_fmadd_ps(
+		    _mm256_loadu_ps(dm),
+		    _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)ms)), accm);
+		__m256 keep = _mm256_castsi256_ps(lane_mask(r));
+		acc = _mm256_blendv_ps(acc, na, keep);
+		accm = _mm256_blendv_ps(accm, nm, keep);
 	}
-	if (k == nb)
-		return fold8v(acc) - fold8v(accm);
-	float A[8], M[8];
-	_mm256_storeu_ps(A, acc);
-	_mm256_storeu_ps(M, accm);
-	for (; k < nb; k++) {
-		int32_t isum, msum;
-		block_k4(b[k].scales, b[k].qs, b[k].qh, &y[k], &isum, &msum);
-		A[k % 8] = fmaf(y[k].d * h2f(b[k].d), (float)isum, A[k % 8]);
-		M[k % 8] = fmaf(y[k].d * h2f(b[k].dmin), (float)msum, M[k % 8]);
-	}
-	return fold8(A) - fold8(M);
+	return fold8v(acc) - fold8v(accm);
 }
 
 /* one Q6_K super-block: isum of contract 8c, with v + 32 unsigned */
@@ -492,11 +489,11 @@ static float avx2_dot_q6_k(const void *w, const void *x, int nb)
 	const kern_q6_k *b = w;
 	const kern_q8_k *y = x;
 	__m256 acc = _mm256_setzero_ps();
-	int k = 0;
-	for (; k + 8 <= nb; k += 8) {
-		int32_t is[8];
-		float d[8];
-		for (int i = 0; i < 8; i++) {
+	for (int k = 0; k < nb; k += 8) {
+		int r = nb - k < 8 ? nb - k : 8;
+		int32_t is[8] = {0};
+		float d[8] = {0};
+		for (int i = 0; i < r; i++) {
 			const int j = k + i;
 			for (int l = 0; l < 4; l++)
 				_mm_prefetch((const char *)&b[j] + W_PREFETCH + 64 * l,
@@ -504,19 +501,12 @@ static float avx2_dot_q6_k(const void *w, const void *x, int nb)
 			is[i] = block_q6_k(&b[j], &y[j]);
 			d[i] = y[j].d * h2f(b[j].d);
 		}
-		acc = _mm256_fmadd_ps(_mm256_loadu_ps(d),
-		                      _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)is)),
-		                      acc);
+		__m256 na = _mm256_fmadd_ps(
+		    _mm256_loadu_ps(d), _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)is)),
+		    acc);
+		acc = _mm256_blendv_ps(acc, na, _mm256_castsi256_ps(lane_mask(r)));
 	}
-	if (k == nb)
-		return fold8v(acc);
-	float A[8];
-	_mm256_storeu_ps(A, acc);
-	for (; k < nb; k++) {
-		int32_t isum = block_q6_k(&b[k], &y[k]);
-		A[k % 8] = fmaf(y[k].d * h2f(b[k].d), (float)isum, A[k % 8]);
-	}
-	return fold8(A);
+	return fold8v(acc);
 }
 
 /* ---- BF16 (contract 6) ---- */
