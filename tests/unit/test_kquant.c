@@ -20,7 +20,9 @@
 #include "kern/f16.h"
 #include "kern/kern.h"
 #include "kern/kern_quant.h"
+#include "ggml_type.h"
 #include "pool.h"
+#include "tools/quant_enc.h"
 
 /* ---- helpers ---- */
 
@@ -702,4 +704,39 @@ Test(kquant, type_info)
 	cr_assert_eq(kern_act_bytes(KERN_Q5_1, 64, 1), 2u * sizeof(kern_q8_1));
 	cr_assert_null(kern_qinfo_of(KERN_Q8_0));
 	cr_assert_eq(kern_qinfo_of(KERN_Q5_K)->act, KACT_Q8_K);
+}
+
+/* the model generator's encoder (tests/tools/quant_enc.h) round-trips too */
+Test(kquant, generator_encoder_round_trip)
+{
+	rng r = {404};
+	static float x[1024], y[1024];
+	static unsigned char blk[8192];
+	for (int q = 0; q < KQ_COUNT; q++) {
+		const kern_qinfo *qi = qinfo(q);
+		int top = q == KQ_BF16 ? 0 : (1 << ubits(q)) - 1;
+		for (int rep = 0; rep < 50; rep++) {
+			float amp = ldexpf(1.0f, rint_in(&r, -10, 10)), off = rep % 3 ? 0 : amp;
+			for (int i = 0; i < 1024; i++)
+				x[i] = runi(&r) * amp + off;
+			size_t bytes = quant_enc_row((uint32_t)qi->type, x, blk, 1024);
+			cr_assert_eq(bytes, kern_row_bytes(qi->type, 1024));
+			kern_quant_ref()->dequant[q](blk, y, 1024);
+			int sb = q == KQ_BF16 ? 1 : qi->block;
+			for (int k = 0; k < 1024; k += sb) {
+				float amax = 0;
+				for (int i = 0; i < sb; i++)
+					amax = fmaxf(amax, fabsf(x[k + i]));
+				/* one step of the block's widest range; BF16 half an ulp */
+				float bound =
+				    top ? 2.0f * amax / (float)top * 1.1f : amax * 0x1p-8f;
+				for (int i = 0; i < sb; i++)
+					cr_assert(fabsf(y[k + i] - x[k + i]) <= bound,
+					          "%s rep %d: %g -> %g (bound %g)", qi->name, rep,
+					          (double)x[k + i], (double)y[k + i],
+					          (double)bound);
+			}
+		}
+	}
+	cr_assert_eq(quant_enc_row(GGML_TYPE_Q2_K, x, blk, 256), 0u);
 }

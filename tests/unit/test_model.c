@@ -247,6 +247,32 @@ Test(model, determinism_q8_0_odd_heads_tied)
 
 /* ---------------------------------------------------------------- session behaviour */
 
+/* the types of kern_quant.h (K-quants: dim and ffn multiples of 256) */
+Test(model, determinism_quant_32)
+{
+	static const uint32_t types[] = {GGML_TYPE_Q4_0, GGML_TYPE_Q4_1, GGML_TYPE_Q5_0,
+	                                 GGML_TYPE_Q5_1};
+	for (int i = 0; i < 4; i++) {
+		llama_gen p = shape(96, 2, 6, 3 - i % 2, 160, types[i]);
+		check_shape(&p);
+	}
+}
+
+Test(model, determinism_bf16_odd)
+{
+	llama_gen p = shape(72, 2, 6, 3, 136, GGML_TYPE_BF16);
+	check_shape(&p);
+}
+
+Test(model, determinism_k_quants)
+{
+	static const uint32_t types[] = {GGML_TYPE_Q4_K, GGML_TYPE_Q5_K, GGML_TYPE_Q6_K};
+	for (int i = 0; i < 3; i++) {
+		llama_gen p = shape(256, 2 - i % 2, 4, 2 + 2 * (i == 1), 512, types[i]);
+		check_shape(&p);
+	}
+}
+
 Test(model, rewind_and_bounds)
 {
 	llama_gen p;
