@@ -574,7 +574,15 @@ Test(kquant, dot_ref_vs_avx2)
 			int n = nb * qi->block;
 			rand_weights(&r, q, w, nb);
 			rand_act(&r, q, kern_ref(), act, n, rep % 2);
-			float a = R->dot[q](w, act, nb), b = A->dot[q](w, act, nb);
+			/* exact-size copies, so that the sanitizer build sees any over-read */
+			size_t wb = qi->bytes * (size_t)nb, xb = kern_act_bytes(qi->type, n, 1);
+			void *wc = malloc(wb ? wb : 1), *xc = malloc(xb ? xb : 1);
+			cr_assert(wc && xc);
+			memcpy(wc, w, wb);
+			memcpy(xc, act, xb);
+			float a = R->dot[q](wc, xc, nb), b = A->dot[q](wc, xc, nb);
+			free(wc);
+			free(xc);
 			cr_assert(same_float(a, b), "%s nb %d rep %d: %a vs %a", qi->name, nb, rep,
 			          (double)a, (double)b);
 		}

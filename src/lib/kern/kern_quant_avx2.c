@@ -350,9 +350,12 @@ INLINE __m256i pair_bcast16(__m256i v, int i, int j)
 	                                            _mm_set1_epi16((short)(0x0100 + 0x0202 * i))));
 }
 
-/* one Q4_K / Q5_K super-block: isum and msum of contract 8b */
+/*
+ * One Q4_K / Q5_K super-block of contract 8b, left in vector form: *p gets
+ * 8 int32 that sum to isum, *mp 4 int32 that sum to msum (all exact).
+ */
 INLINE void block_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh,
-                     const kern_q8_k *x, int32_t *isum, int32_t *msum)
+                     const kern_q8_k *x, __m256i *p, __m128i *mp)
 {
 	__m256i scm = scale_min_k4(scales);
 	__m128i m8 = _mm256_extracti128_si256(scm, 1);
@@ -360,6 +363,7 @@ INLINE void block_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh
 	const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
 	__m256i hb = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
 	__m256i acc = _mm256_setzero_si256();
+#pragma GCC unroll 4
 	for (int g = 0; g < 4; g++) {
 		__m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * g));
 		__m256i lo = _mm256_and_si256(q, m4);
@@ -378,92 +382,101 @@ INLINE void block_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh
 		                               pair_bcast16(sc2, 2 * g + 1, 2 * g + 1));
 		acc = _mm256_add_epi32(acc, _mm256_add_epi32(pl, ph));
 	}
-	*isum = hsum_epi32(acc);
+	*p = acc;
 	/* bsums in pairs (|sum| <= 4096 fits int16), times the mins */
 	__m256i bs = _mm256_loadu_si256((const __m256i *)x->bsums);
 	__m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-	__m128i ms = _mm_madd_epi16(m8, pairs);
-	ms = _mm_add_epi32(ms, _mm_shuffle_epi32(ms, 0x4e));
-	ms = _mm_add_epi32(ms, _mm_shuffle_epi32(ms, 0xb1));
-	*msum = _mm_cvtsi128_si32(ms);
+	*mp = _mm_madd_epi16(m8, pairs);
 }
+
+/* r <= 8 halves at stride bytes as floats, then zeros */
+INLINE __m256 halves8n(const char *p, size_t stride, int r)
+{
+	if (r == 8)
+		return halves8s(p, stride);
+	uint16_t h[8] = {0};
+	for (int i = 0; i < r; i++)
+		memcpy(&h[i], p + (size_t)i * stride, 2);
+	return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+}
+
+/* 8 exact int32 sums of eight 4-lane partials, one per lane */
+INLINE __m256i lanes8x4(const __m128i *m)
+{
+	__m128i q0 = _mm_hadd_epi32(_mm_hadd_epi32(m[0], m[1]), _mm_hadd_epi32(m[2], m[3]));
+	__m128i q1 = _mm_hadd_epi32(_mm_hadd_epi32(m[4], m[5]), _mm_hadd_epi32(m[6], m[7]));
+	return _mm256_set_m128i(q1, q0);
+}
+
+/* r <= 8 floats at stride bytes, then zeros (nothing read past the r-th) */
+INLINE __m256 floats8s(const char *p, size_t stride, int r)
+{
+	float f[8] = {0};
+	for (int i = 0; i < r; i++)
+		memcpy(&f[i], p + (size_t)i * stride, 4);
+	return _mm256_setr_ps(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
+}
+
+/*
+ * Super-blocks k..k+7 go to lanes 0..7, one FMA each, as A[k % 8] of the
+ * contract; in a last partial group the missing blocks are zero and a
+ * blend keeps their lanes unchanged. wsz: the weight block size; dm: the
+ * offset of dmin in it (0: none, Q6_K).
+ */
+#define K_GROUPS(WT, BLOCK, PF_LINES, HAS_MIN)                                                     \
+	const WT *b = w;                                                                           \
+	const kern_q8_k *y = x;                                                                    \
+	__m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();                              \
+	for (int k = 0; k < nb; k += 8) {                                                          \
+		int r = nb - k < 8 ? nb - k : 8;                                                   \
+		__m256i p[8];                                                                      \
+		__m128i mp[8];                                                                     \
+		for (int i = 0; i < 8; i++) {                                                      \
+			const int j = k + i;                                                       \
+			if (i >= r) {                                                              \
+				p[i] = _mm256_setzero_si256();                                     \
+				mp[i] = _mm_setzero_si128();                                       \
+				continue;                                                          \
+			}                                                                          \
+			for (int l = 0; l < PF_LINES; l++)                                         \
+				_mm_prefetch((const char *)&b[j] + W_PREFETCH + 64 * l,            \
+				             _MM_HINT_T0);                                         \
+			BLOCK;                                                                     \
+		}                                                                                  \
+		__m256 yd = floats8s((const char *)&y[k], sizeof *y, r);                           \
+		__m256 keep = _mm256_castsi256_ps(lane_mask(r));                                   \
+		__m256 d = _mm256_mul_ps(yd, halves8n((const char *)&b[k].d, sizeof *b, r));       \
+		__m256 na = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lanes8(p)), acc);                \
+		acc = _mm256_blendv_ps(acc, na, keep);                                             \
+		if (HAS_MIN) {                                                                     \
+			__m256 dm =                                                                \
+			    _mm256_mul_ps(yd, halves8n((const char *)&b[k].d + 2, sizeof *b, r));  \
+			__m256 nm = _mm256_fmadd_ps(dm, _mm256_cvtepi32_ps(lanes8x4(mp)), accm);   \
+			accm = _mm256_blendv_ps(accm, nm, keep);                                   \
+		}                                                                                  \
+	}
 
 static float avx2_dot_q4_k(const void *w, const void *x, int nb)
 {
-	const kern_q4_k *b = w;
-	const kern_q8_k *y = x;
-	/*
-	 * super-blocks k..k+7 go to lanes 0..7, one FMA each, as A[k % 8]; a
-	 * last partial group only changes its lanes (blend)
-	 */
-	__m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
-	for (int k = 0; k < nb; k += 8) {
-		int r = nb - k < 8 ? nb - k : 8;
-		int32_t is[8] = {0}, ms[8] = {0};
-		float d[8] = {0}, dm[8] = {0};
-		for (int i = 0; i < r; i++) {
-			const int j = k + i;
-			_mm_prefetch((const char *)&b[j] + W_PREFETCH, _MM_HINT_T0);
-			_mm_prefetch((const char *)&b[j] + W_PREFETCH + 64, _MM_HINT_T0);
-			block_k4(b[j].scales, b[j].qs, NULL, &y[j], &is[i], &ms[i]);
-			d[i] = y[j].d * h2f(b[j].d);
-			dm[i] = y[j].d * h2f(b[j].dmin);
-		}
-		__m256 na = _mm256_fmadd_ps(
-		    _mm256_loadu_ps(d), _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)is)),
-		    acc);
-		__m256 nm = _mm256_fmadd_ps(
-		    _mm256_loadu_ps(dm),
-		    _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)ms)), accm);
-		__m256 keep = _mm256_castsi256_ps(lane_mask(r));
-		acc = _mm256_blendv_ps(acc, na, keep);
-		accm = _mm256_blendv_ps(accm, nm, keep);
-	}
+	K_GROUPS(kern_q4_k, block_k4(b[j].scales, b[j].qs, NULL, &y[j], &p[i], &mp[i]), 3, 1)
 	return fold8v(acc) - fold8v(accm);
 }
 
 static float avx2_dot_q5_k(const void *w, const void *x, int nb)
 {
-	const kern_q5_k *b = w;
-	const kern_q8_k *y = x;
-	/*
-	 * super-blocks k..k+7 go to lanes 0..7, one FMA each, as A[k % 8]; a
-	 * last partial group only changes its lanes (blend)
-	 */
-	__m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
-	for (int k = 0; k < nb; k += 8) {
-		int r = nb - k < 8 ? nb - k : 8;
-		int32_t is[8] = {0}, ms[8] = {0};
-		float d[8] = {0}, dm[8] = {0};
-		for (int i = 0; i < r; i++) {
-			const int j = k + i;
-			_mm_prefetch((const char *)&b[j] + W_PREFETCH, _MM_HINT_T0);
-			_mm_prefetch((const char *)&b[j] + W_PREFETCH + 64, _MM_HINT_T0);
-			block_k4(b[j].scales, b[j].qs, b[j].qh, &y[j], &is[i], &ms[i]);
-			d[i] = y[j].d * h2f(b[j].d);
-			dm[i] = y[j].d * h2f(b[j].dmin);
-		}
-		__m256 na = _mm256_fmadd_ps(
-		    _mm256_loadu_ps(d), _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)is)),
-		    acc);
-		__m256 nm = _mm256_fmadd_ps(
-		    _mm256_loadu_ps(dm),
-		    _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)ms)), accm);
-		__m256 keep = _mm256_castsi256_ps(lane_mask(r));
-		acc = _mm256_blendv_ps(acc, na, keep);
-		accm = _mm256_blendv_ps(accm, nm, keep);
-	}
+	K_GROUPS(kern_q5_k, block_k4(b[j].scales, b[j].qs, b[j].qh, &y[j], &p[i], &mp[i]), 3, 1)
 	return fold8v(acc) - fold8v(accm);
 }
 
-/* one Q6_K super-block: isum of contract 8c, with v + 32 unsigned */
-INLINE int32_t block_q6_k(const kern_q6_k *b, const kern_q8_k *x)
+/* one Q6_K super-block: 8 int32 summing to isum of contract 8c (u = v + 32) */
+INLINE __m256i block_q6_k(const kern_q6_k *b, const kern_q8_k *x)
 {
 	const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3);
 	__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
 	__m256i acc = _mm256_setzero_si256();
 	__m256i sch[2] = {_mm256_permute2x128_si256(sc16, sc16, 0x00),
 	                  _mm256_permute2x128_si256(sc16, sc16, 0x11)};
+#pragma GCC unroll 2
 	for (int h = 0; h < 2; h++) {
 		__m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
 		__m256i l1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
@@ -471,6 +484,7 @@ INLINE int32_t block_q6_k(const kern_q6_k *b, const kern_q8_k *x)
 		__m256i low[4] = {_mm256_and_si256(l0, m4), _mm256_and_si256(l1, m4),
 		                  _mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
 		                  _mm256_and_si256(_mm256_srli_epi16(l1, 4), m4)};
+#pragma GCC unroll 4
 		for (int c = 0; c < 4; c++) {
 			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), m2);
 			__m256i v = _mm256_or_si256(low[c], _mm256_slli_epi16(hi, 4));
@@ -480,32 +494,15 @@ INLINE int32_t block_q6_k(const kern_q6_k *b, const kern_q8_k *x)
 			                       _mm256_madd_epi16(_mm256_maddubs_epi16(v, xv), s));
 		}
 	}
+	/* minus 32 * sum_g scales[g] * bsums[g], exact */
 	__m256i off = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)x->bsums));
-	return hsum_epi32(acc) - 32 * hsum_epi32(off);
+	return _mm256_sub_epi32(acc, _mm256_slli_epi32(off, 5));
 }
 
 static float avx2_dot_q6_k(const void *w, const void *x, int nb)
 {
-	const kern_q6_k *b = w;
-	const kern_q8_k *y = x;
-	__m256 acc = _mm256_setzero_ps();
-	for (int k = 0; k < nb; k += 8) {
-		int r = nb - k < 8 ? nb - k : 8;
-		int32_t is[8] = {0};
-		float d[8] = {0};
-		for (int i = 0; i < r; i++) {
-			const int j = k + i;
-			for (int l = 0; l < 4; l++)
-				_mm_prefetch((const char *)&b[j] + W_PREFETCH + 64 * l,
-				             _MM_HINT_T0);
-			is[i] = block_q6_k(&b[j], &y[j]);
-			d[i] = y[j].d * h2f(b[j].d);
-		}
-		__m256 na = _mm256_fmadd_ps(
-		    _mm256_loadu_ps(d), _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)is)),
-		    acc);
-		acc = _mm256_blendv_ps(acc, na, _mm256_castsi256_ps(lane_mask(r)));
-	}
+	K_GROUPS(kern_q6_k, (p[i] = block_q6_k(&b[j], &y[j]), mp[i] = _mm_setzero_si128()), 4, 0)
+	(void)accm;
 	return fold8v(acc);
 }
 
