@@ -202,8 +202,9 @@ INLINE float dot32(const void *w, size_t wsz, const void *x, size_t xsz, int nb,
 	const size_t qoff = has_m ? 4 : 2; /* the quants follow d (and s) */
 	const __m256i ones = _mm256_set1_epi16(1);
 	__m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
-	int k = 0;
-	for (; k + 8 <= nb; k += 8) {
+	const size_t n = nb > 0 ? (size_t)nb : 0; /* unsigned: indices are never negative */
+	size_t k = 0;
+	for (; k + 8 <= n; k += 8) {
 		for (int l = 0; l < 3; l++)
 			_mm_prefetch(wc + (size_t)k * wsz + W_PREFETCH + 64 * l, _MM_HINT_T0);
 		__m256i p[8];
@@ -225,12 +226,12 @@ INLINE float dot32(const void *w, size_t wsz, const void *x, size_t xsz, int nb,
 			accm =
 			    _mm256_fmadd_ps(halves8s(wk + 2, wsz), _mm256_loadu_ps(P.xm + k), accm);
 	}
-	if (k == nb) /* no tail: fold in registers */
+	if (k == n) /* no tail: fold in registers */
 		return has_m ? fold8v(acc) + fold8v(accm) : fold8v(acc);
 	float A[8], M[8];
 	_mm256_storeu_ps(A, acc);
 	_mm256_storeu_ps(M, accm);
-	for (; k < nb; k++) {
+	for (; k < n; k++) {
 		const char *wb = wc + (size_t)k * wsz, *xb = xc + (size_t)k * xsz;
 		__m256i xv = _mm256_loadu_si256((const __m256i *)(xb + qoff));
 		int32_t isum = hsum_epi32(
