@@ -193,58 +193,80 @@ INLINE __m256 halves8s(const char *p, size_t stride)
 /* prefetch distance for the weight stream, bytes */
 #define W_PREFETCH 2048
 
-/* contract 7 with prepared activation data; blocks k..k+7 fill lanes 0..7 */
-INLINE float dot32(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type,
-                   struct xprep P)
+/*
+ * Contract 7 with prepared activation data; blocks k..k+7 fill lanes 0..7.
+ * nx (1 or 2) activations share each unpacked weight block: out[c] is the
+ * dot with activation x[c].
+ */
+INLINE void dot32n(const void *w, size_t wsz, const char *const *x, size_t xsz, int nb, int type,
+                   const struct xprep *P, int nx, float *out)
 {
-	const char *wc = w, *xc = x;
+	const char *wc = w;
 	const int has_m = type == KQ_Q4_1 || type == KQ_Q5_1;
 	const size_t qoff = has_m ? 4 : 2; /* the quants follow d (and s) */
 	const __m256i ones = _mm256_set1_epi16(1);
-	__m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+	__m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+	__m256 accm[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
 	const size_t n = nb > 0 ? (size_t)nb : 0; /* unsigned: indices are never negative */
 	size_t k = 0;
 	for (; k + 8 <= n; k += 8) {
 		for (int l = 0; l < 3; l++)
 			_mm_prefetch(wc + (size_t)k * wsz + W_PREFETCH + 64 * l, _MM_HINT_T0);
-		__m256i p[8];
+		__m256i p[2][8];
 		for (int i = 0; i < 8; i++) {
-			const char *wb = wc + (size_t)(k + i) * wsz;
-			__m256i xv = _mm256_loadu_si256(
-			    (const __m256i *)(xc + (size_t)(k + i) * xsz + qoff));
-			p[i] =
-			    _mm256_madd_epi16(_mm256_maddubs_epi16(wbytes32(wb, type), xv), ones);
+			__m256i u = wbytes32(wc + (size_t)(k + i) * wsz, type);
+			for (int c = 0; c < nx; c++) {
+				__m256i xv = _mm256_loadu_si256(
+				    (const __m256i *)(x[c] + (size_t)(k + i) * xsz + qoff));
+				p[c][i] = _mm256_madd_epi16(_mm256_maddubs_epi16(u, xv), ones);
+			}
 		}
-		__m256i isum = lanes8(p);
-		if (!has_m)
-			isum = _mm256_sub_epi32(isum,
-			                        _mm256_loadu_si256((const __m256i *)(P.xoff + k)));
 		const char *wk = wc + (size_t)k * wsz;
-		__m256 s = _mm256_mul_ps(halves8s(wk, wsz), _mm256_loadu_ps(P.xs + k));
-		acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(isum), acc);
-		if (has_m)
-			accm =
-			    _mm256_fmadd_ps(halves8s(wk + 2, wsz), _mm256_loadu_ps(P.xm + k), accm);
+		__m256 wd = halves8s(wk, wsz), wm = has_m ? halves8s(wk + 2, wsz) : wd;
+		for (int c = 0; c < nx; c++) {
+			__m256i isum = lanes8(p[c]);
+			if (!has_m)
+				isum = _mm256_sub_epi32(
+				    isum, _mm256_loadu_si256((const __m256i *)(P[c].xoff + k)));
+			__m256 s = _mm256_mul_ps(wd, _mm256_loadu_ps(P[c].xs + k));
+			acc[c] = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(isum), acc[c]);
+			if (has_m)
+				accm[c] =
+				    _mm256_fmadd_ps(wm, _mm256_loadu_ps(P[c].xm + k), accm[c]);
+		}
 	}
-	if (k == n) /* no tail: fold in registers */
-		return has_m ? fold8v(acc) + fold8v(accm) : fold8v(acc);
-	float A[8], M[8];
-	_mm256_storeu_ps(A, acc);
-	_mm256_storeu_ps(M, accm);
-	for (; k < n; k++) {
-		const char *wb = wc + (size_t)k * wsz, *xb = xc + (size_t)k * xsz;
-		__m256i xv = _mm256_loadu_si256((const __m256i *)(xb + qoff));
-		int32_t isum = hsum_epi32(
-		    _mm256_madd_epi16(_mm256_maddubs_epi16(wbytes32(wb, type), xv), ones));
-		if (!has_m)
-			isum -= P.xoff[k];
-		uint16_t wd[2];
-		memcpy(wd, wb, 4);
-		A[k % 8] = fmaf(h2f(wd[0]) * P.xs[k], (float)isum, A[k % 8]);
-		if (has_m)
-			M[k % 8] = fmaf(h2f(wd[1]), P.xm[k], M[k % 8]);
+	for (int c = 0; c < nx; c++) {
+		if (k == n) { /* no tail: fold in registers */
+			out[c] = has_m ? fold8v(acc[c]) + fold8v(accm[c]) : fold8v(acc[c]);
+			continue;
+		}
+		float A[8], M[8];
+		_mm256_storeu_ps(A, acc[c]);
+		_mm256_storeu_ps(M, accm[c]);
+		for (size_t t = k; t < n; t++) {
+			const char *wb = wc + t * wsz, *xb = x[c] + t * xsz;
+			__m256i xv = _mm256_loadu_si256((const __m256i *)(xb + qoff));
+			int32_t isum = hsum_epi32(
+			    _mm256_madd_epi16(_mm256_maddubs_epi16(wbytes32(wb, type), xv), ones));
+			if (!has_m)
+				isum -= P[c].xoff[t];
+			uint16_t wd[2];
+			memcpy(wd, wb, 4);
+			A[t % 8] = fmaf(h2f(wd[0]) * P[c].xs[t], (float)isum, A[t % 8]);
+			if (has_m)
+				M[t % 8] = fmaf(h2f(wd[1]), P[c].xm[t], M[t % 8]);
+		}
+		out[c] = has_m ? fold8(A) + fold8(M) : fold8(A);
 	}
-	return has_m ? fold8(A) + fold8(M) : fold8(A);
+}
+
+INLINE float dot32(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type,
+                   struct xprep P)
+{
+	const char *xs[1] = {x};
+	float out[1];
+	dot32n(w, wsz, xs, xsz, nb, type, &P, 1, out);
+	return out[0];
 }
 
 /* prepared data for up to XP_MAX blocks of activations (24 KiB of stack) */
@@ -289,12 +311,23 @@ INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, i
 		for (int r = row0; r < row1; r++) {
 			const char *wr = (const char *)w + (size_t)r * ldw * wsz;
 			_mm_prefetch(wr + (size_t)ldw * wsz, _MM_HINT_T0);
-			for (int b = b0; b < b1; b++) {
-				struct xprep P = {xs + (b - b0) * nb, xm + (b - b0) * nb,
-				                  xoff + (b - b0) * nb};
-				y[(size_t)b * ldy + r] =
-				    dot32(wr, wsz, (const char *)x + (size_t)b * ldx * xsz, xsz, nb,
-				          type, P);
+			/* activations in pairs share the unpacked weights */
+			for (int b = b0; b < b1; b += 2) {
+				int nx = b + 1 < b1 ? 2 : 1;
+				struct xprep P[2];
+				const char *xr[2];
+				for (int c = 0; c < nx; c++) {
+					int o = (b + c - b0) * nb;
+					P[c] = (struct xprep){xs + o, xm + o, xoff + o};
+					xr[c] = (const char *)x + (size_t)(b + c) * ldx * xsz;
+				}
+				float out[2];
+				if (nx == 2)
+					dot32n(wr, wsz, xr, xsz, nb, type, P, 2, out);
+				else
+					dot32n(wr, wsz, xr, xsz, nb, type, P, 1, out);
+				for (int c = 0; c < nx; c++)
+					y[(size_t)(b + c) * ldy + r] = out[c];
 			}
 		}
 	}
