@@ -16,6 +16,7 @@
 
 #include <immintrin.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "f16.h"
@@ -385,18 +386,19 @@ INLINE __m256i pair_bcast16(__m256i v, int i, int j)
 }
 
 /*
- * One Q4_K / Q5_K super-block of contract 8b, left in vector form: *p gets
- * 8 int32 that sum to isum, *mp 4 int32 that sum to msum (all exact).
+ * One Q4_K / Q5_K super-block of contract 8b against nx (1 or 2) activation
+ * blocks, left in vector form: p[c] gets 8 int32 that sum to isum, mp[c] 4
+ * int32 that sum to msum (all exact). The weights are unpacked once.
  */
 INLINE void block_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh,
-                     const kern_q8_k *x, __m256i *p, __m128i *mp)
+                     const kern_q8_k *const *x, int nx, __m256i *p, __m128i *mp)
 {
 	__m256i scm = scale_min_k4(scales);
 	__m128i m8 = _mm256_extracti128_si256(scm, 1);
 	__m256i sc2 = _mm256_permute2x128_si256(scm, scm, 0x00); /* scales in both halves */
 	const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
 	__m256i hb = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
-	__m256i acc = _mm256_setzero_si256();
+	__m256i acc[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
 #pragma GCC unroll 4
 	for (int g = 0; g < 4; g++) {
 		__m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * g));
@@ -408,30 +410,61 @@ INLINE void block_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh
 			lo = _mm256_or_si256(lo, _mm256_slli_epi16(b0, 4));
 			hi = _mm256_or_si256(hi, _mm256_slli_epi16(b1, 4));
 		}
-		__m256i xl = _mm256_loadu_si256((const __m256i *)(x->q + 64 * g));
-		__m256i xh = _mm256_loadu_si256((const __m256i *)(x->q + 64 * g + 32));
-		__m256i pl = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, xl),
-		                               pair_bcast16(sc2, 2 * g, 2 * g));
-		__m256i ph = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, xh),
-		                               pair_bcast16(sc2, 2 * g + 1, 2 * g + 1));
-		acc = _mm256_add_epi32(acc, _mm256_add_epi32(pl, ph));
+		__m256i sl = pair_bcast16(sc2, 2 * g, 2 * g),
+		        sh = pair_bcast16(sc2, 2 * g + 1, 2 * g + 1);
+		for (int c = 0; c < nx; c++) {
+			__m256i xl = _mm256_loadu_si256((const __m256i *)(x[c]->q + 64 * g));
+			__m256i xh = _mm256_loadu_si256((const __m256i *)(x[c]->q + 64 * g + 32));
+			__m256i pl = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, xl), sl);
+			__m256i ph = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, xh), sh);
+			acc[c] = _mm256_add_epi32(acc[c], _mm256_add_epi32(pl, ph));
+		}
 	}
-	*p = acc;
-	/* bsums in pairs (|sum| <= 4096 fits int16), times the mins */
-	__m256i bs = _mm256_loadu_si256((const __m256i *)x->bsums);
-	__m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-	*mp = _mm_madd_epi16(m8, pairs);
+	for (int c = 0; c < nx; c++) {
+		p[c] = acc[c];
+		/* bsums in pairs (|sum| <= 4096 fits int16), times the mins */
+		__m256i bs = _mm256_loadu_si256((const __m256i *)x[c]->bsums);
+		__m128i pairs =
+		    _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+		mp[c] = _mm_madd_epi16(m8, pairs);
+	}
 }
 
-/* r <= 8 halves at stride bytes as floats, then zeros */
-INLINE __m256 halves8n(const char *p, size_t stride, int r)
+/* one Q6_K super-block against nx activation blocks: p[c] sums to isum (8c) */
+INLINE void block_q6_k(const kern_q6_k *b, const kern_q8_k *const *x, int nx, __m256i *p)
 {
-	if (r == 8)
-		return halves8s(p, stride);
-	uint16_t h[8] = {0};
-	for (int i = 0; i < r; i++)
-		memcpy(&h[i], p + (size_t)i * stride, 2);
-	return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+	const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3);
+	__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
+	__m256i acc[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+	__m256i sch[2] = {_mm256_permute2x128_si256(sc16, sc16, 0x00),
+	                  _mm256_permute2x128_si256(sc16, sc16, 0x11)};
+#pragma GCC unroll 2
+	for (int h = 0; h < 2; h++) {
+		__m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
+		__m256i l1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
+		__m256i qh = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
+		__m256i low[4] = {_mm256_and_si256(l0, m4), _mm256_and_si256(l1, m4),
+		                  _mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+		                  _mm256_and_si256(_mm256_srli_epi16(l1, 4), m4)};
+#pragma GCC unroll 4
+		for (int c4 = 0; c4 < 4; c4++) {
+			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c4), m2);
+			__m256i v = _mm256_or_si256(low[c4], _mm256_slli_epi16(hi, 4));
+			__m256i s = pair_bcast16(sch[h], 2 * c4, 2 * c4 + 1);
+			for (int c = 0; c < nx; c++) {
+				__m256i xv = _mm256_loadu_si256(
+				    (const __m256i *)(x[c]->q + 128 * h + 32 * c4));
+				acc[c] = _mm256_add_epi32(
+				    acc[c], _mm256_madd_epi16(_mm256_maddubs_epi16(v, xv), s));
+			}
+		}
+	}
+	for (int c = 0; c < nx; c++) {
+		/* minus 32 * sum_g scales[g] * bsums[g], exact */
+		__m256i off =
+		    _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)x[c]->bsums));
+		p[c] = _mm256_sub_epi32(acc[c], _mm256_slli_epi32(off, 5));
+	}
 }
 
 /* 8 exact int32 sums of eight 4-lane partials, one per lane */
@@ -451,94 +484,122 @@ INLINE __m256 floats8s(const char *p, size_t stride, int r)
 	return _mm256_setr_ps(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
 }
 
+/* r <= 8 halves at stride bytes as floats, then zeros */
+INLINE __m256 halves8n(const char *p, size_t stride, int r)
+{
+	if (r == 8)
+		return halves8s(p, stride);
+	uint16_t h[8] = {0};
+	for (int i = 0; i < r; i++)
+		memcpy(&h[i], p + (size_t)i * stride, 2);
+	return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+}
+
 /*
- * Super-blocks k..k+7 go to lanes 0..7, one FMA each, as A[k % 8] of the
- * contract; in a last partial group the missing blocks are zero and a
- * blend keeps their lanes unchanged. wsz: the weight block size; dm: the
- * offset of dmin in it (0: none, Q6_K).
+ * Contract 8 for weight type `type` (Q4_K, Q5_K, Q6_K) against nx
+ * activation rows y[c]: super-blocks k..k+7 go to lanes 0..7, one FMA each,
+ * as A[k % 8]; in a last partial group the missing blocks are zero and a
+ * blend keeps their lanes unchanged.
  */
-#define K_GROUPS(WT, BLOCK, PF_LINES, HAS_MIN)                                                     \
-	const WT *b = w;                                                                           \
-	const kern_q8_k *y = x;                                                                    \
-	__m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();                              \
-	for (int k = 0; k < nb; k += 8) {                                                          \
-		int r = nb - k < 8 ? nb - k : 8;                                                   \
-		__m256i p[8];                                                                      \
-		__m128i mp[8];                                                                     \
-		for (int i = 0; i < 8; i++) {                                                      \
-			const int j = k + i;                                                       \
-			if (i >= r) {                                                              \
-				p[i] = _mm256_setzero_si256();                                     \
-				mp[i] = _mm_setzero_si128();                                       \
-				continue;                                                          \
-			}                                                                          \
-			for (int l = 0; l < PF_LINES; l++)                                         \
-				_mm_prefetch((const char *)&b[j] + W_PREFETCH + 64 * l,            \
-				             _MM_HINT_T0);                                         \
-			BLOCK;                                                                     \
-		}                                                                                  \
-		__m256 yd = floats8s((const char *)&y[k], sizeof *y, r);                           \
-		__m256 keep = _mm256_castsi256_ps(lane_mask(r));                                   \
-		__m256 d = _mm256_mul_ps(yd, halves8n((const char *)&b[k].d, sizeof *b, r));       \
-		__m256 na = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lanes8(p)), acc);                \
-		acc = _mm256_blendv_ps(acc, na, keep);                                             \
-		if (HAS_MIN) {                                                                     \
-			__m256 dm =                                                                \
-			    _mm256_mul_ps(yd, halves8n((const char *)&b[k].d + 2, sizeof *b, r));  \
-			__m256 nm = _mm256_fmadd_ps(dm, _mm256_cvtepi32_ps(lanes8x4(mp)), accm);   \
-			accm = _mm256_blendv_ps(accm, nm, keep);                                   \
-		}                                                                                  \
-	}
-
-static float avx2_dot_q4_k(const void *w, const void *x, int nb)
+INLINE void dotk(const void *w, const kern_q8_k *const *y, int nb, int type, int nx, float *out)
 {
-	K_GROUPS(kern_q4_k, block_k4(b[j].scales, b[j].qs, NULL, &y[j], &p[i], &mp[i]), 3, 1)
-	return fold8v(acc) - fold8v(accm);
-}
-
-static float avx2_dot_q5_k(const void *w, const void *x, int nb)
-{
-	K_GROUPS(kern_q5_k, block_k4(b[j].scales, b[j].qs, b[j].qh, &y[j], &p[i], &mp[i]), 3, 1)
-	return fold8v(acc) - fold8v(accm);
-}
-
-/* one Q6_K super-block: 8 int32 summing to isum of contract 8c (u = v + 32) */
-INLINE __m256i block_q6_k(const kern_q6_k *b, const kern_q8_k *x)
-{
-	const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3);
-	__m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
-	__m256i acc = _mm256_setzero_si256();
-	__m256i sch[2] = {_mm256_permute2x128_si256(sc16, sc16, 0x00),
-	                  _mm256_permute2x128_si256(sc16, sc16, 0x11)};
-#pragma GCC unroll 2
-	for (int h = 0; h < 2; h++) {
-		__m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
-		__m256i l1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
-		__m256i qh = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
-		__m256i low[4] = {_mm256_and_si256(l0, m4), _mm256_and_si256(l1, m4),
-		                  _mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-		                  _mm256_and_si256(_mm256_srli_epi16(l1, 4), m4)};
-#pragma GCC unroll 4
-		for (int c = 0; c < 4; c++) {
-			__m256i hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), m2);
-			__m256i v = _mm256_or_si256(low[c], _mm256_slli_epi16(hi, 4));
-			__m256i xv = _mm256_loadu_si256((const __m256i *)(x->q + 128 * h + 32 * c));
-			__m256i s = pair_bcast16(sch[h], 2 * c, 2 * c + 1);
-			acc = _mm256_add_epi32(acc,
-			                       _mm256_madd_epi16(_mm256_maddubs_epi16(v, xv), s));
+	const size_t wsz = type == KQ_Q4_K   ? sizeof(kern_q4_k)
+	                   : type == KQ_Q5_K ? sizeof(kern_q5_k)
+	                                     : sizeof(kern_q6_k);
+	const size_t doff = type == KQ_Q6_K ? offsetof(kern_q6_k, d) : 0;
+	const int has_min = type != KQ_Q6_K, lines = type == KQ_Q6_K ? 4 : 3;
+	const char *wc = w;
+	__m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+	__m256 accm[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+	for (int k = 0; k < nb; k += 8) {
+		int r = nb - k < 8 ? nb - k : 8;
+		__m256i p[2][8];
+		__m128i mp[2][8];
+		for (int i = 0; i < 8; i++) {
+			const int j = k + i;
+			if (i >= r) {
+				for (int c = 0; c < nx; c++) {
+					p[c][i] = _mm256_setzero_si256();
+					mp[c][i] = _mm_setzero_si128();
+				}
+				continue;
+			}
+			const char *wb = wc + (size_t)j * wsz;
+			for (int l = 0; l < lines; l++)
+				_mm_prefetch(wb + W_PREFETCH + 64 * l, _MM_HINT_T0);
+			const kern_q8_k *xj[2] = {y[0] + j, y[nx - 1] + j};
+			__m256i pj[2];
+			__m128i mj[2] = {_mm_setzero_si128(), _mm_setzero_si128()};
+			if (type == KQ_Q4_K) {
+				const kern_q4_k *q = (const void *)wb;
+				block_k4(q->scales, q->qs, NULL, xj, nx, pj, mj);
+			} else if (type == KQ_Q5_K) {
+				const kern_q5_k *q = (const void *)wb;
+				block_k4(q->scales, q->qs, q->qh, xj, nx, pj, mj);
+			} else {
+				block_q6_k((const void *)wb, xj, nx, pj);
+			}
+			for (int c = 0; c < nx; c++) {
+				p[c][i] = pj[c];
+				mp[c][i] = mj[c];
+			}
+		}
+		const char *wk = wc + (size_t)k * wsz + doff;
+		__m256 wd = halves8n(wk, wsz, r);
+		__m256 wm = has_min ? halves8n(wk + 2, wsz, r) : wd;
+		__m256 keep = _mm256_castsi256_ps(lane_mask(r));
+		for (int c = 0; c < nx; c++) {
+			__m256 yd = floats8s((const char *)&y[c][k], sizeof(kern_q8_k), r);
+			__m256 na = _mm256_fmadd_ps(_mm256_mul_ps(yd, wd),
+			                            _mm256_cvtepi32_ps(lanes8(p[c])), acc[c]);
+			acc[c] = _mm256_blendv_ps(acc[c], na, keep);
+			if (has_min) {
+				__m256 nm =
+				    _mm256_fmadd_ps(_mm256_mul_ps(yd, wm),
+				                    _mm256_cvtepi32_ps(lanes8x4(mp[c])), accm[c]);
+				accm[c] = _mm256_blendv_ps(accm[c], nm, keep);
+			}
 		}
 	}
-	/* minus 32 * sum_g scales[g] * bsums[g], exact */
-	__m256i off = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)x->bsums));
-	return _mm256_sub_epi32(acc, _mm256_slli_epi32(off, 5));
+	for (int c = 0; c < nx; c++)
+		out[c] = has_min ? fold8v(acc[c]) - fold8v(accm[c]) : fold8v(acc[c]);
 }
 
-static float avx2_dot_q6_k(const void *w, const void *x, int nb)
-{
-	K_GROUPS(kern_q6_k, (p[i] = block_q6_k(&b[j], &y[j]), mp[i] = _mm_setzero_si128()), 4, 0)
-	(void)accm;
-	return fold8v(acc);
-}
+#define K_DOT(T, Q)                                                                                \
+	static float avx2_dot_##T(const void *w, const void *x, int nb)                            \
+	{                                                                                          \
+		const kern_q8_k *y[1] = {x};                                                       \
+		float out[1];                                                                      \
+		dotk(w, y, nb, Q, 1, out);                                                         \
+		return out[0];                                                                     \
+	}                                                                                          \
+	static void avx2_matmul_##T(const void *w, int ldw, const void *x, int ldx, float *y,      \
+	                            int ldy, int n, int row0, int row1, int batch)                 \
+	{                                                                                          \
+		int nb = n / KERN_QK_K;                                                            \
+		size_t wsz = kern_qinfo_at(Q)->bytes;                                              \
+		for (int r = row0; r < row1; r++) {                                                \
+			const char *wr = (const char *)w + (size_t)r * ldw * wsz;                  \
+			for (int b = 0; b < batch; b += 2) {                                       \
+				const kern_q8_k *xr[2] = {(const kern_q8_k *)x + (size_t)b * ldx,  \
+				                          (const kern_q8_k *)x +                   \
+				                              (size_t)(b + 1) * ldx};              \
+				float out[2];                                                      \
+				if (b + 1 < batch) {                                               \
+					dotk(wr, xr, nb, Q, 2, out);                               \
+					y[(size_t)b * ldy + r] = out[0];                           \
+					y[(size_t)(b + 1) * ldy + r] = out[1];                     \
+				} else {                                                           \
+					dotk(wr, xr, nb, Q, 1, out);                               \
+					y[(size_t)b * ldy + r] = out[0];                           \
+				}                                                                  \
+			}                                                                          \
+		}                                                                                  \
+	}
+
+K_DOT(q4_k, KQ_Q4_K)
+K_DOT(q5_k, KQ_Q5_K)
+K_DOT(q6_k, KQ_Q6_K)
 
 /* ---- BF16 (contract 6) ---- */
 
@@ -739,9 +800,6 @@ static void avx2_matmul_q5_1(const void *w, int ldw, const void *x, int ldx, flo
 	matmul32(w, ldw, x, ldx, y, ldy, n, row0, row1, batch, KQ_Q5_1, sizeof(kern_q5_1),
 	         sizeof(kern_q8_1));
 }
-AVX2_MATMUL(q4_k, kern_q4_k, kern_q8_k, KERN_QK_K)
-AVX2_MATMUL(q5_k, kern_q5_k, kern_q8_k, KERN_QK_K)
-AVX2_MATMUL(q6_k, kern_q6_k, kern_q8_k, KERN_QK_K)
 AVX2_MATMUL(bf16, uint16_t, float, 1)
 
 static const kern_qtable avx2_qtable = {
