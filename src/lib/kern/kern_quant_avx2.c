@@ -274,7 +274,7 @@ INLINE float dot32(const void *w, size_t wsz, const void *x, size_t xsz, int nb,
 enum { XP_MAX = 2048 };
 
 /* one dot: prepares the activation in pieces of XP_MAX blocks (a multiple of 8) */
-INLINE float dot32_one(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type)
+static float dot32_one(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type)
 {
 	float xs[XP_MAX], xm[XP_MAX];
 	int32_t xoff[XP_MAX];
@@ -291,12 +291,8 @@ INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, i
                      int row0, int row1, int batch, int type, size_t wsz, size_t xsz)
 {
 	int nb = n / KERN_QK;
-	if (nb > XP_MAX || nb <= 0) {
-		for (int r = row0; r < row1; r++)
-			for (int b = 0; b < batch; b++)
-				y[(size_t)b * ldy + r] = dot32_one(
-				    (const char *)w + (size_t)r * ldw * wsz, wsz,
-				    (const char *)x + (size_t)b * ldx * xsz, xsz, nb, type);
+	if (nb > XP_MAX || nb <= 0) { /* rows too long to prepare: the reference */
+		kern_quant_ref()->matmul[type](w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
 		return;
 	}
 	float xs[XP_MAX], xm[XP_MAX];
