@@ -6,7 +6,10 @@
  * and "avx2" (AVX2+FMA+F16C, kern_avx2.c). Every fast table returns the same
  * bits as the reference for every input; the unit tests compare them with
  * memcmp. Later code (receipts, replay, fraud proofs) relies on the contract
- * below, so change it only together with every table and the tests.
+ * below, so change it only together with every table and the tests. The
+ * block types of items 6-9 have their own pair of tables (kern_quant.h:
+ * kern_quant_ref.c defines, kern_quant_avx2.c matches); kern_act_prep,
+ * kern_matmul and kern_dequant_row below dispatch to them.
  *
  * THE CONTRACT
  *
