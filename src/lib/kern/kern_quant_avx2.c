@@ -55,6 +55,14 @@ INLINE __m256i lane_mask(int cnt)
 	return _mm256_loadu_si256((const __m256i *)(m + 8 - cnt));
 }
 
+/* the uint16 at p (unaligned) */
+INLINE uint16_t u16at(const char *p)
+{
+	uint16_t h;
+	memcpy(&h, p, 2);
+	return h;
+}
+
 /* a half as a float, by F16C (exact; NaNs stay NaN) */
 INLINE float h2f(uint16_t h)
 {
@@ -471,26 +479,6 @@ INLINE __m256i lanes8x4(const __m128i *m)
 	return _mm256_set_m128i(q1, q0);
 }
 
-/* r <= 8 floats at stride bytes, then zeros (nothing read past the r-th) */
-INLINE __m256 floats8s(const char *p, size_t stride, int r)
-{
-	float f[8] = {0};
-	for (int i = 0; i < r; i++)
-		memcpy(&f[i], p + (size_t)i * stride, 4);
-	return _mm256_setr_ps(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
-}
-
-/* r <= 8 halves at stride bytes as floats, then zeros */
-INLINE __m256 halves8n(const char *p, size_t stride, int r)
-{
-	if (r == 8)
-		return halves8s(p, stride);
-	uint16_t h[8] = {0};
-	for (int i = 0; i < r; i++)
-		memcpy(&h[i], p + (size_t)i * stride, 2);
-	return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
-}
-
 /*
  * Contract 8 for weight type `type` (Q4_K, Q5_K, Q6_K) against nx
  * activation rows y[c]: super-blocks k..k+7 go to lanes 0..7, one FMA each,
@@ -540,21 +528,27 @@ INLINE void dotk(const void *w, const kern_q8_k *const *y, int nb, int type, int
 				mp[c][i] = mj[c];
 			}
 		}
+		/*
+		 * The scale products y.d * f32(w.d) lane by lane, built in registers
+		 * (a gather through memory stalls on store forwarding); zero past r.
+		 */
 		const char *wk = wc + (size_t)k * wsz + doff;
-		__m256 wd = halves8n(wk, wsz, r);
-		__m256 wm = has_min ? halves8n(wk + 2, wsz, r) : wd;
 		__m256 keep = _mm256_castsi256_ps(lane_mask(r));
 		for (int c = 0; c < nx; c++) {
-			__m256 yd = floats8s((const char *)&y[c][k], sizeof(kern_q8_k), r);
-			__m256 na = _mm256_fmadd_ps(_mm256_mul_ps(yd, wd),
-			                            _mm256_cvtepi32_ps(lanes8(p[c])), acc[c]);
+			const kern_q8_k *yc = y[c] + k;
+#define KD(i, o) ((i) < r ? yc[i].d * h2f(u16at(wk + (size_t)(i)*wsz + (o))) : 0.0f)
+			__m256 d = _mm256_setr_ps(KD(0, 0), KD(1, 0), KD(2, 0), KD(3, 0), KD(4, 0),
+			                          KD(5, 0), KD(6, 0), KD(7, 0));
+			__m256 na = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lanes8(p[c])), acc[c]);
 			acc[c] = _mm256_blendv_ps(acc[c], na, keep);
 			if (has_min) {
-				__m256 nm =
-				    _mm256_fmadd_ps(_mm256_mul_ps(yd, wm),
-				                    _mm256_cvtepi32_ps(lanes8x4(mp[c])), accm[c]);
+				__m256 dm = _mm256_setr_ps(KD(0, 2), KD(1, 2), KD(2, 2), KD(3, 2),
+				                           KD(4, 2), KD(5, 2), KD(6, 2), KD(7, 2));
+				__m256 nm = _mm256_fmadd_ps(dm, _mm256_cvtepi32_ps(lanes8x4(mp[c])),
+				                            accm[c]);
 				accm[c] = _mm256_blendv_ps(accm[c], nm, keep);
 			}
+#undef KD
 		}
 	}
 	for (int c = 0; c < nx; c++)
