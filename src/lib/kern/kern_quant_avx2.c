@@ -222,8 +222,10 @@ INLINE void dot32n(const void *w, size_t wsz, const char *const *x, size_t xsz, 
 		for (int l = 0; l < 3; l++)
 			_mm_prefetch(wc + (size_t)k * wsz + W_PREFETCH + 64 * l, _MM_HINT_T0);
 		__m256i p[2][8];
+#pragma GCC unroll 8
 		for (int i = 0; i < 8; i++) {
 			__m256i u = wbytes32(wc + (size_t)(k + i) * wsz, type);
+#pragma GCC unroll 2
 			for (int c = 0; c < nx; c++) {
 				__m256i xv = _mm256_loadu_si256(
 				    (const __m256i *)(x[c] + (size_t)(k + i) * xsz + qoff));
