@@ -50,7 +50,7 @@ MAN7      := $(sort $(wildcard man/*.7))
 # library picks one at run time from CPUID, so the binary still runs anywhere.
 AVX2FLAGS := -mavx2 -mfma -mf16c
 
-.PHONY: all check unit cli fuzz fuzz-run deps install uninstall clean format demo bench
+.PHONY: unicode-tab all check unit cli fuzz fuzz-run deps install uninstall clean format demo bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -135,6 +135,16 @@ uninstall:
 	rm -f $(TOOL_SRC:src/%.c=$(DESTDIR)$(PREFIX)/bin/%)
 	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
 		$(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
+
+# The Unicode class table of the BPE pre-tokenizers, from Debian's
+# unicode-data (Unicode 15.0) and the code points Unicode 15.1 added; the
+# generated file is committed, so building needs neither.
+UNICODE_DATA ?= /usr/share/unicode/UnicodeData.txt
+unicode-tab: mk/gen_unicode.awk mk/unicode-15.1-added.txt
+	cat $(UNICODE_DATA) mk/unicode-15.1-added.txt | \
+		awk '{ print substr("000000" $$0, length($$1) + 1) }' FS=';' | LC_ALL=C sort | \
+		awk -v version=15.0.0 -f mk/gen_unicode.awk > src/lib/unicode_tab.c.tmp
+	mv src/lib/unicode_tab.c.tmp src/lib/unicode_tab.c
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

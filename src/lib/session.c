@@ -71,6 +71,8 @@ session *session_new(const model *m, const session_params *p, dai_err *e)
 	s->k = k;
 	s->n_ctx = p->n_ctx ? p->n_ctx : m->n_ctx_train;
 	s->n_batch = p->n_batch ? p->n_batch : SESSION_DEFAULT_BATCH;
+	if (s->n_batch > s->n_ctx) /* a step never holds more tokens than the cache */
+		s->n_batch = s->n_ctx;
 	s->q_dim = m->n_heads * m->head_dim;
 	s->kv_dim = m->n_kv_heads * m->head_dim;
 	s->wmax = m->dim > m->ffn_dim ? m->dim : m->ffn_dim;
@@ -105,8 +107,9 @@ session *session_new(const model *m, const session_params *p, dai_err *e)
 	s->rope_cs = alloc_floats(nb, (size_t)m->head_dim, &oom);
 	s->scores = alloc_floats((size_t)pool_threads(s->pool), (size_t)s->n_ctx, &oom);
 	if (oom) {
+		int n_ctx = s->n_ctx;
 		session_free(s);
-		return dai_errf(e, "out of memory for a context of %d tokens", p->n_ctx), NULL;
+		return dai_errf(e, "out of memory for a context of %d tokens", n_ctx), NULL;
 	}
 	return s;
 }

@@ -3,7 +3,8 @@
 # build/bench/) and prints a table of prompt processing (128 tokens) and
 # generation (64 tokens) speed at 1 and 2 threads, replay speed, time to
 # first token, decode bandwidth against the measured read bandwidth, and
-# peak RSS. With LLAMA_BENCH naming a llama-bench binary, runs it on the
+# peak RSS, and (for runs on a loaded machine) tokens per CPU second, which
+# at one thread estimate the speed of an idle machine. With LLAMA_BENCH naming a llama-bench binary, runs it on the
 # same files and prints our/llama.cpp ratios.
 # Usage: tests/bench/bench.sh BUILD_DIR   (holding mkgguf and modelbench)
 set -eu
@@ -34,16 +35,18 @@ llama() { # file, threads -> "pp tg" tok/s from llama-bench
 		END { print pp, tg }'
 }
 
-printf '%-16s %3s %9s %9s %9s %7s %8s %15s %8s %8s\n' model thr 'pp t/s' 'tg t/s' \
-	'replay' 'ttft' 'tg GB/s' 'of read GB/s' 'RSS MiB' 'file'
+uptime
+printf '%-16s %3s %9s %9s %9s %7s %8s %15s %8s %8s %10s %10s\n' model thr 'pp t/s' 'tg t/s' \
+	'replay' 'ttft' 'tg GB/s' 'of read GB/s' 'RSS MiB' 'file' 'pp t/cpu-s' 'tg t/cpu-s'
 for m in m110-f32 m110-q8_0 m110-q4_0 m110-q4_k tinyllama-q8_0; do
 	for t in 1 2; do
 		l=$("$B/modelbench" "$D/$m.gguf" "$t" 128 64)
-		printf '%-16s %3s %9s %9s %8sx %5sms %8s %7s of %5s %8s %8s\n' "$m" "$t" \
+		printf '%-16s %3s %9s %9s %8sx %5sms %8s %7s of %5s %8s %8s %10s %10s\n' "$m" "$t" \
 			"$(field "$l" prompt_tps)" "$(field "$l" gen_tps)" \
 			"$(field "$l" replay_speedup)" "$(field "$l" ttft_ms)" \
 			"$(field "$l" decode_gbs)" "$(field "$l" roofline)" \
-			"$(field "$l" read_gbs)" "$(field "$l" rss_mib)" "$(field "$l" file_mib)"
+			"$(field "$l" read_gbs)" "$(field "$l" rss_mib)" "$(field "$l" file_mib)" \
+			"$(field "$l" prompt_tpcs)" "$(field "$l" gen_tpcs)"
 		if [ -n "${LLAMA_BENCH:-}" ]; then
 			set -- $(llama "$D/$m.gguf" "$t")
 			awk -v pp="$(field "$l" prompt_tps)" -v tg="$(field "$l" gen_tps)" \

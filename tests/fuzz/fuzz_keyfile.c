@@ -3,10 +3,14 @@
  *
  * Opening runs Argon2id at the cost the file names, so it is tried only for
  * files that name a small cost (the parser accepts opslimit from 1 and
- * memlimit from 8 KiB); the seeds include such files sealed under
- * FUZZ_PASS. What must hold: a parsed file is an unsigned dai-seckey whose
- * fields agree with what the parser extracted; a file that opens gives the
- * key its did names, and that key signs documents that verify. Anything else
+ * memlimit from 8 KiB). Seeds: cheap*.key are sealed under FUZZ_PASS
+ * with opslimit 1 and memlimit 8192, in key_seal's layout; plain.key and
+ * interactive-cost.key were written by dai-keygen -n -o and by dai-keygen -o
+ * with DAI_PASSPHRASE set to FUZZ_PASS.
+ *
+ * What must hold: a parsed file is an unsigned dai-seckey whose fields
+ * agree with what the parser extracted; a file that opens gives the key its
+ * did names, and that key signs documents that verify. Anything else
  * aborts. */
 #include <sodium.h>
 #include <stdint.h>
