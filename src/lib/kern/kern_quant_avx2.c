@@ -204,7 +204,7 @@ INLINE __m256 halves8s(const char *p, size_t stride)
 
 /*
  * Contract 7 with prepared activation data; blocks k..k+7 fill lanes 0..7.
- * nx (1 or 2) activations share each unpacked weight block: out[c] is the
+ * nx (1 to 4) activations share each unpacked weight block: out[c] is the
  * dot with activation x[c].
  */
 INLINE void dot32n(const void *w, size_t wsz, const char *const *x, size_t xsz, int nb, int type,
@@ -214,18 +214,20 @@ INLINE void dot32n(const void *w, size_t wsz, const char *const *x, size_t xsz, 
 	const int has_m = type == KQ_Q4_1 || type == KQ_Q5_1;
 	const size_t qoff = has_m ? 4 : 2; /* the quants follow d (and s) */
 	const __m256i ones = _mm256_set1_epi16(1);
-	__m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-	__m256 accm[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+	                 _mm256_setzero_ps()};
+	__m256 accm[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+	                  _mm256_setzero_ps()};
 	const size_t n = nb > 0 ? (size_t)nb : 0; /* unsigned: indices are never negative */
 	size_t k = 0;
 	for (; k + 8 <= n; k += 8) {
 		for (int l = 0; l < 3; l++)
 			_mm_prefetch(wc + (size_t)k * wsz + W_PREFETCH + 64 * l, _MM_HINT_T0);
-		__m256i p[2][8];
+		__m256i p[4][8];
 #pragma GCC unroll 8
 		for (int i = 0; i < 8; i++) {
 			__m256i u = wbytes32(wc + (size_t)(k + i) * wsz, type);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
 			for (int c = 0; c < nx; c++) {
 				__m256i xv = _mm256_loadu_si256(
 				    (const __m256i *)(x[c] + (size_t)(k + i) * xsz + qoff));
@@ -318,18 +320,22 @@ INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, i
 		for (int r = row0; r < row1; r++) {
 			const char *wr = (const char *)w + (size_t)r * ldw * wsz;
 			_mm_prefetch(wr + (size_t)ldw * wsz, _MM_HINT_T0);
-			/* activations in pairs share the unpacked weights */
-			for (int b = b0; b < b1; b += 2) {
-				int nx = b + 1 < b1 ? 2 : 1;
-				struct xprep P[2];
-				const char *xr[2];
+			/* activations in fours share the unpacked weights */
+			for (int b = b0; b < b1; b += 4) {
+				int nx = b1 - b < 4 ? b1 - b : 4;
+				struct xprep P[4];
+				const char *xr[4];
 				for (int c = 0; c < nx; c++) {
 					int o = (b + c - b0) * nb;
 					P[c] = (struct xprep){xs + o, xm + o, xoff + o};
 					xr[c] = (const char *)x + (size_t)(b + c) * ldx * xsz;
 				}
-				float out[2];
-				if (nx == 2)
+				float out[4];
+				if (nx == 4)
+					dot32n(wr, wsz, xr, xsz, nb, type, P, 4, out);
+				else if (nx == 3)
+					dot32n(wr, wsz, xr, xsz, nb, type, P, 3, out);
+				else if (nx == 2)
 					dot32n(wr, wsz, xr, xsz, nb, type, P, 2, out);
 				else
 					dot32n(wr, wsz, xr, xsz, nb, type, P, 1, out);
