@@ -9,6 +9,13 @@
  * taken unsigned and their offset is subtracted as offset * sum(x), which is
  * exact too. The float steps (scale products, FMA into lane k % 8, folds)
  * are those of the reference, in its order.
+ *
+ * Speed: eight consecutive blocks (or super-blocks) give eight exact sums
+ * in one register by a tree of hadds, so lane j takes block k + j with one
+ * vector FMA, exactly the reference's A[k % 8]; a last partial group is
+ * blended in. Activation scales and offsets are prepared once per row; in
+ * batched products one unpacked weight block serves several activations
+ * (four for the 32-blocks, two for the K-quants); weights are prefetched.
  */
 #include "kern_quant.h"
 
