@@ -11,7 +11,7 @@ PREFIX  ?= /usr/local
 MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 FUZZCC  ?= clang
-PKGS    := libsodium libarchive zlib
+PKGS    := libsodium libarchive zlib libsecp256k1 libcurl
 
 WARN    := -Wall -Wextra -Werror
 STD     := -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64
@@ -120,7 +120,7 @@ fuzz-run: $(FUZZERS)
 deps:
 	apt-get update
 	apt-get install -y build-essential pkg-config libsodium-dev libarchive-dev zlib1g-dev \
-		libcriterion-dev clang
+		libsecp256k1-dev libcurl4-openssl-dev libcriterion-dev clang
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
