@@ -4,7 +4,8 @@
 #   make check      build and run all unit and CLI tests (closing line: N passed, N failed)
 #   make SAN=1 check   the same under ASan+UBSan (objects in build/san/)
 #   make fuzz       build the libFuzzer harnesses with clang (build/fuzz/)
-#   make deps       install the Debian packages dai needs
+#   make deps       install the Debian packages dai needs, and solc and anvil from npm
+#   make contracts  rebuild contracts/DaiEscrow.bin and .abi with solc from npm
 #   make install PREFIX=/usr/local
 
 PREFIX  ?= /usr/local
@@ -50,7 +51,7 @@ MAN7      := $(sort $(wildcard man/*.7))
 # library picks one at run time from CPUID, so the binary still runs anywhere.
 AVX2FLAGS := -mavx2 -mfma -mf16c
 
-.PHONY: all check unit cli fuzz fuzz-run deps install uninstall clean format demo bench
+.PHONY: all check unit cli fuzz fuzz-run deps npm-deps contracts install uninstall clean format demo bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -120,7 +121,24 @@ fuzz-run: $(FUZZERS)
 deps:
 	apt-get update
 	apt-get install -y build-essential pkg-config libsodium-dev libarchive-dev zlib1g-dev \
-		libsecp256k1-dev libcurl4-openssl-dev libcriterion-dev clang
+		libsecp256k1-dev libcurl4-openssl-dev libcriterion-dev clang nodejs npm
+	$(MAKE) npm-deps
+
+# The Solidity compiler and the local EVM node of the chain tests, from npm,
+# in build/npm (not committed; the tests skip with a message without them).
+NPM_DIR       := build/npm
+SOLC_VERSION  := 0.8.26
+ANVIL_VERSION := 1.7.1
+npm-deps:
+	mkdir -p $(NPM_DIR)
+	cd $(NPM_DIR) && npm install --no-save --no-audit --no-fund \
+		solc@$(SOLC_VERSION) @foundry-rs/anvil-linux-amd64@$(ANVIL_VERSION)
+
+# The compiled contract is committed beside its source; tests/cli/t_contracts.sh
+# checks that it is what this compiler makes of the source.
+contracts:
+	@test -d $(NPM_DIR)/node_modules/solc || $(MAKE) npm-deps
+	node mk/solc.js $(NPM_DIR)/node_modules contracts
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
