@@ -35,7 +35,8 @@ contract DaiEscrow {
 		uint64 deadline; // end of the challenge window, then of the resolution
 		address challenger;
 		uint256 amount; // escrowed maximum price (wei)
-		uint256 price; // price the worker claims, at most amount
+		uint256 rate; // price per 1000 tokens (wei), from the job document
+		uint256 price; // what the claimed tokens cost, at most amount
 		bytes32 receipt; // id of the worker's receipt document
 		bytes32 fraud; // id of the challenger's fraud document
 	}
@@ -52,7 +53,7 @@ contract DaiEscrow {
 	mapping(address => uint256) public credit;
 
 	event Escrowed(bytes32 indexed id, address indexed buyer, address indexed worker, uint256 amount);
-	event Claimed(bytes32 indexed id, bytes32 receipt, uint256 price);
+	event Claimed(bytes32 indexed id, bytes32 receipt, uint64 tokensIn, uint64 tokensOut, uint256 price);
 	event Challenged(bytes32 indexed id, address indexed challenger, bytes32 fraud);
 	event Resolved(bytes32 indexed id, bool fraudProven);
 	event Finalized(bytes32 indexed id, bool timedOut);
@@ -89,8 +90,9 @@ contract DaiEscrow {
 		return referees.length;
 	}
 
-	/// The buyer locks msg.value for job id, to be claimed by worker before expiry.
-	function escrow(bytes32 id, address worker, uint64 expiry) external payable {
+	/// The buyer locks msg.value (the job's maximum price) for job id, to be
+	/// claimed by worker before expiry at rate wei per 1000 tokens.
+	function escrow(bytes32 id, address worker, uint64 expiry, uint256 rate) external payable {
 		Job storage j = jobs[id];
 		require(j.state == State.None, "job id already used");
 		require(msg.value > 0, "nothing escrowed");
@@ -100,24 +102,36 @@ contract DaiEscrow {
 		j.worker = worker;
 		j.expiry = expiry;
 		j.amount = msg.value;
+		j.rate = rate;
 		j.state = State.Escrowed;
 		emit Escrowed(id, msg.sender, worker, msg.value);
 	}
 
-	/// The worker claims price (at most the escrow) for the receipt, posting its bond.
-	function claim(bytes32 id, bytes32 receipt, uint256 price) external payable {
+	/// What tokens cost at rate per 1000 tokens, rounded up, at most cap
+	/// (also when the product overflows): the embedded ledger's rule.
+	function cost(uint256 rate, uint256 tokens, uint256 cap) public pure returns (uint256) {
+		if (tokens != 0 && rate > type(uint256).max / tokens)
+			return cap;
+		uint256 product = rate * tokens;
+		uint256 c = product / 1000 + (product % 1000 != 0 ? 1 : 0);
+		return c < cap ? c : cap;
+	}
+
+	/// The worker claims the job for its receipt and the tokens it counts
+	/// (prompt and generated), posting its bond.
+	function claim(bytes32 id, bytes32 receipt, uint64 tokensIn, uint64 tokensOut) external payable {
 		Job storage j = jobs[id];
 		require(j.state == State.Escrowed, "job not open to a claim");
 		require(msg.sender == j.worker, "not the job's worker");
 		require(block.timestamp < j.expiry, "job expired");
 		require(msg.value == workerBond, "wrong worker bond");
 		require(receipt != bytes32(0), "no receipt id");
-		require(price <= j.amount, "price above the escrow");
+		uint256 price = cost(j.rate, uint256(tokensIn) + tokensOut, j.amount);
 		j.receipt = receipt;
 		j.price = price;
 		j.deadline = uint64(block.timestamp + window);
 		j.state = State.Claimed;
-		emit Claimed(id, receipt, price);
+		emit Claimed(id, receipt, tokensIn, tokensOut, price);
 	}
 
 	/// Anyone challenges a claim within its window with a fraud document's id and a bond.

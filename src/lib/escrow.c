@@ -66,26 +66,28 @@ int escrow_deploy(chain *c, const chain_account *from, const escrow_terms *t,
 
 int escrow_escrow(chain *c, const chain_account *from, const unsigned char contract[20],
                   const unsigned char job[32], const unsigned char worker[20], uint64_t expiry,
-                  const u256 *amount, chain_receipt *rc, dai_err *e)
+                  const u256 *rate, const u256 *amount, chain_receipt *rc, dai_err *e)
 {
 	abi_enc a;
-	abi_enc_init(&a, "escrow(bytes32,address,uint64)", 3);
+	abi_enc_init(&a, "escrow(bytes32,address,uint64,uint256)", 4);
 	abi_bytes32(&a, job);
 	abi_address(&a, worker);
 	abi_u64(&a, expiry);
+	abi_u256(&a, rate);
 	return finish_send(&a, c, from, contract, amount, rc, e) < 0 ? dai_err_prefix(e, "escrow")
 	                                                             : 0;
 }
 
 int escrow_claim(chain *c, const chain_account *from, const unsigned char contract[20],
-                 const unsigned char job[32], const unsigned char receipt[32], const u256 *price,
-                 const u256 *bond, chain_receipt *rc, dai_err *e)
+                 const unsigned char job[32], const unsigned char receipt[32], uint64_t tokens_in,
+                 uint64_t tokens_out, const u256 *bond, chain_receipt *rc, dai_err *e)
 {
 	abi_enc a;
-	abi_enc_init(&a, "claim(bytes32,bytes32,uint256)", 3);
+	abi_enc_init(&a, "claim(bytes32,bytes32,uint64,uint64)", 4);
 	abi_bytes32(&a, job);
 	abi_bytes32(&a, receipt);
-	abi_u256(&a, price);
+	abi_u64(&a, tokens_in);
+	abi_u64(&a, tokens_out);
 	return finish_send(&a, c, from, contract, bond, rc, e) < 0 ? dai_err_prefix(e, "claim") : 0;
 }
 
@@ -218,7 +220,8 @@ int escrow_get_job(chain *c, const unsigned char contract[20], const unsigned ch
 	abi_enc_init(&a, "jobs(bytes32)", 1);
 	abi_bytes32(&a, job);
 	memset(j, 0, sizeof *j);
-	/* buyer, expiry, state, worker, deadline, challenger, amount, price, receipt, fraud */
+	/* buyer, expiry, state, worker, deadline, challenger, amount, rate, price, receipt, fraud
+	 */
 	int rc = view(c, contract, &a, &out, e);
 	if (rc == 0)
 		rc = (abi_get_address(out.p, out.len, 0, j->buyer, e) < 0 ||
@@ -227,9 +230,10 @@ int escrow_get_job(chain *c, const unsigned char contract[20], const unsigned ch
 		      get_u64(&out, 4, &j->deadline, e) < 0 ||
 		      abi_get_address(out.p, out.len, 5, j->challenger, e) < 0 ||
 		      abi_get_u256(out.p, out.len, 6, &j->amount, e) < 0 ||
-		      abi_get_u256(out.p, out.len, 7, &j->price, e) < 0 ||
-		      abi_get_word(out.p, out.len, 8, j->receipt, e) < 0 ||
-		      abi_get_word(out.p, out.len, 9, j->fraud, e) < 0)
+		      abi_get_u256(out.p, out.len, 7, &j->rate, e) < 0 ||
+		      abi_get_u256(out.p, out.len, 8, &j->price, e) < 0 ||
+		      abi_get_word(out.p, out.len, 9, j->receipt, e) < 0 ||
+		      abi_get_word(out.p, out.len, 10, j->fraud, e) < 0)
 		         ? -1
 		         : 0;
 	if (rc == 0 && state > ESCROW_DONE)

@@ -35,7 +35,7 @@ typedef struct escrow_job {
 	unsigned char buyer[20], worker[20], challenger[20];
 	uint64_t expiry, deadline;
 	int state;
-	u256 amount, price;
+	u256 amount, rate, price; /* rate: wei per 1000 tokens; price: the claim's cost */
 	unsigned char receipt[32], fraud[32];
 } escrow_job;
 
@@ -43,12 +43,17 @@ typedef struct escrow_job {
 int escrow_deploy(chain *c, const chain_account *from, const escrow_terms *t,
                   unsigned char addr[20], chain_receipt *rc, dai_err *e);
 
+/* Locks amount (the job's maximum price) for worker until expiry (Unix
+ * seconds), at rate wei per 1000 tokens. */
 int escrow_escrow(chain *c, const chain_account *from, const unsigned char contract[20],
                   const unsigned char job[32], const unsigned char worker[20], uint64_t expiry,
-                  const u256 *amount, chain_receipt *rc, dai_err *e);
+                  const u256 *rate, const u256 *amount, chain_receipt *rc, dai_err *e);
+/* Claims the job for a receipt and its token counts; the contract prices
+ * them as the embedded ledger does (rate times tokens / 1000, rounded up,
+ * at most the escrow). */
 int escrow_claim(chain *c, const chain_account *from, const unsigned char contract[20],
-                 const unsigned char job[32], const unsigned char receipt[32], const u256 *price,
-                 const u256 *bond, chain_receipt *rc, dai_err *e);
+                 const unsigned char job[32], const unsigned char receipt[32], uint64_t tokens_in,
+                 uint64_t tokens_out, const u256 *bond, chain_receipt *rc, dai_err *e);
 int escrow_challenge(chain *c, const chain_account *from, const unsigned char contract[20],
                      const unsigned char job[32], const unsigned char fraud[32], const u256 *bond,
                      chain_receipt *rc, dai_err *e);

@@ -23,7 +23,7 @@ static unsigned char sk[3][32], ref_sk[3][32];
 static chain_account buyer, worker, challenger; /* challenger: the node signs */
 static unsigned char ref_addr[3][20], contract[20], job[32], receipt[32], fraud[32];
 static const u256 *amount_p;
-static u256 amount, price, wbond, cbond;
+static u256 amount, rate, wbond, cbond;
 
 static void setup(void)
 {
@@ -49,7 +49,8 @@ static void setup(void)
 	keccak256(fraud, "fraud", 5);
 	/* 20 ETH: amounts beyond 2^64 wei */
 	cr_assert_eq(u256_parse_dec(&amount, "20000000000000000000", 20, "amount", NULL), 0);
-	cr_assert_eq(u256_parse_dec(&price, "19000000000000000000", 20, "price", NULL), 0);
+	/* 19 ETH per 1000 tokens; claims count 600 + 400 tokens: 19 ETH */
+	cr_assert_eq(u256_parse_dec(&rate, "19000000000000000000", 20, "rate", NULL), 0);
 	wbond = u256_from_u64(1000000000000000000ULL);
 	cbond = u256_from_u64(500000000000000000ULL);
 	amount_p = &amount;
@@ -89,12 +90,12 @@ static void escrow_and_claim(void)
 {
 	chain_receipt rc;
 	dai_err e = {{0}};
-	cr_assert_eq(escrow_escrow(&ch, &buyer, contract, job, worker.addr, 4000000000ULL, amount_p,
-	                           &rc, &e),
+	cr_assert_eq(escrow_escrow(&ch, &buyer, contract, job, worker.addr, 4000000000ULL, &rate,
+	                           amount_p, &rc, &e),
 	             0, "%s", e.msg);
 	gas("escrow", &rc);
-	cr_assert_eq(escrow_claim(&ch, &worker, contract, job, receipt, &price, &wbond, &rc, &e), 0,
-	             "%s", e.msg);
+	cr_assert_eq(escrow_claim(&ch, &worker, contract, job, receipt, 600, 400, &wbond, &rc, &e),
+	             0, "%s", e.msg);
 	gas("claim", &rc);
 }
 
@@ -159,13 +160,14 @@ Test(chain, finalize_after_window)
 	cr_assert_eq(memcmp(j.worker, worker.addr, 20), 0);
 	cr_assert_eq(u256_cmp(&j.amount, &amount), 0);
 
-	assert_refused(escrow_claim(&ch, &worker, contract, job, receipt, &price, &wbond, &rc, &e),
-	               &e, "job not open to a claim");
+	assert_refused(
+	    escrow_claim(&ch, &worker, contract, job, receipt, 600, 400, &wbond, &rc, &e), &e,
+	    "job not open to a claim");
 	assert_refused(escrow_finalize(&ch, &challenger, contract, job, &rc, &e), &e,
 	               "challenge window still open");
-	assert_refused(
-	    escrow_escrow(&ch, &buyer, contract, job, worker.addr, 4000000000ULL, &amount, &rc, &e),
-	    &e, "job id already used");
+	assert_refused(escrow_escrow(&ch, &buyer, contract, job, worker.addr, 4000000000ULL, &rate,
+	                             &amount, &rc, &e),
+	               &e, "job id already used");
 	cr_assert_eq(chain_dev_advance(&ch, 3601, &e), 0, "%s", e.msg);
 	assert_refused(escrow_challenge(&ch, &challenger, contract, job, fraud, &cbond, &rc, &e),
 	               &e, "challenge window closed");
@@ -298,40 +300,45 @@ Test(chain, unclaimed_escrow_refunded_after_expiry)
 	deploy();
 	escrow_job j;
 	u256 one = u256_from_u64(1);
-	cr_assert_eq(
-	    escrow_escrow(&ch, &buyer, contract, job, worker.addr, 4000000000ULL, &one, &rc, &e), 0,
-	    "%s", e.msg);
+	cr_assert_eq(escrow_escrow(&ch, &buyer, contract, job, worker.addr, 4000000000ULL, &rate,
+	                           &one, &rc, &e),
+	             0, "%s", e.msg);
 	assert_refused(escrow_refund(&ch, &buyer, contract, job, &rc, &e), &e, "job not expired");
 	cr_assert_eq(escrow_get_job(&ch, contract, job, &j, &e), 0);
 	/* move past the expiry */
 	cr_assert_eq(chain_dev_advance(&ch, 4000000000ULL, &e), 0, "%s", e.msg);
-	assert_refused(escrow_claim(&ch, &worker, contract, job, receipt, &one, &wbond, &rc, &e),
+	assert_refused(escrow_claim(&ch, &worker, contract, job, receipt, 1, 1, &wbond, &rc, &e),
 	               &e, "job expired");
 	cr_assert_eq(escrow_refund(&ch, &buyer, contract, job, &rc, &e), 0, "%s", e.msg);
 	assert_credit(buyer.addr, "1");
 	assert_refused(escrow_refund(&ch, &buyer, contract, job, &rc, &e), &e, "job not open");
 }
 
-/* A reverting transaction sent with a fixed gas limit is mined with status
- * 0: the reason comes from replaying it. Claims by someone else than the
- * job's worker and wrong bonds are refused. */
+/* Claims by someone else than the job's worker and wrong bonds are
+ * refused; a claim of more tokens than the escrow pays for costs the whole
+ * escrow. A reverting transaction sent with a fixed gas limit is mined with
+ * status 0: the reason comes from replaying it. */
 Test(chain, mined_revert_reports_its_reason)
 {
 	chain_receipt rc;
 	dai_err e = {{0}};
 	deploy();
-	cr_assert_eq(
-	    escrow_escrow(&ch, &buyer, contract, job, worker.addr, 4000000000ULL, &amount, &rc, &e),
-	    0, "%s", e.msg);
-	assert_refused(escrow_claim(&ch, &buyer, contract, job, receipt, &price, &wbond, &rc, &e),
+	cr_assert_eq(escrow_escrow(&ch, &buyer, contract, job, worker.addr, 4000000000ULL, &rate,
+	                           &amount, &rc, &e),
+	             0, "%s", e.msg);
+	assert_refused(escrow_claim(&ch, &buyer, contract, job, receipt, 600, 400, &wbond, &rc, &e),
 	               &e, "not the job's worker");
-	assert_refused(escrow_claim(&ch, &worker, contract, job, receipt, &price, &cbond, &rc, &e),
-	               &e, "wrong worker bond");
-	u256 too_much;
-	cr_assert_eq(u256_add(&too_much, &amount, &wbond), 0);
 	assert_refused(
-	    escrow_claim(&ch, &worker, contract, job, receipt, &too_much, &wbond, &rc, &e), &e,
-	    "price above the escrow");
+	    escrow_claim(&ch, &worker, contract, job, receipt, 600, 400, &cbond, &rc, &e), &e,
+	    "wrong worker bond");
+	/* more tokens than the escrow pays for: the claim costs the whole escrow */
+	cr_assert_eq(
+	    escrow_claim(&ch, &worker, contract, job, receipt, 1000000, 0, &wbond, &rc, &e), 0,
+	    "%s", e.msg);
+	escrow_job j;
+	cr_assert_eq(escrow_get_job(&ch, contract, job, &j, &e), 0, "%s", e.msg);
+	cr_assert_eq(u256_cmp(&j.price, &amount), 0);
+	cr_assert_eq(u256_cmp(&j.rate, &rate), 0);
 
 	unsigned char data[4 + 32];
 	unsigned char sel[4];
@@ -342,8 +349,8 @@ Test(chain, mined_revert_reports_its_reason)
 	cr_assert_eq(chain_send(&ch, &buyer, &tx, &rc, &e), -1);
 	cr_assert(rc.mined, "%s", e.msg);
 	cr_assert_eq(rc.status, 0);
-	cr_assert_str_eq(rc.reason, "job not claimed");
-	cr_assert(strstr(e.msg, "reverted: job not claimed"), "%s", e.msg);
+	cr_assert_str_eq(rc.reason, "challenge window still open");
+	cr_assert(strstr(e.msg, "reverted: challenge window still open"), "%s", e.msg);
 }
 
 /* The resolution a referee computes off chain is the contract's. */
