@@ -1,0 +1,127 @@
+# t_chain.sh - dai-settle --chain: the market round settled on the DaiEscrow
+# contract on a local anvil node: deploy, escrow, claim, finalize after the
+# window, a proven challenge that slashes, a failed challenge that costs the
+# challenger, double claims and early finalizes refused, chain id checked.
+. "$(dirname "$0")/lib.sh"
+ROOT=$(cd "$DAI_TESTDATA/../.." && pwd)
+ANVIL=${DAI_ANVIL:-$ROOT/build/npm/node_modules/.bin/anvil}
+if [ ! -x "$ANVIL" ]; then
+	echo "# skip: anvil not installed (make npm-deps): chain settlement not tested"
+	exit 0
+fi
+unset DAI_NOW
+"$ANVIL" --host 127.0.0.1 --port 0 >anvil.log 2>&1 &
+APID=$!
+trap 'kill $APID 2>/dev/null' EXIT
+i=0
+while ! grep -q '^Listening on' anvil.log && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+URL=http://$(sed -n 's/^Listening on //p' anvil.log)
+DEV=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 # anvil's first unlocked account
+M=b2:0000000000000000000000000000000000000000000000000000000000000007
+S="dai-settle --chain $URL"
+# tg NAME CMD...: t, keeping the gas line CMD -v writes on stderr
+tg() {
+	t "$@"
+	cat .err >>gas.log
+}
+
+for k in op buyer worker val r1 r2 r3; do dai-keygen -n -o $k >/dev/null 2>&1; done
+for k in op buyer worker val r1 r2 r3; do eval "A_$k=\$($S address -k $k.key)"; done
+W=$(dai-keygen -p worker.key)
+B=$(dai-keygen -p buyer.key)
+for k in op buyer worker val; do
+	eval "a=\$A_$k"
+	$S --from $DEV transfer "$a" 100000000000000000000 || fail "fund $k"
+done
+t "a funded key's balance" $S balance "$A_buyer"
+grep -q " balance 100000000000000000000 credit 0$" .out && pass "balance line" || fail "balance line" "$(cat .out)"
+
+tfail "another chain id refused" $S --chain-id 1 -k op.key deploy --referee "$A_r1" --threshold 1 --window 1s
+grep -q "node is on chain 31337, not 1" .err && pass "says which chain" || fail "says which chain" "$(cat .err)"
+tfail "threshold above the referees refused" $S -k op.key deploy --referee "$A_r1" --threshold 2 --window 1s
+tfail "mistyped address refused" $S -k op.key deploy --referee "$(echo "$A_r1" | tr 'a-f' 'A-F' | sed 's/^0X/0x/;s/.$/0/')1" --threshold 1 --window 1s
+tg "deploy" $S -v -k op.key deploy --referee "$A_r1" --referee "$A_r2" --referee "$A_r3" \
+	--threshold 2 --window 3s --resolve-timeout 3s --bond 1000 --challenge-bond 500
+C=$(cat .out)
+grep -q "deploy tx 0x[0-9a-f]* block [0-9]* gas [0-9]*" .err && pass "deploy reports its gas" || fail "deploy reports its gas" "$(cat .err)"
+S="$S --contract $C"
+
+# job N: a new job escrowed by the buyer (the job document on stdout).
+job() {
+	dai-offer make -k worker.key -m $M --price 200 --stake 50 >offer$1 &&
+		dai-offer job -k buyer.key -p "two words" -n 20 --max-price 40 <offer$1 >job$1.all &&
+		awk '/^dai-job/{j=1} j' job$1.all >job$1 &&
+		$S -v -k buyer.key escrow --worker-address "$A_worker" job$1 >/dev/null 2>>gas.log
+}
+# receipt N: the worker's signed receipt for job N: 27 tokens at 200 units
+# per 1000 cost 5.4 units, 5400000000 wei at the default 1 gwei a unit (the
+# contract rounds up to a wei, not to a unit).
+receipt() {
+	J=$(dai-keygen -V <job$1 | awk '{print $2}')
+	printf 'dai-receipt 1\njob %s\nmodel %s\nworker %s\nbuyer %s\ntokens-in 7\ntokens-out 20\nseed 0\ntemp-milli 0\ntop-k 0\ntop-p-milli 1000\ntrace-root %s\ntrace-leaves 1\ntime 2026-01-01T00:00:00Z\nsig -\n' \
+		"$J" $M "$W" "$B" $M | dai-keygen -S -k worker.key >receipt$1
+}
+jobid() { dai-keygen -V <job$1 | awk '{print $2}'; }
+
+job 1 2>.err && pass "offer | job | escrow on chain" || fail "offer | job | escrow on chain" "$(cat .err)"
+J1=$(jobid 1)
+t "job state" $S job "$J1"
+grep -q "^$J1 escrowed .* amount=40000000000 " .out && pass "escrow locks max-price in wei" || fail "escrow locks max-price in wei" "$(cat .out)"
+tfail "same job twice refused" $S -k buyer.key escrow --worker-address "$A_worker" job1
+grep -q "reverted: job id already used" .err && pass "says the job id is used" || fail "says the job id is used" "$(cat .err)"
+tfail "escrow by a key not the buyer refused" $S -k val.key escrow --worker-address "$A_worker" job1
+receipt 1
+tfail "claim by a key not the worker refused" $S -k val.key claim receipt1
+tg "claim" $S -v -k worker.key claim receipt1
+cmp -s .out receipt1 && pass "claim passes the receipt through" || fail "claim passes the receipt through"
+tfail "double claim refused" $S -k worker.key claim receipt1
+grep -q "reverted: job not open to a claim" .err && pass "double claim says why" || fail "double claim says why" "$(cat .err)"
+tfail "finalize in the window refused" $S -k val.key finalize "$J1"
+grep -q "reverted: challenge window still open" .err && pass "early finalize says why" || fail "early finalize says why" "$(cat .err)"
+sleep 4
+tg "finalize after the window" $S -v -k val.key finalize "$J1"
+$S balance "$A_worker" >.out
+grep -q " credit 5400001000$" .out && pass "worker credited price and bond" || fail "worker credited price and bond" "$(cat .out)"
+$S balance "$A_buyer" >.out
+grep -q " credit 34600000000$" .out && pass "buyer credited the rest" || fail "buyer credited the rest" "$(cat .out)"
+tfail "second finalize refused" $S -k val.key finalize "$J1"
+
+# A proven challenge: the buyer is refunded, the challenger takes both bonds.
+job 2 && receipt 2 && $S -k worker.key claim receipt2 >/dev/null || fail "job 2 claimed"
+J2=$(jobid 2)
+printf 'dai-fraud 1\njob %s\nsig -\n' "$J2" | dai-keygen -S -k val.key >fraud2
+tg "challenge" $S -v -k val.key challenge fraud2
+S1=$($S -k r1.key sign-resolution "$J2" proven)
+S3=$($S -k r3.key sign-resolution "$J2" proven)
+SX=$($S -k val.key sign-resolution "$J2" proven)
+tfail "one referee is not enough" $S -k val.key resolve "$J2" proven "$S1"
+grep -q "too few referee signatures" .err && pass "says too few" || fail "says too few" "$(cat .err)"
+tfail "a non-referee does not count" $S -k val.key resolve "$J2" proven "$S1" "$SX"
+tfail "signatures of the other outcome refused" $S -k worker.key resolve "$J2" failed "$S1" "$S3"
+tg "resolve proven" $S -v -k val.key resolve "$J2" proven "$S3" "$S1"
+$S balance "$A_val" >.out
+grep -q " credit 1500$" .out && pass "challenger takes both bonds" || fail "challenger takes both bonds" "$(cat .out)"
+$S balance "$A_buyer" >.out
+grep -q " credit 74600000000$" .out && pass "buyer refunded" || fail "buyer refunded" "$(cat .out)"
+
+# A failed challenge: the worker is paid and takes the challenger's bond.
+job 3 && receipt 3 && $S -k worker.key claim receipt3 >/dev/null || fail "job 3 claimed"
+J3=$(jobid 3)
+printf 'dai-fraud 1\njob %s\nsig -\n' "$J3" | dai-keygen -S -k val.key >fraud3
+$S -k val.key challenge fraud3 >/dev/null || fail "challenge 3"
+S1=$($S -k r1.key sign-resolution "$J3" failed)
+S2=$($S -k r2.key sign-resolution "$J3" failed)
+t "resolve failed" $S -k worker.key resolve "$J3" failed "$S1" "$S2"
+$S balance "$A_worker" >.out
+grep -q " credit 10800002500$" .out && pass "worker paid with the challenger's bond" || fail "worker paid with the challenger's bond" "$(cat .out)"
+
+tg "withdraw" $S -v -k worker.key withdraw
+$S balance "$A_worker" >.out
+grep -q " credit 0$" .out && pass "credit withdrawn" || fail "credit withdrawn" "$(cat .out)"
+tfail "nothing left to withdraw" $S -k worker.key withdraw
+tfail "no chain options without --chain" dai-settle --contract "$C" balance
+tfail "bad job id" $S job b2:xyz
+tfail "unreachable node" dai-settle --chain http://127.0.0.1:1 address -k op.key
+# gas per step, for the record (DAI_GAS_LOG names a file to copy it to)
+[ -n "${DAI_GAS_LOG:-}" ] && cp gas.log "$DAI_GAS_LOG"
+exit 0
