@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "abi.h"
+#include "chainkey.h"
 #include "codec.h"
 #include "ethaddr.h"
 #include "ethkey.h"
@@ -360,4 +361,29 @@ Test(chainprim, abi_encode_decode)
 	           &rn);
 	abi_revert_reason(reason, sizeof reason, rd, rn);
 	cr_assert_str_eq(reason, "panic 0x11");
+}
+
+/* The chain key of an identity: the same identity always gives the same
+ * account, two identities give two, and the address is the key's. */
+Test(chainprim, chain_key_of_an_identity)
+{
+	dai_key a, b;
+	unsigned char *sk1 = sodium_malloc(32), *sk2 = sodium_malloc(32);
+	unsigned char a1[20], a2[20], check[20];
+	cr_assert(sk1 && sk2);
+	cr_assert_eq(key_generate(&a, NULL), 0);
+	cr_assert_eq(key_generate(&b, NULL), 0);
+	cr_assert_eq(chainkey_derive(&a, sk1, a1, NULL), 0);
+	cr_assert_eq(chainkey_derive(&a, sk2, a2, NULL), 0);
+	cr_assert_eq(memcmp(sk1, sk2, 32), 0);
+	cr_assert_eq(memcmp(a1, a2, 20), 0);
+	cr_assert_eq(ethkey_address(check, sk1, NULL), 0);
+	cr_assert_eq(memcmp(check, a1, 20), 0);
+	cr_assert_eq(chainkey_derive(&b, sk2, a2, NULL), 0);
+	cr_assert_neq(memcmp(a1, a2, 20), 0);
+	cr_assert_neq(memcmp(sk1, a.sk, 32), 0, "not the Ed25519 seed itself");
+	key_free(&a);
+	key_free(&b);
+	sodium_free(sk1);
+	sodium_free(sk2);
 }
