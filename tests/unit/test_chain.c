@@ -64,6 +64,15 @@ static void teardown(void)
 
 TestSuite(chain, .init = setup, .fini = teardown, .timeout = 60);
 
+/* Once per run, in the runner: say that the suite is skipped and why. */
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	(void)set;
+	if (!anvil_path())
+		fprintf(stderr, "# skip: anvil not installed (make npm-deps): chain tests "
+		                "skipped\n");
+}
+
 static void gas(const char *step, const chain_receipt *rc)
 {
 	if (getenv("DAI_GAS_REPORT"))
