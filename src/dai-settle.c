@@ -6,10 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bind.h"
 #include "chainkey.h"
 #include "cli.h"
 #include "codec.h"
 #include "ethaddr.h"
+#include "fsio.h"
 #include "settle_chain.h"
 #include "doc_schema.h"
 #include "docio.h"
@@ -33,7 +35,8 @@ static const char usage[] =
     "                  [--unit WEI] [-v] COMMAND ...   (the DaiEscrow contract; -v: gas)\n"
     "  deploy --referee ADDR... --threshold M --window DUR [--resolve-timeout DUR]\n"
     "         [--bond WEI] [--challenge-bond WEI]   print the new contract's address\n"
-    "  escrow --worker-address ADDR [FILE]   claim [FILE]   challenge [FILE]\n"
+    "  escrow (--worker-bind FILE | --worker-address ADDR) [FILE]   claim [FILE]\n"
+    "  challenge [FILE]   bind -k KEY   print the key's dai-bind (did to address)\n"
     "  sign-resolution -k REFEREE.key JOB proven|failed   print a referee signature\n"
     "  resolve JOB proven|failed SIG...      finalize JOB...   refund JOB...   withdraw\n"
     "  transfer ADDR WEI   address   balance [ADDR]   job JOB\n";
@@ -372,8 +375,8 @@ static int cmd_repair(void)
 /* ---- dai-settle --chain: the same steps on the DaiEscrow contract ---- */
 
 typedef struct chain_opts {
-	const char *url, *contract, *from, *unit, *worker, *threshold, *resolve_timeout,
-	    *challenge_bond, *chain_id;
+	const char *url, *contract, *from, *unit, *worker, *worker_bind, *threshold,
+	    *resolve_timeout, *challenge_bond, *chain_id;
 	char **referees;
 	size_t nreferees;
 	int verbose;
@@ -508,9 +511,27 @@ static int chain_stream(const char *cmd, const chain_opts *o, const char *input)
 	int is_escrow = !strcmp(cmd, "escrow"), is_claim = !strcmp(cmd, "claim");
 	const char *kind = is_escrow ? "job" : is_claim ? "receipt" : "fraud";
 	if (is_escrow) {
-		if (!o->worker)
-			cli_die(EXIT_USAGE, "escrow needs --worker-address ADDR");
-		parse_addr(o->worker, worker, "--worker-address");
+		static char bound_did[DAI_DID_MAX];
+		if (!o->worker == !o->worker_bind)
+			cli_die(EXIT_USAGE,
+			        "escrow needs --worker-bind FILE or --worker-address ADDR");
+		if (o->worker)
+			parse_addr(o->worker, worker, "--worker-address");
+		else {
+			/* the worker's address, from its dai-bind */
+			char *buf;
+			size_t len;
+			dai_doc bd;
+			if (file_read_all(o->worker_bind, DAI_KEYFILE_MAX, &buf, &len, &e) ||
+			    doc_parse(&bd, buf, len, o->worker_bind, 1, &e) ||
+			    bind_check(&bd, bound_did, worker, &e)) {
+				dai_err_prefix(&e, o->worker_bind);
+				cli_fail(&e);
+			}
+			free(buf);
+			doc_free(&bd);
+			sc.worker_did = bound_did;
+		}
 	}
 	const char *name;
 	int fd = cli_open_input(input, &name);
@@ -714,8 +735,22 @@ static int chain_main(const char *cmd, char **args, int nargs, const chain_opts 
 	if (!is_deploy && (window || bond || o->nreferees || o->threshold || o->resolve_timeout ||
 	                   o->challenge_bond))
 		bad_usage();
-	if (o->worker && strcmp(cmd, "escrow") != 0)
+	if ((o->worker || o->worker_bind) && strcmp(cmd, "escrow") != 0)
 		bad_usage();
+	if (!strcmp(cmd, "bind")) {
+		/* made offline: no node needed */
+		dai_err e;
+		dai_doc d;
+		if (!keypath || nargs)
+			cli_die(EXIT_USAGE, "bind needs -k KEY and no arguments");
+		load_key(&chain_id_key, keypath);
+		if (bind_make(&chain_id_key, &d, &e) || doc_write(stdout, &d, &e))
+			cli_fail(&e);
+		doc_free(&d);
+		if (fflush(stdout) != 0)
+			cli_die(EXIT_BAD, "write error on stdout");
+		return 0;
+	}
 	if ((is_address || !strcmp(cmd, "sign-resolution")) && !keypath)
 		cli_die(EXIT_USAGE, "%s needs -k KEY", cmd);
 	verbose_gas = o->verbose;
@@ -780,6 +815,7 @@ int main(int argc, char **argv)
 	    {"from", required_argument, NULL, 'F'},
 	    {"unit", required_argument, NULL, 'U'},
 	    {"worker-address", required_argument, NULL, 'W'},
+	    {"worker-bind", required_argument, NULL, 'N'},
 	    {"referee", required_argument, NULL, 'R'},
 	    {"threshold", required_argument, NULL, 'T'},
 	    {"resolve-timeout", required_argument, NULL, 'O'},
@@ -816,6 +852,9 @@ int main(int argc, char **argv)
 			break;
 		case 'W':
 			co.worker = optarg;
+			break;
+		case 'N':
+			co.worker_bind = optarg;
 			break;
 		case 'R':
 			co.referees[co.nreferees++] = optarg;
@@ -867,8 +906,8 @@ int main(int argc, char **argv)
 			bad_usage();
 		return chain_main(cmd, args, nargs, &co, keypath, window, bond);
 	}
-	if (co.chain_id || co.contract || co.from || co.unit || co.worker || co.nreferees ||
-	    co.threshold || co.resolve_timeout || co.challenge_bond || co.verbose)
+	if (co.chain_id || co.contract || co.from || co.unit || co.worker || co.worker_bind ||
+	    co.nreferees || co.threshold || co.resolve_timeout || co.challenge_bond || co.verbose)
 		cli_die(EXIT_USAGE, "chain options need --chain URL");
 	static char path[4096];
 	dai_err e;

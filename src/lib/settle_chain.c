@@ -68,6 +68,10 @@ int settle_chain_escrow(const settle_chain *s, const dai_doc *job, const unsigne
 		return -1;
 	if (!ex || time_parse(ex, strlen(ex), &expires) != 0 || expires <= 0)
 		return dai_errf(e, "dai-job: expires is not a time");
+	const char *w = doc_get(job, "worker");
+	if (s->worker_did && (!w || strcmp(w, s->worker_did) != 0))
+		return dai_errf(e, "dai-job: the worker is %s, but the dai-bind is %s's",
+		                w ? w : "(none)", s->worker_did);
 	doc_id(job, idt);
 	settle_chain_id(idt, id, "job", NULL);
 	return escrow_escrow(s->c, &s->from, s->contract, id, worker, (uint64_t)expires, &rate,

@@ -19,7 +19,8 @@
 typedef struct settle_chain {
 	chain *c;
 	chain_account from;
-	const char *did; /* the sender's dai identity, or NULL (a node account) */
+	const char *did;        /* the sender's dai identity, or NULL (a node account) */
+	const char *worker_did; /* escrow: the did a dai-bind gave the worker address, or NULL */
 	unsigned char contract[20];
 	u256 unit; /* wei per ledger unit */
 } settle_chain;
@@ -27,7 +28,8 @@ typedef struct settle_chain {
 /* "b2:" + 64 hex digits to the 32 id bytes. */
 int settle_chain_id(const char *text, unsigned char id[32], const char *what, dai_err *e);
 
-/* Escrows a signed dai-job's max-price for the worker's chain address. */
+/* Escrows a signed dai-job's max-price for the worker's chain address
+ * (which must be bound to the job's worker when s->worker_did is set). */
 int settle_chain_escrow(const settle_chain *s, const dai_doc *job, const unsigned char worker[20],
                         chain_receipt *rc, dai_err *e);
 /* Claims the job of a signed dai-receipt with its token counts, posting the

@@ -51,7 +51,7 @@ job() {
 	dai-offer make -k worker.key -m $M --price 200 --stake 50 >offer$1 &&
 		dai-offer job -k buyer.key -p "two words" -n 20 --max-price 40 <offer$1 >job$1.all &&
 		awk '/^dai-job/{j=1} j' job$1.all >job$1 &&
-		$S -v -k buyer.key escrow --worker-address "$A_worker" job$1 >/dev/null 2>>gas.log
+		$S -v -k buyer.key escrow --worker-bind worker.bind job$1 >/dev/null 2>>gas.log
 }
 # receipt N: the worker's signed receipt for job N: 27 tokens at 200 units
 # per 1000 cost 5.4 units, 5400000000 wei at the default 1 gwei a unit (the
@@ -62,6 +62,20 @@ receipt() {
 		"$J" $M "$W" "$B" $M | dai-keygen -S -k worker.key >receipt$1
 }
 jobid() { dai-keygen -V <job$1 | awk '{print $2}'; }
+
+# The worker binds its identity to its chain address.
+t "bind" $S -k worker.key bind
+cp .out worker.bind
+grep -q "^address $(echo "$A_worker" | tr 'A-F' 'a-f')$" worker.bind && pass "bind names the key's address" || fail "bind names the key's address" "$(cat worker.bind)"
+$S -k val.key bind >val.bind
+A_val_lower=$(echo "$A_val" | tr 'A-F' 'a-f')
+sed "s/^address .*/address $A_val_lower/" worker.bind >forged.bind
+dai-offer make -k worker.key -m $M --price 200 --stake 50 >offer0
+dai-offer job -k buyer.key -p "two words" -n 20 --max-price 40 <offer0 | awk '/^dai-job/{j=1} j' >job0
+tfail "escrow for another identity's bind refused" $S -k buyer.key escrow --worker-bind val.bind job0
+grep -q "but the dai-bind is" .err && pass "says whose bind" || fail "says whose bind" "$(cat .err)"
+tfail "forged bind refused" $S -k buyer.key escrow --worker-bind forged.bind job0
+tfail "escrow needs the worker's address" $S -k buyer.key escrow job0
 
 job 1 2>.err && pass "offer | job | escrow on chain" || fail "offer | job | escrow on chain" "$(cat .err)"
 J1=$(jobid 1)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "abi.h"
+#include "bind.h"
 #include "chainkey.h"
 #include "codec.h"
 #include "ethaddr.h"
@@ -386,4 +387,47 @@ Test(chainprim, chain_key_of_an_identity)
 	key_free(&b);
 	sodium_free(sk1);
 	sodium_free(sk2);
+}
+
+/* A dai-bind checks with both signatures; an identity that re-signs a bind
+ * naming someone else's address (without that account's signature) is
+ * refused. */
+Test(chainprim, bind_needs_both_keys)
+{
+	dai_key a, b;
+	dai_doc da, db, forged;
+	char did[DAI_DID_MAX];
+	unsigned char addr[20], want[20], *sk = sodium_malloc(32);
+	dai_err e;
+	cr_assert(sk);
+	cr_assert_eq(key_generate(&a, NULL), 0);
+	cr_assert_eq(key_generate(&b, NULL), 0);
+	cr_assert_eq(bind_make(&a, &da, &e), 0, "%s", e.msg);
+	cr_assert_eq(bind_make(&b, &db, &e), 0, "%s", e.msg);
+	cr_assert_eq(bind_check(&da, did, addr, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(did, a.did);
+	cr_assert_eq(chainkey_derive(&a, sk, want, NULL), 0);
+	cr_assert_eq(memcmp(addr, want, 20), 0);
+
+	dai_docb bb;
+	docb_init(&bb, "bind", 1);
+	docb_add(&bb, "did", a.did);
+	docb_add(&bb, "address", doc_get(&db, "address"));
+	docb_add(&bb, "chain-sig", doc_get(&da, "chain-sig"));
+	docb_add(&bb, "time", doc_get(&da, "time"));
+	cr_assert_eq(docb_sign(&bb, &forged, a.sk, &e), 0, "%s", e.msg);
+	cr_assert_eq(bind_check(&forged, did, addr, &e), -1);
+	cr_assert(strstr(e.msg, "chain-sig is not the address's signature"), "%s", e.msg);
+	doc_free(&forged);
+
+	/* b's bind signed again by a: the did is not the signer */
+	cr_assert_eq(doc_sign(&db, &forged, a.sk, &e), 0, "%s", e.msg);
+	cr_assert_eq(bind_check(&forged, did, addr, &e), -1);
+	cr_assert(strstr(e.msg, "not by its did"), "%s", e.msg);
+	doc_free(&forged);
+	doc_free(&da);
+	doc_free(&db);
+	key_free(&a);
+	key_free(&b);
+	sodium_free(sk);
 }
