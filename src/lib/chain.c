@@ -50,8 +50,12 @@ int chain_hex_data(bytebuf *out, const char *s, size_t n, const char *what, dai_
 	if (bytebuf_reserve(out, k) < 0)
 		return dai_errf(e, "%s: out of memory", what);
 	for (size_t i = 0; i < k; i++) {
-		char lo[3] = {(char)(s[2 + 2 * i] | 0x20), (char)(s[3 + 2 * i] | 0x20), 0};
 		/* hex_decode is strict lowercase; node replies may use either case */
+		char lo[2];
+		for (int j = 0; j < 2; j++) {
+			char ch = s[2 + 2 * i + j];
+			lo[j] = ch >= 'A' && ch <= 'F' ? (char)(ch - 'A' + 'a') : ch;
+		}
 		if (hex_decode(out->p + out->len + i, 1, lo, 2) < 0)
 			return dai_errf(e, "%s: bad hex digit", what);
 	}
@@ -459,10 +463,10 @@ int chain_call(chain *c, const unsigned char to[20], const unsigned char *data, 
 		if (rep.error >= 0)
 			error_reply(&rep, "eth_call", NULL, e);
 		else {
-			char *h = NULL;
+			const char *h;
 			int r = rep.result;
 			if (rep.doc.nodes[r].type == JSON_STRING && !rep.doc.nodes[r].escaped) {
-				h = (char *)rep.doc.text + rep.doc.nodes[r].start;
+				h = rep.doc.text + rep.doc.nodes[r].start;
 				ret = chain_hex_data(out, h, rep.doc.nodes[r].len, "eth_call", e);
 			} else
 				dai_errf(e, "eth_call: result is not hex data");

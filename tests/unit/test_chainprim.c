@@ -8,6 +8,7 @@
 #include "abi.h"
 #include "bind.h"
 #include "chainkey.h"
+#include "chain.h"
 #include "codec.h"
 #include "ethaddr.h"
 #include "ethkey.h"
@@ -430,4 +431,21 @@ Test(chainprim, bind_needs_both_keys)
 	key_free(&a);
 	key_free(&b);
 	sodium_free(sk);
+}
+
+/* Hex data from a node: either case, whole bytes, nothing else. */
+Test(chainprim, node_hex_data)
+{
+	bytebuf b = {0};
+	cr_assert_eq(chain_hex_data(&b, "0xAbCd", 6, "d", NULL), 0);
+	cr_assert_eq(b.len, 2);
+	cr_assert_eq(b.p[0], 0xab);
+	cr_assert_eq(b.p[1], 0xcd);
+	cr_assert_eq(chain_hex_data(&b, "0x", 2, "d", NULL), 0);
+	cr_assert_eq(b.len, 2);
+	cr_assert_eq(chain_hex_data(&b, "0x1", 3, "d", NULL), -1);
+	cr_assert_eq(chain_hex_data(&b, "0x\x10\x10", 4, "d", NULL), -1);
+	cr_assert_eq(chain_hex_data(&b, "0xgg", 4, "d", NULL), -1);
+	cr_assert_eq(chain_hex_data(&b, "00ab", 4, "d", NULL), -1);
+	bytebuf_free(&b);
 }
