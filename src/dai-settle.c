@@ -737,6 +737,22 @@ static int chain_main(const char *cmd, char **args, int nargs, const chain_opts 
 		bad_usage();
 	if ((o->worker || o->worker_bind) && strcmp(cmd, "escrow") != 0)
 		bad_usage();
+	if (is_address) {
+		/* offline: the address of the key's chain account */
+		dai_err e;
+		char t[ETH_ADDR_TEXT];
+		if (nargs)
+			bad_usage();
+		load_key(&chain_id_key, keypath);
+		chain_sk = sodium_malloc(32);
+		if (!chain_sk)
+			cli_die(EXIT_BAD, "out of memory");
+		if (chainkey_derive(&chain_id_key, chain_sk, sc.from.addr, &e))
+			cli_fail(&e);
+		eth_address_format(t, sc.from.addr);
+		printf("%s\n", t);
+		return 0;
+	}
 	if (!strcmp(cmd, "bind")) {
 		/* made offline: no node needed */
 		dai_err e;
@@ -757,14 +773,6 @@ static int chain_main(const char *cmd, char **args, int nargs, const chain_opts 
 	chain_setup(o, keypath, sends,
 	            !is_deploy && !is_address && strcmp(cmd, "balance") != 0 &&
 	                strcmp(cmd, "transfer") != 0);
-	if (is_address) {
-		char t[ETH_ADDR_TEXT];
-		if (nargs)
-			bad_usage();
-		eth_address_format(t, sc.from.addr);
-		printf("%s\n", t);
-		return 0;
-	}
 	if (is_deploy)
 		return nargs ? (bad_usage(), 0) : chain_deploy(o, window, bond);
 	if (!strcmp(cmd, "escrow") || !strcmp(cmd, "claim") || !strcmp(cmd, "challenge")) {

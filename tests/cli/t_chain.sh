@@ -135,7 +135,9 @@ grep -q " credit 0$" .out && pass "credit withdrawn" || fail "credit withdrawn" 
 tfail "nothing left to withdraw" $S -k worker.key withdraw
 tfail "no chain options without --chain" dai-settle --contract "$C" balance
 tfail "bad job id" $S job b2:xyz
-tfail "unreachable node" dai-settle --chain http://127.0.0.1:1 address -k op.key
+tfail "unreachable node" dai-settle --chain http://127.0.0.1:1 balance "$A_op"
+t "address and bind need no node" dai-settle --chain http://127.0.0.1:1 address -k op.key
+[ "$(cat .out)" = "$A_op" ] && pass "the same address offline" || fail "the same address offline" "$(cat .out)"
 # gas per step, for the record (DAI_GAS_LOG names a file to copy it to)
 [ -n "${DAI_GAS_LOG:-}" ] && cp gas.log "$DAI_GAS_LOG"
 exit 0
