@@ -39,7 +39,7 @@ static const char usage[] =
     "  challenge [FILE]   bind -k KEY   print the key's dai-bind (did to address)\n"
     "  sign-resolution -k REFEREE.key JOB proven|failed   print a referee signature\n"
     "  resolve JOB proven|failed SIG...      finalize JOB...   refund JOB...   withdraw\n"
-    "  transfer ADDR WEI   address   balance [ADDR]   job JOB\n";
+    "  transfer ADDR WEI   address   balance [ADDR]   job JOB   log\n";
 
 static const char *ledger_path;
 
@@ -723,6 +723,12 @@ static int chain_job_cmd(char **args, int nargs)
 	return 0;
 }
 
+static void print_line(void *arg, const char *line)
+{
+	(void)arg;
+	puts(line);
+}
+
 static int chain_main(const char *cmd, char **args, int nargs, const chain_opts *o,
                       const char *keypath, const char *window, const char *bond)
 {
@@ -802,6 +808,14 @@ static int chain_main(const char *cmd, char **args, int nargs, const chain_opts 
 		return chain_transfer(args, nargs);
 	if (!strcmp(cmd, "job"))
 		return chain_job_cmd(args, nargs);
+	if (!strcmp(cmd, "log")) {
+		dai_err e;
+		if (nargs)
+			bad_usage();
+		if (escrow_log(&ch, sc.contract, print_line, NULL, &e))
+			cli_fail(&e);
+		return 0;
+	}
 	bad_usage();
 }
 

@@ -1,12 +1,14 @@
 /* escrow.c - DaiEscrow calls and transactions (see escrow.h). */
 #include "escrow.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "abi.h"
 #include "codec.h"
 #include "escrow_code.h"
+#include "ethaddr.h"
 #include "ethkey.h"
 #include "keccak.h"
 
@@ -309,4 +311,141 @@ int escrow_sign_resolution(const unsigned char sk[32], const unsigned char resol
 		return -1;
 	eth_sig_to_rsv(sig, &s);
 	return 0;
+}
+
+/* The events: signature, and what each indexed topic and data word is. */
+typedef struct event_kind {
+	const char *name, *sig;
+	const char *topics[3]; /* after topic 0: "job", "buyer", ... ("" for none) */
+	const char *words[4];  /* data words, named with a type prefix: b=id, u=uint, o=bool */
+} event_kind;
+
+static const event_kind events[] = {
+    {"Escrowed",
+     "Escrowed(bytes32,address,address,uint256)",
+     {"job", "buyer", "worker"},
+     {"uamount"}},
+    {"Claimed",
+     "Claimed(bytes32,bytes32,uint64,uint64,uint256)",
+     {"job"},
+     {"breceipt", "utokens-in", "utokens-out", "uprice"}},
+    {"Challenged", "Challenged(bytes32,address,bytes32)", {"job", "challenger"}, {"bfraud"}},
+    {"Resolved", "Resolved(bytes32,bool)", {"job"}, {"ofraud-proven"}},
+    {"Finalized", "Finalized(bytes32,bool)", {"job"}, {"otimed-out"}},
+    {"Refunded", "Refunded(bytes32)", {"job"}, {NULL}},
+    {"Withdrawn", "Withdrawn(address,uint256)", {"account"}, {"uamount"}},
+};
+
+/* Appends " name=value" for a 32-byte word: ids as b2:hex, addresses as
+ * EIP-55, amounts in decimal, booleans as yes/no. */
+static void put_word(bytebuf *b, const char *name, char type, const unsigned char w[32])
+{
+	char v[80];
+	if (type == 'b' || !strcmp(name, "job")) {
+		v[0] = 'b', v[1] = '2', v[2] = ':';
+		hex_encode(v + 3, w, 32);
+	} else if (type == 'u') {
+		u256 u;
+		u256_from_be(&u, w);
+		u256_format_dec(v, &u);
+	} else if (type == 'o') {
+		snprintf(v, sizeof v, "%s", w[31] ? "yes" : "no");
+	} else {
+		eth_address_format(v, w + 12);
+	}
+	bytebuf_putc(b, ' ');
+	bytebuf_puts(b, name);
+	bytebuf_putc(b, '=');
+	bytebuf_puts(b, v);
+}
+
+static int log_line(const json_doc *d, int lg, escrow_log_fn fn, void *arg, dai_err *e)
+{
+	char hex[2048], txh[80];
+	unsigned char topics[4][32];
+	int nt = 0;
+	uint64_t block;
+	u256 blk;
+	bytebuf data = {0}, line = {0};
+	int t = json_member(d, lg, "topics");
+	if (t < 0 || d->nodes[t].type != JSON_ARRAY)
+		return dai_errf(e, "eth_getLogs: a log without topics");
+	for (int i = d->nodes[t].first; i >= 0; i = d->nodes[i].next) {
+		bytebuf tb = {0};
+		if (nt == 4 || json_str(d, i, hex, sizeof hex, "topic", e) < 0 ||
+		    chain_hex_data(&tb, hex, strlen(hex), "topic", e) < 0 || tb.len != 32) {
+			bytebuf_free(&tb);
+			return dai_errf(e, "eth_getLogs: malformed topics");
+		}
+		memcpy(topics[nt++], tb.p, 32);
+		bytebuf_free(&tb);
+	}
+	if (json_str(d, json_member(d, lg, "data"), hex, sizeof hex, "data", e) < 0 ||
+	    chain_hex_data(&data, hex, strlen(hex), "data", e) < 0 ||
+	    json_str(d, json_member(d, lg, "blockNumber"), txh, sizeof txh, "blockNumber", e) < 0 ||
+	    u256_parse_hex(&blk, txh, strlen(txh), 1, "blockNumber", e) < 0 ||
+	    !u256_to_u64(&blk, &block) ||
+	    json_str(d, json_member(d, lg, "transactionHash"), txh, sizeof txh, "transactionHash",
+	             e) < 0) {
+		bytebuf_free(&data);
+		return dai_errf(e, "eth_getLogs: malformed log");
+	}
+	const event_kind *k = NULL;
+	for (size_t i = 0; nt > 0 && i < sizeof events / sizeof events[0]; i++) {
+		unsigned char h[32];
+		keccak256(h, events[i].sig, strlen(events[i].sig));
+		if (memcmp(h, topics[0], 32) == 0)
+			k = &events[i];
+	}
+	int rc = 0;
+	if (!k) {
+		rc = dai_errf(e, "eth_getLogs: an event the contract does not have");
+		goto out;
+	}
+	char head[128];
+	snprintf(head, sizeof head, "%llu %s %s", (unsigned long long)block, txh, k->name);
+	bytebuf_puts(&line, head);
+	int want = 1;
+	while (want < 4 && k->topics[want - 1])
+		want++;
+	if (nt != want) {
+		rc = dai_errf(e, "eth_getLogs: %s with %d topics", k->name, nt);
+		goto out;
+	}
+	for (int i = 1; i < nt; i++)
+		put_word(&line, k->topics[i - 1], 'a', topics[i]);
+	for (size_t i = 0; i < 4 && k->words[i]; i++) {
+		if (data.len < 32 * (i + 1)) {
+			rc = dai_errf(e, "eth_getLogs: %s data too short", k->name);
+			goto out;
+		}
+		put_word(&line, k->words[i] + 1, k->words[i][0], data.p + 32 * i);
+	}
+	bytebuf_putc(&line, 0);
+	if (line.oom)
+		rc = dai_errf(e, "eth_getLogs: out of memory");
+	else
+		fn(arg, (const char *)line.p);
+out:
+	bytebuf_free(&data);
+	bytebuf_free(&line);
+	return rc;
+}
+
+int escrow_log(chain *c, const unsigned char contract[20], escrow_log_fn fn, void *arg, dai_err *e)
+{
+	char params[160], a[41];
+	rpc_reply rep;
+	hex_encode(a, contract, 20);
+	snprintf(params, sizeof params,
+	         "[{\"address\":\"0x%s\",\"fromBlock\":\"0x0\",\"toBlock\":\"latest\"}]", a);
+	if (rpc_call_ok(&c->rpc, "eth_getLogs", params, &rep, e) < 0)
+		return -1;
+	int rc = 0, r = rep.result;
+	if (rep.doc.nodes[r].type != JSON_ARRAY)
+		rc = dai_errf(e, "eth_getLogs: result is not a list");
+	for (int i = rep.doc.nodes[r].first; rc == 0 && i >= 0; i = rep.doc.nodes[i].next)
+		rc = log_line(&rep.doc, i, fn, arg, e);
+	rpc_reply_free(&rep);
+	return rc;
 }

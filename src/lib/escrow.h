@@ -88,4 +88,11 @@ int escrow_resolution(uint64_t chain_id, const unsigned char contract[20],
 int escrow_sign_resolution(const unsigned char sk[32], const unsigned char resolution[32],
                            unsigned char sig[65], dai_err *e);
 
+/* The contract's events (eth_getLogs from block 0), oldest first, each as
+ * one line: "BLOCK TX EVENT field=value ...", e.g.
+ * "7 0x1f.. Claimed job=b2:.. receipt=b2:.. tokens-in=7 tokens-out=20 price=5400000000".
+ * fn gets each line; a log the contract cannot have written is an error. */
+typedef void (*escrow_log_fn)(void *arg, const char *line);
+int escrow_log(chain *c, const unsigned char contract[20], escrow_log_fn fn, void *arg, dai_err *e);
+
 #endif

@@ -133,6 +133,13 @@ tg "withdraw" $S -v -k worker.key withdraw
 $S balance "$A_worker" >.out
 grep -q " credit 0$" .out && pass "credit withdrawn" || fail "credit withdrawn" "$(cat .out)"
 tfail "nothing left to withdraw" $S -k worker.key withdraw
+t "log" $S log
+cp .out log.txt
+grep -c " Escrowed job=b2:" .out | grep -qx 3 && pass "log: three escrows" || fail "log: three escrows" "$(cat .out)"
+grep -q " Claimed job=$J1 receipt=b2:[0-9a-f]* tokens-in=7 tokens-out=20 price=5400000000$" .out && pass "log: the claim" || fail "log: the claim" "$(cat .out)"
+grep -q " Resolved job=$J2 fraud-proven=yes$" .out && pass "log: the proven challenge" || fail "log: the proven challenge" "$(cat .out)"
+grep -q " Resolved job=$J3 fraud-proven=no$" .out && pass "log: the failed challenge" || fail "log: the failed challenge"
+grep -q " Withdrawn account=$A_worker amount=10800002500$" .out && pass "log: the withdrawal" || fail "log: the withdrawal" "$(cat .out)"
 tfail "no chain options without --chain" dai-settle --contract "$C" balance
 tfail "bad job id" $S job b2:xyz
 tfail "unreachable node" dai-settle --chain http://127.0.0.1:1 balance "$A_op"
