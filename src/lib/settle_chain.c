@@ -99,12 +99,26 @@ int settle_chain_challenge(const settle_chain *s, const dai_doc *fraud, chain_re
                            dai_err *e)
 {
 	char idt[DAI_ID_LEN + 1];
-	unsigned char id[32], job[32];
+	unsigned char id[32], job[32], receipt[32];
 	u256 bond;
+	escrow_job j;
+	const char *r = doc_get(fraud, "receipt");
 	if (need_kind(fraud, "fraud", "challenge", e) < 0 ||
 	    settle_chain_id(doc_get(fraud, "job"), job, "dai-fraud: job", e) < 0 ||
+	    escrow_get_job(s->c, s->contract, job, &j, e) < 0 ||
 	    escrow_get_param(s->c, s->contract, "challengeBond", &bond, e) < 0)
 		return -1;
+	/* a fraud document about another receipt than the one claimed proves
+	 * nothing about this claim: refused before any bond is posted */
+	if (r) {
+		if (settle_chain_id(r, receipt, "dai-fraud: receipt", e) < 0)
+			return -1;
+		if (j.state == ESCROW_CLAIMED && memcmp(receipt, j.receipt, 32) != 0)
+			return dai_errf(e,
+			                "challenge: the dai-fraud is about receipt %s, not the one "
+			                "the job was claimed with",
+			                r);
+	}
 	doc_id(fraud, idt);
 	settle_chain_id(idt, id, "fraud", NULL);
 	return escrow_challenge(s->c, &s->from, s->contract, job, id, &bond, rc, e);

@@ -104,6 +104,10 @@ tfail "second finalize refused" $S -k val.key finalize "$J1"
 job 2 && receipt 2 && $S -k worker.key claim receipt2 >/dev/null || fail "job 2 claimed"
 J2=$(jobid 2)
 printf 'dai-fraud 1\njob %s\nsig -\n' "$J2" | dai-keygen -S -k val.key >fraud2
+R1=$(dai-keygen -V <receipt1 | awk '{print $2}')
+printf 'dai-fraud 1\njob %s\nreceipt %s\nsig -\n' "$J2" "$R1" | dai-keygen -S -k val.key >fraud2.other
+tfail "a fraud about another receipt refused" $S -k val.key challenge fraud2.other
+grep -q "not the one the job was claimed with" .err && pass "says which receipt" || fail "says which receipt" "$(cat .err)"
 tg "challenge" $S -v -k val.key challenge fraud2
 S1=$($S -k r1.key sign-resolution "$J2" proven)
 S3=$($S -k r3.key sign-resolution "$J2" proven)
