@@ -37,7 +37,8 @@ static const char usage[] =
     "         [--bond WEI] [--challenge-bond WEI]   print the new contract's address\n"
     "  escrow (--worker-bind FILE | --worker-address ADDR) [FILE]   claim [FILE]\n"
     "  challenge [FILE]   bind -k KEY   print the key's dai-bind (did to address)\n"
-    "  sign-resolution -k REFEREE.key JOB proven|failed   print a referee signature\n"
+    "  sign-resolution -k REFEREE.key JOB (FRAUD-FILE JOB-FILE | proven|failed)\n"
+    "                  check the challenge (or take the outcome) and print a signature\n"
     "  resolve JOB proven|failed SIG...      finalize JOB...   refund JOB...   withdraw\n"
     "  transfer ADDR WEI   address   balance [ADDR]   job JOB   log\n";
 
@@ -587,16 +588,41 @@ static void job_arg(const char *s, unsigned char id[32])
 		cli_fail(&e);
 }
 
+/* Reads one document from a file. */
+static void read_doc(const char *path, dai_doc *d)
+{
+	dai_err e;
+	char *buf;
+	size_t len;
+	if (file_read_all(path, 64u << 20, &buf, &len, &e) || doc_parse(d, buf, len, path, 1, &e))
+		cli_fail(&e);
+	free(buf);
+}
+
+/* JOB proven|failed: signs that outcome. JOB FRAUD-FILE JOB-FILE: runs the
+ * proof check on the challenged fraud document and signs its verdict. */
 static int chain_sign_resolution(char **args, int nargs)
 {
 	dai_err e;
 	unsigned char job[32], res[32], sig[65];
 	char hex[131];
 	escrow_job j;
-	if (nargs != 2)
+	int proven;
+	if (nargs != 2 && nargs != 3)
 		bad_usage();
 	job_arg(args[0], job);
-	int proven = outcome_arg(args[1]);
+	if (nargs == 3) {
+		dai_doc fraud, jd;
+		read_doc(args[1], &fraud);
+		read_doc(args[2], &jd);
+		if (settle_chain_verdict(&sc, job, &jd, &fraud, &proven, &e))
+			cli_fail(&e);
+		fprintf(stderr, "%s: verdict: %s\n", cli_name(), proven ? "proven" : "failed");
+		doc_free(&fraud);
+		doc_free(&jd);
+	} else {
+		proven = outcome_arg(args[1]);
+	}
 	if (escrow_get_job(&ch, sc.contract, job, &j, &e))
 		cli_fail(&e);
 	if (j.state != ESCROW_CHALLENGED)

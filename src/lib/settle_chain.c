@@ -5,6 +5,7 @@
 
 #include "codec.h"
 #include "doc_schema.h"
+#include "fraud_check.h"
 #include "timefmt.h"
 
 int settle_chain_id(const char *text, unsigned char id[32], const char *what, dai_err *e)
@@ -122,4 +123,44 @@ int settle_chain_challenge(const settle_chain *s, const dai_doc *fraud, chain_re
 	doc_id(fraud, idt);
 	settle_chain_id(idt, id, "fraud", NULL);
 	return escrow_challenge(s->c, &s->from, s->contract, job, id, &bond, rc, e);
+}
+
+/* The document's id as 32 bytes. */
+static void id_of(const dai_doc *d, unsigned char id[32])
+{
+	char t[DAI_ID_LEN + 1];
+	doc_id(d, t);
+	settle_chain_id(t, id, "id", NULL);
+}
+
+int settle_chain_verdict(const settle_chain *s, const unsigned char job[32], const dai_doc *job_doc,
+                         const dai_doc *fraud, int *proven, dai_err *e)
+{
+	escrow_job j;
+	unsigned char id[32];
+	char job_text[DAI_ID_LEN + 1], receipt_text[DAI_ID_LEN + 1];
+	if (escrow_get_job(s->c, s->contract, job, &j, e) < 0)
+		return -1;
+	if (j.state != ESCROW_CHALLENGED)
+		return dai_errf(e, "verdict: the job is not under challenge");
+	id_of(fraud, id);
+	if (memcmp(id, j.fraud, 32) != 0)
+		return dai_errf(e, "verdict: the dai-fraud given is not the one the job was "
+		                   "challenged with");
+	id_of(job_doc, id);
+	if (strcmp(job_doc->kind, "job") != 0 || memcmp(id, job, 32) != 0)
+		return dai_errf(e, "verdict: the dai-job given is not the escrowed job");
+	doc_id(job_doc, job_text);
+	memcpy(receipt_text, "b2:", 3);
+	hex_encode(receipt_text + 3, j.receipt, 32);
+	fraud_claim claim = {.job = job_text,
+	                     .receipt = receipt_text,
+	                     .worker = doc_get(job_doc, "worker"),
+	                     .job_doc = job_doc->raw,
+	                     .job_doc_len = job_doc->len};
+	enum fraud_verdict v;
+	if (fraud_check(fraud->raw, fraud->len, &claim, &v, e) < 0)
+		return dai_err_prefix(e, "verdict");
+	*proven = v == FRAUD_PROVEN;
+	return 0;
 }

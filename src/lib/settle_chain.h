@@ -41,4 +41,11 @@ int settle_chain_claim(const settle_chain *s, const dai_doc *receipt, chain_rece
 int settle_chain_challenge(const settle_chain *s, const dai_doc *fraud, chain_receipt *rc,
                            dai_err *e);
 
+/* A referee's verdict on the challenge of job: fraud must be the document
+ * challenged on chain and job_doc the escrowed job; the verdict is
+ * fraud_check's (dai-prove's check), so referees sign what anyone can
+ * recompute. *proven is 1 when the fraud is proven. */
+int settle_chain_verdict(const settle_chain *s, const unsigned char job[32], const dai_doc *job_doc,
+                         const dai_doc *fraud, int *proven, dai_err *e);
+
 #endif

@@ -112,6 +112,19 @@ tg "challenge" $S -v -k val.key challenge fraud2
 S1=$($S -k r1.key sign-resolution "$J2" proven)
 S3=$($S -k r3.key sign-resolution "$J2" proven)
 SX=$($S -k val.key sign-resolution "$J2" proven)
+tfail "a referee checks only the challenged fraud" $S -k r1.key sign-resolution "$J2" fraud2.other job2
+grep -q "not the one the job was challenged with" .err && pass "says it is another fraud" || fail "says it is another fraud" "$(cat .err)"
+tfail "a referee checks against the escrowed job" $S -k r1.key sign-resolution "$J2" fraud2 job1
+grep -q "not the escrowed job" .err && pass "says it is another job" || fail "says it is another job" "$(cat .err)"
+# The right documents reach the proof check (fraud_check.h): its verdict is
+# signed, or it says why it could not check this hand-made fraud document.
+if $S -k r1.key sign-resolution "$J2" fraud2 job2 >.out 2>.err; then
+	grep -q "verdict: " .err && grep -qx "0x[0-9a-f]\{130\}" .out && pass "the check's verdict is signed" ||
+		fail "the check's verdict is signed" "$(cat .out .err)"
+else
+	grep -q "^dai-settle: verdict: " .err && pass "the check says why it gives no verdict" ||
+		fail "the check says why it gives no verdict" "$(cat .err)"
+fi
 tfail "one referee is not enough" $S -k val.key resolve "$J2" proven "$S1"
 grep -q "too few referee signatures" .err && pass "says too few" || fail "says too few" "$(cat .err)"
 tfail "a non-referee does not count" $S -k val.key resolve "$J2" proven "$S1" "$SX"
