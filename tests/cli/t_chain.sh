@@ -62,6 +62,13 @@ receipt() {
 		"$J" $M "$W" "$B" $M | dai-keygen -S -k worker.key >receipt$1
 }
 jobid() { dai-keygen -V <job$1 | awk '{print $2}'; }
+# fraud N [RECEIPT-FILE]: a dai-fraud by val against job N's receipt (or another).
+fraud() {
+	r=${2:-receipt$1}
+	printf 'dai-fraud 1\njob %s\nreceipt %s\nmodel %s\nworker %s\nkind replay\nreceipt-doc %s\njob-doc %s\ntime 2026-01-01T00:00:00Z\nsig -\n' \
+		"$(jobid $1)" "$(dai-keygen -V <$r | awk '{print $2}')" $M "$W" "$(base64 -w0 $r)" \
+		"$(base64 -w0 job$1)" | dai-keygen -S -k val.key
+}
 
 # The worker binds its identity to its chain address.
 t "bind" $S -k worker.key bind
@@ -103,9 +110,8 @@ tfail "second finalize refused" $S -k val.key finalize "$J1"
 # A proven challenge: the buyer is refunded, the challenger takes both bonds.
 job 2 && receipt 2 && $S -k worker.key claim receipt2 >/dev/null || fail "job 2 claimed"
 J2=$(jobid 2)
-printf 'dai-fraud 1\njob %s\nsig -\n' "$J2" | dai-keygen -S -k val.key >fraud2
-R1=$(dai-keygen -V <receipt1 | awk '{print $2}')
-printf 'dai-fraud 1\njob %s\nreceipt %s\nsig -\n' "$J2" "$R1" | dai-keygen -S -k val.key >fraud2.other
+fraud 2 >fraud2
+fraud 2 receipt1 >fraud2.other
 tfail "a fraud about another receipt refused" $S -k val.key challenge fraud2.other
 grep -q "not the one the job was claimed with" .err && pass "says which receipt" || fail "says which receipt" "$(cat .err)"
 tg "challenge" $S -v -k val.key challenge fraud2
@@ -138,7 +144,7 @@ grep -q " credit 74600000000$" .out && pass "buyer refunded" || fail "buyer refu
 # A failed challenge: the worker is paid and takes the challenger's bond.
 job 3 && receipt 3 && $S -k worker.key claim receipt3 >/dev/null || fail "job 3 claimed"
 J3=$(jobid 3)
-printf 'dai-fraud 1\njob %s\nsig -\n' "$J3" | dai-keygen -S -k val.key >fraud3
+fraud 3 >fraud3
 $S -k val.key challenge fraud3 >/dev/null || fail "challenge 3"
 S1=$($S -k r1.key sign-resolution "$J3" failed)
 S2=$($S -k r2.key sign-resolution "$J3" failed)
