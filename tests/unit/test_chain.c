@@ -273,6 +273,7 @@ Test(chain, failed_challenge_costs_the_challenger)
 	cr_assert_eq(escrow_resolve(&ch, &worker, contract, job, 0,
 	                            (const unsigned char(*)[65])sigs, 2, &rc, &e),
 	             0, "%s", e.msg);
+	gas("resolve-failed", &rc);
 	assert_credit(worker.addr, "20500000000000000000"); /* price, bond, challenger's bond */
 	assert_credit(buyer.addr, "1000000000000000000");
 	assert_credit(challenger.addr, "0");
@@ -295,6 +296,7 @@ Test(chain, unresolved_challenge_times_out_for_the_worker)
 	                              (const unsigned char(*)[65])sigs, 2, &rc, &e),
 	               &e, "resolution deadline passed");
 	cr_assert_eq(escrow_finalize(&ch, &worker, contract, job, &rc, &e), 0, "%s", e.msg);
+	gas("finalize-timeout", &rc);
 	assert_credit(worker.addr, "20000000000000000000");
 	assert_credit(buyer.addr, "1000000000000000000");
 	assert_credit(challenger.addr, "500000000000000000"); /* its bond back, once */
@@ -319,6 +321,7 @@ Test(chain, unclaimed_escrow_refunded_after_expiry)
 	assert_refused(escrow_claim(&ch, &worker, contract, job, receipt, 1, 1, &wbond, &rc, &e),
 	               &e, "job expired");
 	cr_assert_eq(escrow_refund(&ch, &buyer, contract, job, &rc, &e), 0, "%s", e.msg);
+	gas("refund", &rc);
 	assert_credit(buyer.addr, "1");
 	assert_refused(escrow_refund(&ch, &buyer, contract, job, &rc, &e), &e, "job not open");
 }
