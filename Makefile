@@ -4,14 +4,15 @@
 #   make check      build and run all unit and CLI tests (closing line: N passed, N failed)
 #   make SAN=1 check   the same under ASan+UBSan (objects in build/san/)
 #   make fuzz       build the libFuzzer harnesses with clang (build/fuzz/)
-#   make deps       install the Debian packages dai needs
+#   make deps       install the Debian packages dai needs, and solc and anvil from npm
+#   make contracts  rebuild contracts/DaiEscrow.bin and .abi with solc from npm
 #   make install PREFIX=/usr/local
 
 PREFIX  ?= /usr/local
 MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 FUZZCC  ?= clang
-PKGS    := libsodium libarchive zlib
+PKGS    := libsodium libarchive zlib libsecp256k1 libcurl
 
 WARN    := -Wall -Wextra -Werror
 STD     := -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64
@@ -50,7 +51,7 @@ MAN7      := $(sort $(wildcard man/*.7))
 # library picks one at run time from CPUID, so the binary still runs anywhere.
 AVX2FLAGS := -mavx2 -mfma -mf16c
 
-.PHONY: unicode-tab all check unit cli fuzz fuzz-run deps install uninstall clean format demo bench bench-prove
+.PHONY: unicode-tab all check unit cli fuzz fuzz-run deps npm-deps contracts install uninstall clean format demo bench bench-prove
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -131,7 +132,31 @@ fuzz-run: $(FUZZERS)
 deps:
 	apt-get update
 	apt-get install -y build-essential pkg-config libsodium-dev libarchive-dev zlib1g-dev \
-		libcriterion-dev clang
+		libsecp256k1-dev libcurl4-openssl-dev libcriterion-dev clang
+	@# npm for the chain tests' tools: Debian's, unless a node with its own npm is there
+	command -v npm >/dev/null 2>&1 || apt-get install -y nodejs npm || \
+		echo "dai: no npm: the chain tests will be skipped" >&2
+	-$(MAKE) npm-deps
+
+# The Solidity compiler and the local EVM node of the chain tests, from npm,
+# in build/npm (not committed; the tests skip with a message without them).
+NPM_DIR       := build/npm
+SOLC_VERSION  := 0.8.26
+ANVIL_VERSION := 1.7.1
+# anvil's package is for x86-64 Linux only: elsewhere solc alone is installed.
+NPM_INSTALL   := npm install --no-save --no-audit --no-fund
+npm-deps:
+	mkdir -p $(NPM_DIR)
+	cd $(NPM_DIR) && { $(NPM_INSTALL) solc@$(SOLC_VERSION) \
+		@foundry-rs/anvil-linux-amd64@$(ANVIL_VERSION) || \
+		{ echo "dai: no anvil for this machine: the chain tests will be skipped" >&2; \
+		$(NPM_INSTALL) solc@$(SOLC_VERSION); }; }
+
+# The compiled contract is committed beside its source; tests/cli/t_contracts.sh
+# checks that it is what this compiler makes of the source.
+contracts:
+	@test -d $(NPM_DIR)/node_modules/solc || $(MAKE) npm-deps
+	node mk/solc.js $(NPM_DIR)/node_modules contracts
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7

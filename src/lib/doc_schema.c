@@ -129,6 +129,17 @@ static const dai_schema_field entry_fields[] = {
     {"time", V_TIME, 0},
 };
 
+/* dai-bind: binds an identity (did, which signs the document) to a chain
+ * account (address: 0x and 40 lowercase hex digits), which signs too:
+ * chain-sig is its EIP-191 signature (r, s, v) of the text
+ * "dai-bind <did> <address>" (bind.h). */
+static const dai_schema_field bind_fields[] = {
+    {"did", V_DID, 0},
+    {"address", V_WORD, 0},
+    {"chain-sig", V_B64, 0},
+    {"time", V_TIME, 0},
+};
+
 static const dai_schema schemas[] = {
     {"key", 1, key_fields, N(key_fields)},
     {"seckey", 1, seckey_fields, N(seckey_fields)},
@@ -139,6 +150,7 @@ static const dai_schema schemas[] = {
     {"entry", 1, entry_fields, N(entry_fields)},
     {"fraud", 1, fraud_fields, N(fraud_fields)},
     {"verdict", 1, verdict_fields, N(verdict_fields)},
+    {"bind", 1, bind_fields, N(bind_fields)},
 };
 
 const dai_schema *schema_find(const char *kind)
