@@ -21,6 +21,7 @@
 
 #include "dmath.h"
 #include "f16.h"
+#include "kern_steps.h"
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -41,15 +42,6 @@ INLINE float fold32(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
 	v = _mm_add_ps(v, _mm_movehl_ps(v, v));                                          /* 2 */
 	v = _mm_add_ss(v, _mm_movehdup_ps(v));                                           /* 1 */
 	return _mm_cvtss_f32(v);
-}
-
-/* contract 3b fold of 8 lanes */
-static float fold8(float *A)
-{
-	for (int w = 4; w >= 1; w /= 2)
-		for (int j = 0; j < w; j++)
-			A[j] = A[j] + A[j + w];
-	return A[0];
 }
 
 /* the same fold on a register: lanes j + (j+4), then j + (j+2), then 0 + 1 */
@@ -494,7 +486,7 @@ INLINE float q8_dot(const kern_q8_0 *w, const kern_q8_0 *x, const float *xs, int
 		float s = f16_to_f32(w[k].d) * f16_to_f32(x[k].d);
 		A[k % 8] = fmaf(s, (float)isum, A[k % 8]);
 	}
-	return fold8(A);
+	return kern_fold8(A);
 }
 
 static float avx2_dot_q8_0(const kern_q8_0 *w, const kern_q8_0 *x, int nb)
@@ -587,7 +579,7 @@ INLINE void q8_dot_multi(const kern_q8_0 *w, const float *ws, const kern_q8_0 *c
 			float sc = ws[kk] * xs[c][kk];
 			A[kk % 8] = fmaf(sc, (float)isum, A[kk % 8]);
 		}
-		out[c] = fold8(A);
+		out[c] = kern_fold8(A);
 	}
 }
 
@@ -645,7 +637,7 @@ INLINE void q8_dot_rows2(const kern_q8_0 *w0, const kern_q8_0 *w1, const kern_q8
 			float sc = f16_to_f32(w[r][kk].d) * xs[kk];
 			A[kk % 8] = fmaf(sc, (float)isum, A[kk % 8]);
 		}
-		out[r] = fold8(A);
+		out[r] = kern_fold8(A);
 	}
 }
 

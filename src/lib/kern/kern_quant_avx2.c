@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "f16.h"
+#include "kern_steps.h"
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -37,14 +38,6 @@ INLINE float fold8v(__m256 a)
 	v = _mm_add_ps(v, _mm_movehl_ps(v, v));
 	v = _mm_add_ss(v, _mm_movehdup_ps(v));
 	return _mm_cvtss_f32(v);
-}
-
-static float fold8(float *A)
-{
-	for (int w = 4; w >= 1; w /= 2)
-		for (int j = 0; j < w; j++)
-			A[j] = A[j] + A[j + w];
-	return A[0];
 }
 
 INLINE int32_t hsum_epi32(__m256i v)
@@ -276,7 +269,7 @@ INLINE void dot32n(const void *w, size_t wsz, const char *const *x, size_t xsz, 
 			if (has_m)
 				M[t % 8] = fmaf(h2f(wd[1]), P[c].xm[t], M[t % 8]);
 		}
-		out[c] = has_m ? fold8(A) + fold8(M) : fold8(A);
+		out[c] = has_m ? kern_fold8(A) + kern_fold8(M) : kern_fold8(A);
 	}
 }
 

@@ -11,16 +11,9 @@
 #include <string.h>
 
 #include "f16.h"
+#include "kern_steps.h"
 
 /* ---- shared helpers ---- */
-
-static float fold8(float *A)
-{
-	for (int w = 4; w >= 1; w /= 2)
-		for (int j = 0; j < w; j++)
-			A[j] = A[j] + A[j + w];
-	return A[0];
-}
 
 float kern_round_bf16(float x)
 {
@@ -31,58 +24,17 @@ float kern_round_bf16(float x)
 	return f16_bits_to_f32(u);
 }
 
-static float maxps(float a, float b)
-{
-	return a > b ? a : b;
-}
-
-static float abs_bits(float x)
-{
-	return f16_bits_to_f32(f16_f32_to_bits(x) & 0x7fffffffu);
-}
-
-/* amax of 32 floats by the maxps tree of contract 3a */
-static float block_amax(const float *x)
-{
-	float m[8], p[4], s[2];
-	for (int j = 0; j < 8; j++) {
-		float v = abs_bits(x[j]);
-		v = maxps(v, abs_bits(x[j + 8]));
-		v = maxps(v, abs_bits(x[j + 16]));
-		m[j] = maxps(v, abs_bits(x[j + 24]));
-	}
-	for (int j = 0; j < 4; j++)
-		p[j] = maxps(m[j + 4], m[j]);
-	for (int j = 0; j < 2; j++)
-		s[j] = maxps(p[j], p[j + 2]);
-	return maxps(s[0], s[1]);
-}
-
-/* rne + cvtps_epi32 + saturating packs to int8 (contract 3a) */
-static int8_t q8_round(float v)
-{
-	if (!(v >= -0x1p31f && v < 0x1p31f))
-		return -128;
-	if (v >= 0x1p22f)
-		return 127;
-	if (v <= -0x1p22f)
-		return -128;
-	float r = (v + 0x1.8p23f) - 0x1.8p23f;
-	int c = (int)r;
-	return (int8_t)(c > 127 ? 127 : c < -128 ? -128 : c);
-}
-
 /* ---- activations ---- */
 
 static void ref_quantize_q8_1(const float *x, kern_q8_1 *y, int n)
 {
 	for (int b = 0; b < n / KERN_QK; b++, x += KERN_QK) {
-		float amax = block_amax(x);
+		float amax = kern_block_amax(x);
 		float d = amax / 127.0f;
 		float id = amax != 0.0f ? 127.0f / amax : 0.0f;
 		int32_t sum = 0;
 		for (int j = 0; j < KERN_QK; j++) {
-			y[b].q[j] = q8_round(x[j] * id);
+			y[b].q[j] = kern_q8_round(x[j] * id);
 			sum += y[b].q[j];
 		}
 		y[b].d = f32_to_f16(d);
@@ -106,7 +58,7 @@ static void ref_quantize_q8_k(const float *x, kern_q8_k *y, int n)
 			continue;
 		float iscale = -127.0f / max;
 		for (int j = 0; j < KERN_QK_K; j++)
-			y[b].q[j] = q8_round(iscale * x[j]);
+			y[b].q[j] = kern_q8_round(iscale * x[j]);
 		for (int g = 0; g < 16; g++) {
 			int s = 0;
 			for (int i = 0; i < 16; i++)
@@ -239,7 +191,7 @@ static float dot_d_q8_0(const void *w, size_t wsz, void (*vals)(const void *, in
 		float s = f16_to_f32(d) * f16_to_f32(x[k].d);
 		A[k % 8] = fmaf(s, (float)isum, A[k % 8]);
 	}
-	return fold8(A);
+	return kern_fold8(A);
 }
 
 /* contract 7b: Q4_1, Q5_1 with Q8_1 */
@@ -258,7 +210,7 @@ static float dot_dm_q8_1(const void *w, size_t wsz, void (*vals)(const void *, i
 		A[k % 8] = fmaf(s, (float)isum, A[k % 8]);
 		M[k % 8] = fmaf(f16_to_f32(dm[1]), f16_to_f32(x[k].s), M[k % 8]);
 	}
-	return fold8(A) + fold8(M);
+	return kern_fold8(A) + kern_fold8(M);
 }
 
 static float ref_dot_q4_0(const void *w, const void *x, int nb)
@@ -307,7 +259,7 @@ static float ref_dot_q4_k(const void *w, const void *x, int nb)
 		vals_k4(b[k].qs, NULL, v);
 		dot_k4(dd, b[k].scales, v, &y[k], A, M, k);
 	}
-	return fold8(A) - fold8(M);
+	return kern_fold8(A) - kern_fold8(M);
 }
 
 static float ref_dot_q5_k(const void *w, const void *x, int nb)
@@ -321,7 +273,7 @@ static float ref_dot_q5_k(const void *w, const void *x, int nb)
 		vals_k4(b[k].qs, b[k].qh, v);
 		dot_k4(dd, b[k].scales, v, &y[k], A, M, k);
 	}
-	return fold8(A) - fold8(M);
+	return kern_fold8(A) - kern_fold8(M);
 }
 
 /* contract 8c */
@@ -341,7 +293,7 @@ static float ref_dot_q6_k(const void *w, const void *x, int nb)
 			        (idot(v + 16 * g, y[k].q + 16 * g, 16) - 32 * y[k].bsums[g]);
 		A[k % 8] = fmaf(y[k].d * f16_to_f32(b[k].d), (float)isum, A[k % 8]);
 	}
-	return fold8(A);
+	return kern_fold8(A);
 }
 
 /* contract 6: canonical 32-lane dot of bf16 weights and rounded floats */

@@ -11,6 +11,7 @@
 
 #include "dmath.h"
 #include "f16.h"
+#include "kern_steps.h"
 
 /* Contract 1: L[j] = L[j] + L[j + w] for w = 16, 8, 4, 2, 1. */
 static float fold32(float *L)
@@ -19,15 +20,6 @@ static float fold32(float *L)
 		for (int j = 0; j < w; j++)
 			L[j] = L[j] + L[j + w];
 	return L[0];
-}
-
-/* Contract 3b: A[j] = A[j] + A[j + w] for w = 4, 2, 1. */
-static float fold8(float *A)
-{
-	for (int w = 4; w >= 1; w /= 2)
-		for (int j = 0; j < w; j++)
-			A[j] = A[j] + A[j + w];
-	return A[0];
 }
 
 /* ---- conversions ---- */
@@ -50,61 +42,15 @@ static void ref_round_f16(const float *x, float *y, int n)
 		y[i] = f16_to_f32(f32_to_f16(x[i]));
 }
 
-/* x86 maxps: the first operand if it is greater, else the second. */
-static float maxps(float a, float b)
-{
-	return a > b ? a : b;
-}
-
-static float abs_bits(float x)
-{
-	uint32_t u = f16_f32_to_bits(x) & 0x7fffffffu;
-	return f16_bits_to_f32(u);
-}
-
-/* amax of a block by the maxps tree of contract 3a */
-static float block_amax(const float *x)
-{
-	float m[8], p[4], s[2];
-	for (int j = 0; j < 8; j++) {
-		float v = abs_bits(x[j]);
-		v = maxps(v, abs_bits(x[j + 8]));
-		v = maxps(v, abs_bits(x[j + 16]));
-		m[j] = maxps(v, abs_bits(x[j + 24]));
-	}
-	for (int j = 0; j < 4; j++)
-		p[j] = maxps(m[j + 4], m[j]);
-	for (int j = 0; j < 2; j++)
-		s[j] = maxps(p[j], p[j + 2]);
-	return maxps(s[0], s[1]);
-}
-
-/*
- * round-half-even to an integer, then cvtps_epi32 + packs to int8:
- * NaN or out of int32 range -> INT32_MIN -> -128; else clamp.
- */
-static int8_t q8_round(float v)
-{
-	if (!(v >= -0x1p31f && v < 0x1p31f))
-		return -128;
-	if (v >= 0x1p22f)
-		return 127;
-	if (v <= -0x1p22f)
-		return -128;
-	float r = (v + 0x1.8p23f) - 0x1.8p23f; /* exact RNE for |v| < 2^22 */
-	int c = (int)r;
-	return (int8_t)(c > 127 ? 127 : c < -128 ? -128 : c);
-}
-
 static void ref_quantize_q8_0(const float *x, kern_q8_0 *y, int n)
 {
 	for (int b = 0; b < n / KERN_QK8_0; b++, x += KERN_QK8_0) {
-		float amax = block_amax(x);
+		float amax = kern_block_amax(x);
 		float d = amax / 127.0f;
 		float id = amax != 0.0f ? 127.0f / amax : 0.0f;
 		y[b].d = f32_to_f16(d);
 		for (int j = 0; j < KERN_QK8_0; j++)
-			y[b].q[j] = q8_round(x[j] * id);
+			y[b].q[j] = kern_q8_round(x[j] * id);
 	}
 }
 
@@ -145,7 +91,7 @@ static float ref_dot_q8_0(const kern_q8_0 *w, const kern_q8_0 *x, int nb)
 		float s = f16_to_f32(w[k].d) * f16_to_f32(x[k].d);
 		A[k % 8] = fmaf(s, (float)isum, A[k % 8]);
 	}
-	return fold8(A);
+	return kern_fold8(A);
 }
 
 static float ref_sum(const float *x, int n)
