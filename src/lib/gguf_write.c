@@ -7,37 +7,9 @@
 #include "fsio.h"
 #include "gguf.h"
 
-/* Makes room for n more bytes. */
-static int reserve(gguf_buf *b, size_t n)
-{
-	if (b->oom)
-		return -1;
-	if (n <= b->cap - b->len)
-		return 0;
-	size_t need, cap = b->cap ? b->cap : 256;
-	if (__builtin_add_overflow(b->len, n, &need)) {
-		b->oom = 1;
-		return -1;
-	}
-	while (cap < need) {
-		if (__builtin_mul_overflow(cap, 2, &cap)) {
-			cap = need;
-			break;
-		}
-	}
-	unsigned char *p = realloc(b->p, cap);
-	if (!p) {
-		b->oom = 1;
-		return -1;
-	}
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
 void gguf_buf_put(gguf_buf *b, const void *data, size_t n)
 {
-	if (n == 0 || reserve(b, n))
+	if (n == 0 || bytebuf_reserve(b, n))
 		return;
 	if (data)
 		memcpy(b->p + b->len, data, n);
@@ -70,8 +42,7 @@ void gguf_buf_str(gguf_buf *b, const char *s, size_t len)
 
 void gguf_buf_free(gguf_buf *b)
 {
-	free(b->p);
-	memset(b, 0, sizeof *b);
+	bytebuf_free(b);
 }
 
 void gguf_w_init(gguf_writer *w)

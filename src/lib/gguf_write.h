@@ -23,14 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bytebuf.h"
 #include "err.h"
 
-/* A growable byte buffer with little-endian writers. */
-typedef struct gguf_buf {
-	unsigned char *p;
-	size_t len, cap;
-	int oom; /* an append failed */
-} gguf_buf;
+/* A growable byte buffer (bytebuf.h: oom set once an append failed) with
+ * little-endian writers. */
+typedef bytebuf gguf_buf;
 
 void gguf_buf_put(gguf_buf *b, const void *data, size_t n);
 void gguf_buf_u32(gguf_buf *b, uint32_t v);
