@@ -32,6 +32,13 @@ const char *reader_raw(const dai_reader *r, size_t *len)
 	return r->doc;
 }
 
+int reader_copy_raw(const dai_reader *r, FILE *f, dai_err *e)
+{
+	if (fwrite(r->doc, 1, r->doc_len, f) != r->doc_len)
+		return dai_errf(e, "writing the output failed");
+	return 0;
+}
+
 /* Refills the input buffer; returns 0, or -1 on a read error. */
 static int fill(dai_reader *r, dai_err *e)
 {

@@ -40,6 +40,11 @@ int reader_next(dai_reader *r, dai_doc *d, dai_err *e);
 /* The bytes of the last document framed by reader_next. */
 const char *reader_raw(const dai_reader *r, size_t *len);
 
+/* Copies the bytes of the last document framed by reader_next to f, as a
+ * filter passes an invalid document through; -1 with a message if the write
+ * fails. */
+int reader_copy_raw(const dai_reader *r, FILE *f, dai_err *e);
+
 /* Writes a document's exact bytes; -1 with a message on a write error. */
 int doc_write(FILE *f, const dai_doc *d, dai_err *e);
 

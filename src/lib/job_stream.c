@@ -90,12 +90,10 @@ int job_stream(const engine *en, const dai_key *k, int fd, const char *name, FIL
 		}
 		st->docs++;
 		if (s == DOC_BAD) {
-			size_t len;
-			const char *raw = reader_raw(&r, &len);
 			st->bad++;
 			note(o, e->msg);
-			if (fwrite(raw, 1, len, out) != len) {
-				rc = dai_errf(e, "writing the output failed");
+			if (reader_copy_raw(&r, out, e)) {
+				rc = -1;
 				break;
 			}
 			continue;

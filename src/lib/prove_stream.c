@@ -82,11 +82,9 @@ int prove_stream(const engine *en, const prove_stream_opts *o, int fd, const cha
 			break;
 		}
 		if (s == DOC_BAD) {
-			size_t len;
-			const char *raw = reader_raw(&r, &len);
 			note(o, e->msg);
-			if (fwrite(raw, 1, len, out) != len) {
-				rc = dai_errf(e, "writing the output failed");
+			if (reader_copy_raw(&r, out, e)) {
+				rc = -1;
 				break;
 			}
 			continue;
