@@ -61,17 +61,6 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static long long parse_int(const char *opt, const char *s, long long lo, long long hi)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		cli_die(EXIT_USAGE, "%s: expected an integer in [%lld, %lld], got '%s'", opt, lo,
-		        hi, s);
-	return v;
-}
-
 static float parse_float(const char *opt, const char *s)
 {
 	char *end;
@@ -178,26 +167,26 @@ int main(int argc, char **argv)
 			ids_file = optarg;
 			break;
 		case 'n':
-			n_predict = parse_int("-n", optarg, 0, 1 << 24);
+			n_predict = cli_int_arg("-n", optarg, 0, 1 << 24);
 			break;
 		case 's':
-			o.sample.seed = (uint64_t)parse_int("-s", optarg, 0, INT64_MAX);
+			o.sample.seed = (uint64_t)cli_int_arg("-s", optarg, 0, INT64_MAX);
 			seed_given = 1;
 			break;
 		case 't':
-			threads = parse_int("-t", optarg, 1, 1024);
+			threads = cli_int_arg("-t", optarg, 1, 1024);
 			break;
 		case OPT_TEMP:
 			o.sample.temp = parse_float("--temp", optarg);
 			break;
 		case OPT_TOPK:
-			o.sample.top_k = (int32_t)parse_int("--top-k", optarg, 0, INT32_MAX);
+			o.sample.top_k = (int32_t)cli_int_arg("--top-k", optarg, 0, INT32_MAX);
 			break;
 		case OPT_TOPP:
 			o.sample.top_p = parse_float("--top-p", optarg);
 			break;
 		case OPT_BATCH:
-			batch = parse_int("--batch", optarg, 1, 1 << 20);
+			batch = cli_int_arg("--batch", optarg, 1, 1 << 20);
 			break;
 		case OPT_IDS:
 			ids_out = optarg;
@@ -215,29 +204,24 @@ int main(int argc, char **argv)
 			trace_path = optarg;
 			break;
 		case 'h':
-			fputs(usage, stdout);
-			return 0;
+			cli_help(usage);
 		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
+			cli_usage(usage);
 		}
 	}
 	if (key_path) {
 		if (!model_path || text || text_file || ids_file || ids_out || logits_out ||
 		    argc - optind > 1) {
-			fputs(usage, stderr);
-			return EXIT_USAGE;
+			cli_usage(usage);
 		}
 		return job_mode(key_path, model_path, trace_path,
 		                optind < argc ? argv[optind] : NULL, (int)threads, (int)batch);
 	}
 	if (trace_path) {
-		fputs(usage, stderr);
-		return EXIT_USAGE;
+		cli_usage(usage);
 	}
 	if (optind != argc || !model_path || (!!text + !!text_file + !!ids_file) != 1) {
-		fputs(usage, stderr);
-		return EXIT_USAGE;
+		cli_usage(usage);
 	}
 	if (!seed_given)
 		randombytes_buf(&o.sample.seed, sizeof o.sample.seed);

@@ -163,19 +163,16 @@ int main(int argc, char **argv)
 			comment = optarg;
 			break;
 		case 'h':
-			fputs(usage, stdout);
-			return 0;
+			cli_help(usage);
 		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
+			cli_usage(usage);
 		}
 	}
 	int modes = !!out + !!print + !!change + sign + verify;
 	int nargs = argc - optind;
 	if (modes != 1 || nargs > (sign || verify ? 1 : 0) || (sign && !keyp) || (keyp && !sign) ||
 	    (pub && !verify) || (plain && !out && !change) || (comment && !out)) {
-		fputs(usage, stderr);
-		return EXIT_USAGE;
+		cli_usage(usage);
 	}
 	dai_err e;
 	const char *input = nargs ? argv[optind] : NULL;

@@ -23,12 +23,6 @@ static const char usage[] =
     "                     [--expires DUR] [FILE]\n"
     "  prices are per 1000 tokens, in the smallest unit; DUR is 90s, 15m, 2h or 7d\n";
 
-static _Noreturn void bad_usage(void)
-{
-	fputs(usage, stderr);
-	exit(EXIT_USAGE);
-}
-
 static uint64_t uint_arg(const char *opt, const char *s)
 {
 	unsigned long long v;
@@ -101,7 +95,7 @@ static int cmd_make(struct opts *o)
 	dai_key k;
 	dai_doc d;
 	if (!o->key || !o->nmodels || !o->price || o->input)
-		bad_usage();
+		cli_usage(usage);
 	for (size_t i = 0; i < o->nmodels; i++)
 		check_pack_id(o->models[i]);
 	long long now = time_now();
@@ -127,7 +121,7 @@ static int cmd_match(struct opts *o)
 	dai_err e;
 	char path[4096];
 	if (o->nmodels != 1)
-		bad_usage();
+		cli_usage(usage);
 	check_pack_id(o->models[0]);
 	uint64_t max_price = o->max_price ? uint_arg("--max-price", o->max_price) : UINT64_MAX;
 	if (!o->ledger) {
@@ -219,7 +213,7 @@ static int cmd_job(struct opts *o)
 	char *prompt = NULL;
 	size_t plen = 0;
 	if (!o->key || !!o->prompt == !!o->prompt_file || o->nmodels > 1)
-		bad_usage();
+		cli_usage(usage);
 	if (o->prompt_file) {
 		if (file_read_all(o->prompt_file, LEDGER_DOC_MAX, &prompt, &plen, &e))
 			cli_fail(&e);
@@ -354,31 +348,30 @@ int main(int argc, char **argv)
 			o.top_p = optarg;
 			break;
 		case 'h':
-			fputs(usage, stdout);
-			return 0;
+			cli_help(usage);
 		default:
-			bad_usage();
+			cli_usage(usage);
 		}
 	}
 	if (optind >= argc || argc - optind > 2)
-		bad_usage();
+		cli_usage(usage);
 	const char *cmd = argv[optind];
 	o.input = argc - optind == 2 ? argv[optind + 1] : NULL;
 	int is_make = !strcmp(cmd, "make"), is_match = !strcmp(cmd, "match"),
 	    is_job = !strcmp(cmd, "job"), is_ls = !strcmp(cmd, "ls");
 	/* Each option belongs to some commands only. */
 	if ((o.price || o.max_tokens || o.stake) && !is_make)
-		bad_usage();
+		cli_usage(usage);
 	if ((o.prompt || o.prompt_file || o.n || o.seed || o.temp || o.top_k || o.top_p) && !is_job)
-		bad_usage();
+		cli_usage(usage);
 	if (o.ledger && !is_match)
-		bad_usage();
+		cli_usage(usage);
 	if (o.max_price && !is_match && !is_job)
-		bad_usage();
+		cli_usage(usage);
 	if (o.expires && !is_make && !is_job)
-		bad_usage();
+		cli_usage(usage);
 	if (o.key && !is_make && !is_job)
-		bad_usage();
+		cli_usage(usage);
 	if (is_make)
 		return cmd_make(&o);
 	if (is_match)
@@ -387,5 +380,5 @@ int main(int argc, char **argv)
 		return cmd_job(&o);
 	if (is_ls && !o.nmodels)
 		return cmd_ls(&o);
-	bad_usage();
+	cli_usage(usage);
 }

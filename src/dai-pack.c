@@ -18,12 +18,6 @@ static const char usage[] =
     "       dai-pack id PACK            print the pack id (signature checked)\n"
     "  -z  write a gzip pack (for transport; unpacked into the cache to use)\n";
 
-static _Noreturn void bad_usage(void)
-{
-	fputs(usage, stderr);
-	exit(EXIT_USAGE);
-}
-
 static void flush_out(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout))
@@ -49,14 +43,13 @@ static int cmd_create(int argc, char **argv)
 			gz = 1;
 			break;
 		case 'h':
-			fputs(usage, stdout);
-			return 0;
+			cli_help(usage);
 		default:
-			bad_usage();
+			cli_usage(usage);
 		}
 	}
 	if (!keyp || !out || optind >= argc)
-		bad_usage();
+		cli_usage(usage);
 	dai_err e;
 	dai_key k;
 	char id[DAI_ID_LEN + 1];
@@ -110,18 +103,17 @@ int main(int argc, char **argv)
 {
 	cli_init(argv[0]);
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		fputs(usage, stdout);
-		return 0;
+		cli_help(usage);
 	}
 	if (argc < 2)
-		bad_usage();
+		cli_usage(usage);
 	const char *cmd = argv[1];
 	argc--, argv++;
 	if (strcmp(cmd, "create") == 0)
 		return cmd_create(argc, argv);
 	int nargs = strcmp(cmd, "extract") == 0 ? 2 : 1;
 	if (argc != nargs + 1 || argv[1][0] == '-')
-		bad_usage();
+		cli_usage(usage);
 	dai_err e;
 	pack_manifest m;
 	if (strcmp(cmd, "verify") == 0 || strcmp(cmd, "id") == 0 || strcmp(cmd, "list") == 0) {
@@ -153,5 +145,5 @@ int main(int argc, char **argv)
 		flush_out();
 		return 0;
 	}
-	bad_usage();
+	cli_usage(usage);
 }

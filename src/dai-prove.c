@@ -1,5 +1,4 @@
 /* dai-prove: verify receipts by replay, build fraud proofs, check them. */
-#include <errno.h>
 #include <stdint.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -36,17 +35,6 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int parse_int(const char *opt, const char *s, int lo, int hi)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		cli_die(EXIT_USAGE, "%s: expected an integer in [%d, %d], got '%s'", opt, lo, hi,
-		        s);
-	return (int)v;
-}
-
 static void note(void *ctx, const char *msg)
 {
 	(void)ctx;
@@ -61,12 +49,10 @@ int main(int argc, char **argv)
 
 	cli_init(argv[0]);
 	if (argc < 2) {
-		fputs(usage, stderr);
-		return EXIT_USAGE;
+		cli_usage(usage);
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		fputs(usage, stdout);
-		return 0;
+		cli_help(usage);
 	}
 	if (strcmp(argv[1], "verify") == 0)
 		o.mode = PROVE_VERIFY;
@@ -89,10 +75,10 @@ int main(int argc, char **argv)
 			trace_path = optarg;
 			break;
 		case 't':
-			o.run.n_threads = parse_int("-t", optarg, 1, 1024);
+			o.run.n_threads = cli_int_arg("-t", optarg, 1, 1024);
 			break;
 		case OPT_BATCH:
-			o.run.n_batch = parse_int("--batch", optarg, 1, 65536);
+			o.run.n_batch = cli_int_arg("--batch", optarg, 1, 65536);
 			break;
 		case OPT_LEAF: {
 			unsigned long long t;
@@ -107,17 +93,14 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'h':
-			fputs(usage, stdout);
-			return 0;
+			cli_help(usage);
 		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
+			cli_usage(usage);
 		}
 	}
 	if (!model_path || argc - optind > 1 || (o.mode == PROVE_CHALLENGE && !key_path) ||
 	    (o.mode != PROVE_CHALLENGE && o.run.at_leaf) || (o.mode == PROVE_CHECK && trace_path)) {
-		fputs(usage, stderr);
-		return EXIT_USAGE;
+		cli_usage(usage);
 	}
 
 	dai_err e;

@@ -25,30 +25,57 @@ const char *cli_name(void)
 	return prog;
 }
 
+/* "prog: message" on stderr */
+static void vwarn(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarn(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void cli_die(int code, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarn(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(code);
 }
 
 void cli_fail(const dai_err *e)
 {
 	cli_die(EXIT_BAD, "%s", e->msg);
+}
+
+void cli_help(const char *usage)
+{
+	fputs(usage, stdout);
+	exit(0);
+}
+
+void cli_usage(const char *usage)
+{
+	fputs(usage, stderr);
+	exit(EXIT_USAGE);
+}
+
+long long cli_int_arg(const char *opt, const char *s, long long lo, long long hi)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		cli_die(EXIT_USAGE, "%s: expected an integer in [%lld, %lld], got '%s'", opt, lo,
+		        hi, s);
+	return v;
 }
 
 int cli_open_input(const char *path, const char **name)

@@ -1,6 +1,7 @@
 /*
  * cli.h - what every dai-* main shares: its name in messages, failing with
- * one line on stderr, and opening an input stream.
+ * one line on stderr, usage text and integer options, and opening an input
+ * stream.
  *
  * Exit codes: 0 success, 1 failure (bad input, a check that did not pass,
  * an I/O error), 2 usage error.
@@ -25,6 +26,16 @@ _Noreturn void cli_fail(const dai_err *e);
 
 /* Prints "prog: message" (a warning or a note) and returns. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints usage on stdout and exits 0 (for -h). */
+_Noreturn void cli_help(const char *usage);
+
+/* Prints usage on stderr and exits EXIT_USAGE (for a bad command line). */
+_Noreturn void cli_usage(const char *usage);
+
+/* The decimal integer s given to option opt, in [lo, hi]; anything else
+ * dies with EXIT_USAGE naming opt and the range. */
+long long cli_int_arg(const char *opt, const char *s, long long lo, long long hi);
 
 /* Opens path for reading ("-" or NULL: stdin); sets *name for messages. */
 int cli_open_input(const char *path, const char **name);
