@@ -10,6 +10,9 @@
 #include "gguf.h"
 #include "gguf_write.h"
 #include "tok.h"
+#include "tok_test.h"
+
+#include "fuzz/tok_check.h"
 
 TestSuite(tok);
 
@@ -50,42 +53,6 @@ static void expect_ids(const dai_tok *t, const char *text, int flags, const int3
 		cr_assert_eq(ids[i], want[i], "'%s': id %zu is %d, want %d:%s", text, i, ids[i],
 		             want[i], got);
 	free(ids);
-}
-
-/* Strict UTF-8 check, written independently of tok_utf8_repair: decodes
- * each code point and rejects overlong forms, surrogates and > U+10FFFF. */
-static int valid_utf8(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = p[i];
-		size_t k;
-		unsigned long cp, min;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			k = 1, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			k = 2, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			k = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			return 0;
-		}
-		if (i + k >= n)
-			return 0;
-		for (size_t j = 1; j <= k; j++) {
-			if ((p[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i + j] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += k + 1;
-	}
-	return 1;
 }
 
 /* encode (no BOS) then decode gives the text back. */
@@ -527,24 +494,6 @@ Test(tok, utf8_repair)
 
 /* ------------------------------------------------------- bad vocabularies */
 
-static void expect_load_fail(gguf_writer *w, const char *want)
-{
-	unsigned char *buf;
-	size_t len;
-	dai_err e = {{0}};
-	cr_assert_eq(gguf_w_finish(w, &buf, &len, &e), 0, "%s", e.msg);
-	gguf_w_free(w);
-	gguf_file g;
-	cr_assert_eq(gguf_open_mem(&g, buf, len, "v.gguf", &e), 0, "%s", e.msg);
-	dai_tok *t = tok_load(&g, &e);
-	cr_assert_null(t, "loaded, but expected '%s'", want);
-	cr_assert(strstr(e.msg, want), "error '%s' does not contain '%s'", e.msg, want);
-	cr_assert(strstr(e.msg, "v.gguf"), "error '%s' does not name the file", e.msg);
-	cr_assert_null(strchr(e.msg, '\n'));
-	gguf_close(&g);
-	free(buf);
-}
-
 Test(tok, bad_vocabularies)
 {
 	static const char *p3[] = {"<unk>", "<s>", "</s>"};
@@ -555,75 +504,75 @@ Test(tok, bad_vocabularies)
 	gguf_writer w;
 
 	gguf_w_init(&w);
-	expect_load_fail(&w, "tokenizer.ggml.model");
+	expect_tok_load_fail(&w, "tokenizer.ggml.model");
 
 	gguf_w_init(&w);
 	gguf_w_str(&w, "tokenizer.ggml.model", "gpt2");
 	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", p3, 3);
-	expect_load_fail(&w, "tokenizer.ggml.merges: missing");
+	expect_tok_load_fail(&w, "tokenizer.ggml.merges: missing");
 
 	gguf_w_init(&w);
 	gguf_w_str(&w, "tokenizer.ggml.model", "t5\x01");
-	expect_load_fail(&w, "unsupported tokenizer 't5?'");
+	expect_tok_load_fail(&w, "unsupported tokenizer 't5?'");
 
 	gguf_w_init(&w);
 	gguf_w_u32(&w, "tokenizer.ggml.model", 1);
-	expect_load_fail(&w, "tokenizer.ggml.model");
+	expect_tok_load_fail(&w, "tokenizer.ggml.model");
 
 	gguf_w_init(&w);
 	gguf_w_str(&w, "tokenizer.ggml.model", "llama");
-	expect_load_fail(&w, "tokenizer.ggml.tokens");
+	expect_tok_load_fail(&w, "tokenizer.ggml.tokens");
 
 	gguf_w_init(&w);
 	gguf_w_str(&w, "tokenizer.ggml.model", "llama");
 	gguf_w_u32(&w, "tokenizer.ggml.tokens", 3);
-	expect_load_fail(&w, "tokenizer.ggml.tokens");
+	expect_tok_load_fail(&w, "tokenizer.ggml.tokens");
 
 	gguf_w_init(&w);
 	gguf_w_str(&w, "tokenizer.ggml.model", "llama");
 	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", p3, 0);
-	expect_load_fail(&w, "tokenizer.ggml.tokens");
+	expect_tok_load_fail(&w, "tokenizer.ggml.tokens");
 
 	gguf_w_init(&w);
 	gguf_w_str(&w, "tokenizer.ggml.model", "llama");
 	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", p3, 3);
 	gguf_w_arr(&w, "tokenizer.ggml.scores", GGUF_T_F32, s2, 2);
-	expect_load_fail(&w, "tokenizer.ggml.scores: 2 scores for 3 tokens");
+	expect_tok_load_fail(&w, "tokenizer.ggml.scores: 2 scores for 3 tokens");
 
 	gguf_w_init(&w);
 	gguf_w_str(&w, "tokenizer.ggml.model", "llama");
 	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", p3, 3);
 	gguf_w_arr(&w, "tokenizer.ggml.token_type", GGUF_T_I32, ty, 2);
-	expect_load_fail(&w, "tokenizer.ggml.token_type: 2 types for 3 tokens");
+	expect_tok_load_fail(&w, "tokenizer.ggml.token_type: 2 types for 3 tokens");
 
 	gguf_w_init(&w);
 	gguf_w_str(&w, "tokenizer.ggml.model", "llama");
 	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", p3, 3);
 	gguf_w_arr_str(&w, "tokenizer.ggml.scores", p3, 3);
-	expect_load_fail(&w, "tokenizer.ggml.scores");
+	expect_tok_load_fail(&w, "tokenizer.ggml.scores");
 
 	gguf_w_init(&w);
 	gguf_w_str(&w, "tokenizer.ggml.model", "llama");
 	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", dup, 3);
-	expect_load_fail(&w, "piece 'a' appears twice (ids 1 and 2)");
+	expect_tok_load_fail(&w, "piece 'a' appears twice (ids 1 and 2)");
 
 	gguf_w_init(&w);
 	gguf_w_str(&w, "tokenizer.ggml.model", "llama");
 	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", badbyte, 3);
 	gguf_w_arr(&w, "tokenizer.ggml.token_type", GGUF_T_I32, ty, 3);
-	expect_load_fail(&w, "byte token 2 is '<0xZZ>'");
+	expect_tok_load_fail(&w, "byte token 2 is '<0xZZ>'");
 
 	gguf_w_init(&w);
 	gguf_w_str(&w, "tokenizer.ggml.model", "llama");
 	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", p3, 3);
 	gguf_w_str(&w, "tokenizer.ggml.bos_token_id", "1");
-	expect_load_fail(&w, "tokenizer.ggml.bos_token_id");
+	expect_tok_load_fail(&w, "tokenizer.ggml.bos_token_id");
 
 	gguf_w_init(&w);
 	gguf_w_str(&w, "tokenizer.ggml.model", "llama");
 	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", p3, 3);
 	gguf_w_u32(&w, "tokenizer.ggml.add_bos_token", 1);
-	expect_load_fail(&w, "tokenizer.ggml.add_bos_token");
+	expect_tok_load_fail(&w, "tokenizer.ggml.add_bos_token");
 }
 
 /* Text that no piece or byte token covers, in a vocabulary without an

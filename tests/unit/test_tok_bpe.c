@@ -12,6 +12,7 @@
 #include "gguf.h"
 #include "gguf_write.h"
 #include "tok.h"
+#include "tok_test.h"
 #include "tok_pretok.h"
 #include "unicode_tab.h"
 
@@ -527,23 +528,6 @@ Test(tok_bpe, stream_whole_characters)
 
 /* ------------------------------------------------------- bad vocabularies */
 
-static void expect_bpe_load_fail(gguf_writer *w, const char *want)
-{
-	unsigned char *buf;
-	size_t len;
-	dai_err e = {{0}};
-	cr_assert_eq(gguf_w_finish(w, &buf, &len, &e), 0, "%s", e.msg);
-	gguf_w_free(w);
-	gguf_file g;
-	cr_assert_eq(gguf_open_mem(&g, buf, len, "v.gguf", &e), 0, "%s", e.msg);
-	dai_tok *t = tok_load(&g, &e);
-	cr_assert_null(t, "loaded, but expected '%s'", want);
-	cr_assert(strstr(e.msg, want), "error '%s' does not contain '%s'", e.msg, want);
-	cr_assert(strstr(e.msg, "v.gguf"), "error '%s' does not name the file", e.msg);
-	gguf_close(&g);
-	free(buf);
-}
-
 static void bpe_base(gguf_writer *w)
 {
 	static const char *toks[] = {"a", "b", "ab", "\xc4\xa0"};
@@ -558,21 +542,21 @@ Test(tok_bpe, bad_vocabularies)
 	gguf_writer w;
 
 	bpe_base(&w);
-	expect_bpe_load_fail(&w, "tokenizer.ggml.merges: missing");
+	expect_tok_load_fail(&w, "tokenizer.ggml.merges: missing");
 
 	bpe_base(&w);
 	gguf_w_u32(&w, "tokenizer.ggml.merges", 1);
-	expect_bpe_load_fail(&w, "tokenizer.ggml.merges");
+	expect_tok_load_fail(&w, "tokenizer.ggml.merges");
 
 	bpe_base(&w);
 	gguf_w_arr_str(&w, "tokenizer.ggml.merges", merges, 1);
 	gguf_w_str(&w, "tokenizer.ggml.pre", "tekken\x01");
-	expect_bpe_load_fail(&w, "unsupported pre-tokenizer 'tekken?'");
+	expect_tok_load_fail(&w, "unsupported pre-tokenizer 'tekken?'");
 
 	bpe_base(&w);
 	gguf_w_arr_str(&w, "tokenizer.ggml.merges", merges, 1);
 	gguf_w_u32(&w, "tokenizer.ggml.pre", 3);
-	expect_bpe_load_fail(&w, "tokenizer.ggml.pre");
+	expect_tok_load_fail(&w, "tokenizer.ggml.pre");
 }
 
 /* A tiny vocabulary: merges apply by rank, odd merge lines are harmless,

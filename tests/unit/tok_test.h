@@ -1,0 +1,36 @@
+/*
+ * tok_test.h - checks the tokenizer unit suites (test_tok.c, test_tok_bpe.c)
+ * share. Header-only: static inline functions using Criterion's asserts.
+ */
+#ifndef DAI_TESTS_TOK_TEST_H
+#define DAI_TESTS_TOK_TEST_H
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gguf.h"
+#include "gguf_write.h"
+#include "tok.h"
+
+/* Finishes w as "v.gguf" and expects tok_load to refuse it with one line
+ * that contains want and names the file. Frees w. */
+static inline void expect_tok_load_fail(gguf_writer *w, const char *want)
+{
+	unsigned char *buf;
+	size_t len;
+	dai_err e = {{0}};
+	cr_assert_eq(gguf_w_finish(w, &buf, &len, &e), 0, "%s", e.msg);
+	gguf_w_free(w);
+	gguf_file g;
+	cr_assert_eq(gguf_open_mem(&g, buf, len, "v.gguf", &e), 0, "%s", e.msg);
+	dai_tok *t = tok_load(&g, &e);
+	cr_assert_null(t, "loaded, but expected '%s'", want);
+	cr_assert(strstr(e.msg, want), "error '%s' does not contain '%s'", e.msg, want);
+	cr_assert(strstr(e.msg, "v.gguf"), "error '%s' does not name the file", e.msg);
+	cr_assert_null(strchr(e.msg, '\n'));
+	gguf_close(&g);
+	free(buf);
+}
+
+#endif
