@@ -24,13 +24,13 @@ static uint16_t half_up(float x)
 	return h;
 }
 
-static void put_nibbles(uint8_t *qs, const int *u)
+void quant_put_nibbles(uint8_t *qs, const int *u)
 {
 	for (int j = 0; j < 16; j++)
 		qs[j] = (uint8_t)((u[j] & 15) | (u[j + 16] & 15) << 4);
 }
 
-static void put_bit4(uint8_t *qh, const int *u)
+void quant_put_bit4(uint8_t *qh, const int *u)
 {
 	memset(qh, 0, 4);
 	for (int j = 0; j < 32; j++)
@@ -69,7 +69,7 @@ static void enc_min(const float *x, int bits, uint16_t *d, uint16_t *m, int *u)
 		u[j] = clampi((int)(int8_t)((x[j] - lo) * id + 0.5f), 0, top);
 }
 
-static void put_scales_k4(uint8_t *s, const int *sc, const int *m)
+void quant_put_scales_k4(uint8_t *s, const int *sc, const int *m)
 {
 	for (int j = 0; j < 4; j++) {
 		s[j] = (uint8_t)(sc[j] | (sc[j + 4] >> 4) << 6);
@@ -108,10 +108,10 @@ static void enc_k4(const float *x, int top, uint16_t *d, uint16_t *dmin, uint8_t
 			u[32 * j + i] =
 			    st > 0 ? clampi((int)lrintf((x[32 * j + i] + base) / st), 0, top) : 0;
 	}
-	put_scales_k4(scales, sc, mn);
+	quant_put_scales_k4(scales, sc, mn);
 }
 
-static void put_k4(uint8_t *qs, uint8_t *qh, const int *u)
+void quant_put_k4(uint8_t *qs, uint8_t *qh, const int *u)
 {
 	if (qh)
 		memset(qh, 0, 32);
@@ -171,39 +171,39 @@ size_t quant_enc_row(uint32_t type, const float *x, void *y, int n)
 		case GGML_TYPE_Q4_0: {
 			kern_q4_0 *b = out;
 			enc_sym(xb, 4, &b->d, u);
-			put_nibbles(b->qs, u);
+			quant_put_nibbles(b->qs, u);
 			break;
 		}
 		case GGML_TYPE_Q5_0: {
 			kern_q5_0 *b = out;
 			enc_sym(xb, 5, &b->d, u);
-			put_nibbles(b->qs, u);
-			put_bit4(b->qh, u);
+			quant_put_nibbles(b->qs, u);
+			quant_put_bit4(b->qh, u);
 			break;
 		}
 		case GGML_TYPE_Q4_1: {
 			kern_q4_1 *b = out;
 			enc_min(xb, 4, &b->d, &b->m, u);
-			put_nibbles(b->qs, u);
+			quant_put_nibbles(b->qs, u);
 			break;
 		}
 		case GGML_TYPE_Q5_1: {
 			kern_q5_1 *b = out;
 			enc_min(xb, 5, &b->d, &b->m, u);
-			put_nibbles(b->qs, u);
-			put_bit4(b->qh, u);
+			quant_put_nibbles(b->qs, u);
+			quant_put_bit4(b->qh, u);
 			break;
 		}
 		case GGML_TYPE_Q4_K: {
 			kern_q4_k *b = out;
 			enc_k4(xb, 15, &b->d, &b->dmin, b->scales, u);
-			put_k4(b->qs, NULL, u);
+			quant_put_k4(b->qs, NULL, u);
 			break;
 		}
 		case GGML_TYPE_Q5_K: {
 			kern_q5_k *b = out;
 			enc_k4(xb, 31, &b->d, &b->dmin, b->scales, u);
-			put_k4(b->qs, b->qh, u);
+			quant_put_k4(b->qs, b->qh, u);
 			break;
 		}
 		case GGML_TYPE_Q6_K:

@@ -20,4 +20,18 @@
  */
 size_t quant_enc_row(uint32_t type, const float *x, void *y, int n);
 
+/*
+ * The block packers, integers to bytes (also used by tests that choose the
+ * integers themselves). u holds the unsigned integers of one block in
+ * order; sc and m the eight 6-bit scales and mins of a K super-block.
+ */
+/* 32 low nibbles: u[j] and u[j + 16] share byte j */
+void quant_put_nibbles(uint8_t *qs, const int *u);
+/* bit 4 of each of 32 integers, 4 bytes (Q5_0, Q5_1) */
+void quant_put_bit4(uint8_t *qh, const int *u);
+/* the 12-byte scales of Q4_K / Q5_K */
+void quant_put_scales_k4(uint8_t *s, const int *sc, const int *m);
+/* 256 integers of Q4_K (qh NULL) or Q5_K (bit 4 into qh) */
+void quant_put_k4(uint8_t *qs, uint8_t *qh, const int *u);
+
 #endif

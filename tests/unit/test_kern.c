@@ -14,64 +14,28 @@
 #include "kern/f16.h"
 #include "kern/kern.h"
 #include "pool.h"
+#include "tools/test_rng.h"
 
 /* ---- helpers ---- */
-
-typedef struct rng {
-	uint64_t s;
-} rng;
-
-static uint64_t rnext(rng *r)
-{
-	r->s ^= r->s << 13;
-	r->s ^= r->s >> 7;
-	r->s ^= r->s << 17;
-	return r->s;
-}
-
-/* uniform in [-1, 1) */
-static float runi(rng *r)
-{
-	return (float)((int64_t)(rnext(r) >> 40) - (1 << 23)) * 0x1p-23f;
-}
-
-/*
- * Mostly N-ish values of unit size, with some huge/tiny magnitudes, zeros of
- * both signs and subnormals, so that rounding and lane order matter.
- */
-static float rval(rng *r)
-{
-	uint64_t k = rnext(r) % 64;
-	float v = runi(r);
-	if (k == 0)
-		return 0.0f;
-	if (k == 1)
-		return -0.0f;
-	if (k == 2)
-		return v * 0x1p-130f; /* subnormal */
-	if (k < 6)
-		return v * ldexpf(1.0f, (int)(rnext(r) % 40) - 20);
-	return v;
-}
 
 static void rfill(rng *r, float *x, int n)
 {
 	for (int i = 0; i < n; i++)
-		x[i] = rval(r);
+		x[i] = rng_val(r);
 }
 
 /* random blocks; no_min: avoid -128 in the quants (the AVX2 fast path) */
 static void rfill_q8x(rng *r, kern_q8_0 *b, int nb, int no_min)
 {
 	for (int k = 0; k < nb; k++) {
-		b[k].d = f32_to_f16(fabsf(runi(r)) * 0.1f + 1e-4f);
-		if (rnext(r) % 16 == 0)
+		b[k].d = f32_to_f16(fabsf(rng_uni(r)) * 0.1f + 1e-4f);
+		if (rng_next(r) % 16 == 0)
 			b[k].d |= 0x8000; /* negative scales are legal bits */
 		for (int j = 0; j < 32; j++)
-			b[k].q[j] = (int8_t)(rnext(r) & 0xff); /* includes -128 */
+			b[k].q[j] = (int8_t)(rng_next(r) & 0xff); /* includes -128 */
 		for (int j = 0; j < 32 && no_min; j++)
 			if (b[k].q[j] == -128)
-				b[k].q[j] = (int8_t)(rnext(r) % 2 ? 127 : -127);
+				b[k].q[j] = (int8_t)(rng_next(r) % 2 ? 127 : -127);
 	}
 }
 
@@ -235,7 +199,7 @@ Test(kern, q8_quantize_ref_vs_avx2)
 	for (int it = 0; it < 400; it++) {
 		rfill(&r, x, NB * 32);
 		/* special blocks: NaN, inf, subnormal amax (127/amax overflows), ties */
-		int k = (int)(rnext(&r) % NB);
+		int k = (int)(rng_next(&r) % NB);
 		switch (it % 6) {
 		case 0:
 			x[k * 32 + 3] = NAN;
@@ -245,11 +209,11 @@ Test(kern, q8_quantize_ref_vs_avx2)
 			break;
 		case 2:
 			for (int j = 0; j < 32; j++)
-				x[k * 32 + j] = (float)((int)(rnext(&r) % 5) - 2) * 0x1p-149f;
+				x[k * 32 + j] = (float)((int)(rng_next(&r) % 5) - 2) * 0x1p-149f;
 			break;
 		case 3:
 			for (int j = 0; j < 32; j++)
-				x[k * 32 + j] = (float)((int)(rnext(&r) % 255) - 127) * 0.5f;
+				x[k * 32 + j] = (float)((int)(rng_next(&r) % 255) - 127) * 0.5f;
 			break;
 		case 4:
 			for (int j = 0; j < 32; j++)
@@ -363,8 +327,8 @@ Test(kern, dot_accuracy_vs_double)
 	for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++) {
 		int n = ns[t];
 		for (int i = 0; i < n; i++) {
-			a[i] = runi(&r);
-			b[i] = runi(&r);
+			a[i] = rng_uni(&r);
+			b[i] = rng_uni(&r);
 		}
 		double exact = 0, mag = 0;
 		for (int i = 0; i < n; i++) {
@@ -611,7 +575,7 @@ Test(kern, row_helpers_ref_vs_avx2)
 		rfill(&r, w, n);
 		/* softmax and silu want a realistic range too */
 		for (int i = 0; i < n; i += 3)
-			a[i] = runi(&r) * 30.0f;
+			a[i] = rng_uni(&r) * 30.0f;
 		R->rmsnorm(a, w, y1, n, 1e-5f);
 		A->rmsnorm(a, w, y2, n, 1e-5f);
 		SAME_ROW(y1, y2, n, "rmsnorm n=%d", n);
@@ -758,10 +722,10 @@ Test(kern, expf_accuracy_and_edges)
 	rng r = {3};
 	for (int it = 0; it < 64; it++) {
 		for (int i = 0; i < N; i++) {
-			uint32_t b = (uint32_t)rnext(&r);
+			uint32_t b = (uint32_t)rng_next(&r);
 			memcpy(&x[i], &b, sizeof(float));
 			if (i % 2)
-				x[i] = runi(&r) * 110.0f;
+				x[i] = rng_uni(&r) * 110.0f;
 		}
 		x[0] = INFINITY, x[1] = -INFINITY, x[2] = NAN, x[3] = 88.7f, x[4] = -103.0f;
 		kern_ref()->exp(x, y1, N);

@@ -22,66 +22,34 @@
 #include "kern/kern_quant.h"
 #include "ggml_type.h"
 #include "pool.h"
+#include "tools/test_rng.h"
 #include "tools/quant_enc.h"
 
 /* ---- helpers ---- */
 
-typedef struct rng {
-	uint64_t s;
-} rng;
-
-static uint64_t rnext(rng *r)
-{
-	r->s ^= r->s << 13;
-	r->s ^= r->s >> 7;
-	r->s ^= r->s << 17;
-	return r->s;
-}
-
-static float runi(rng *r) /* [-1, 1) */
-{
-	return (float)((int64_t)(rnext(r) >> 40) - (1 << 23)) * 0x1p-23f;
-}
-
 static int rint_in(rng *r, int lo, int hi)
 {
-	return lo + (int)(rnext(r) % (uint64_t)(hi - lo + 1));
-}
-
-/* activation values: mostly unit size, with zeros, subnormals, huge and tiny */
-static float rval(rng *r)
-{
-	uint64_t k = rnext(r) % 64;
-	float v = runi(r);
-	if (k == 0)
-		return 0.0f;
-	if (k == 1)
-		return -0.0f;
-	if (k == 2)
-		return v * 0x1p-130f;
-	if (k < 6)
-		return v * ldexpf(1.0f, (int)(rnext(r) % 40) - 20);
-	return v;
+	return lo + (int)(rng_next(r) % (uint64_t)(hi - lo + 1));
 }
 
 static void rbytes(rng *r, void *p, size_t n)
 {
 	unsigned char *c = p;
 	for (size_t i = 0; i < n; i++)
-		c[i] = (unsigned char)rnext(r);
+		c[i] = (unsigned char)rng_next(r);
 }
 
 /* a half scale: mostly moderate, sometimes negative, zero, subnormal or large */
 static uint16_t rscale(rng *r)
 {
-	uint64_t k = rnext(r) % 32;
+	uint64_t k = rng_next(r) % 32;
 	if (k == 0)
 		return 0;
 	if (k == 1)
-		return (uint16_t)(rnext(r) & 0x3ff); /* subnormal */
+		return (uint16_t)(rng_next(r) & 0x3ff); /* subnormal */
 	if (k == 2)
-		return f32_to_f16(ldexpf(runi(r), 10));
-	return f32_to_f16(runi(r) * 0.05f);
+		return f32_to_f16(ldexpf(rng_uni(r), 10));
+	return f32_to_f16(rng_uni(r) * 0.05f);
 }
 
 static const kern_qtable *need_avx2(void)
@@ -98,42 +66,6 @@ static const kern_qinfo *qinfo(int q)
 }
 
 /* ---- an independent encoder: integers and scales -> blocks ---- */
-
-static void put_nibbles(uint8_t *qs, const int *u)
-{
-	for (int j = 0; j < 16; j++)
-		qs[j] = (uint8_t)((u[j] & 15) | (u[j + 16] & 15) << 4);
-}
-
-static void put_bit4(uint8_t *qh, const int *u)
-{
-	memset(qh, 0, 4);
-	for (int j = 0; j < 32; j++)
-		qh[j / 8] |= (uint8_t)(((u[j] >> 4) & 1) << (j % 8));
-}
-
-static void put_scales_k4(uint8_t *s, const int *sc, const int *m)
-{
-	for (int j = 0; j < 4; j++) {
-		s[j] = (uint8_t)(sc[j] | (sc[j + 4] >> 4) << 6);
-		s[j + 4] = (uint8_t)(m[j] | (m[j + 4] >> 4) << 6);
-		s[j + 8] = (uint8_t)((sc[j + 4] & 15) | (m[j + 4] & 15) << 4);
-	}
-}
-
-static void put_k4(uint8_t *qs, uint8_t *qh, const int *u)
-{
-	if (qh)
-		memset(qh, 0, 32);
-	for (int g = 0; g < 4; g++)
-		for (int i = 0; i < 32; i++) {
-			int lo = u[64 * g + i], hi = u[64 * g + 32 + i];
-			qs[32 * g + i] = (uint8_t)((lo & 15) | (hi & 15) << 4);
-			if (qh)
-				qh[i] |= (uint8_t)(((lo >> 4) & 1) << (2 * g) | ((hi >> 4) & 1)
-				                                                    << (2 * g + 1));
-		}
-}
 
 /* u = v + 32 in [0, 63] */
 static void put_q6_k(kern_q6_k *b, const int *u)
@@ -166,12 +98,12 @@ static void encode(int q, const int *u, uint16_t d, uint16_t m, const int *sc, c
 		if (q == KQ_Q4_0) {
 			kern_q4_0 *b = blk;
 			b->d = d;
-			put_nibbles(b->qs, u);
+			quant_put_nibbles(b->qs, u);
 		} else {
 			kern_q5_0 *b = blk;
 			b->d = d;
-			put_nibbles(b->qs, u);
-			put_bit4(b->qh, u);
+			quant_put_nibbles(b->qs, u);
+			quant_put_bit4(b->qh, u);
 		}
 		for (int j = 0; j < 32; j++)
 			want[j] = fd * (float)(u[j] - off);
@@ -183,13 +115,13 @@ static void encode(int q, const int *u, uint16_t d, uint16_t m, const int *sc, c
 			kern_q4_1 *b = blk;
 			b->d = d;
 			b->m = m;
-			put_nibbles(b->qs, u);
+			quant_put_nibbles(b->qs, u);
 		} else {
 			kern_q5_1 *b = blk;
 			b->d = d;
 			b->m = m;
-			put_nibbles(b->qs, u);
-			put_bit4(b->qh, u);
+			quant_put_nibbles(b->qs, u);
+			quant_put_bit4(b->qh, u);
 		}
 		for (int j = 0; j < 32; j++)
 			want[j] = fd * (float)u[j] + fm;
@@ -212,8 +144,8 @@ static void encode(int q, const int *u, uint16_t d, uint16_t m, const int *sc, c
 			qs = b->qs;
 			qh = b->qh;
 		}
-		put_scales_k4(scales, sc, mn);
-		put_k4(qs, qh, u);
+		quant_put_scales_k4(scales, sc, mn);
+		quant_put_k4(qs, qh, u);
 		for (int e = 0; e < 256; e++)
 			want[e] = (fd * (float)sc[e / 32]) * (float)u[e] - fm * (float)mn[e / 32];
 		break;
@@ -328,7 +260,7 @@ Test(kquant, round_trip_within_half_step)
 			float x[256], y[256], want[256], step[256];
 			float amp = ldexpf(1.0f, rint_in(&r, -8, 6));
 			for (int e = 0; e < qi->block; e++)
-				x[e] = runi(&r) * amp;
+				x[e] = rng_uni(&r) * amp;
 			int u[256], sc[16] = {0}, mn[8] = {0};
 			uint16_t d = 0, m = 0;
 			if (q == KQ_Q4_0 || q == KQ_Q5_0) {
@@ -420,7 +352,7 @@ Test(kquant, round_trip_within_half_step)
 	}
 	/* BF16: error at most half an ulp (2^-8 relative), exact for bf16 values */
 	for (int i = 0; i < 10000; i++) {
-		float x = runi(&r) * ldexpf(1.0f, rint_in(&r, -100, 100));
+		float x = rng_uni(&r) * ldexpf(1.0f, rint_in(&r, -100, 100));
 		float y = kern_round_bf16(x);
 		cr_assert(fabsf(y - x) <= fabsf(x) * 0x1p-8f, "%a -> %a", (double)x, (double)y);
 		cr_assert(kern_round_bf16(y) == y);
@@ -435,7 +367,7 @@ Test(kquant, round_trip_within_half_step)
 static void fill_edge(rng *r, float *x, int n)
 {
 	for (int i = 0; i < n; i++)
-		x[i] = rval(r);
+		x[i] = rng_val(r);
 	/* whole blocks of zeros, a NaN, infinities and ties */
 	if (n >= 512) {
 		memset(x, 0, 256 * sizeof(float));
@@ -526,7 +458,7 @@ static void rand_weights(rng *r, int q, void *w, int nb)
 	}
 	if (q == KQ_BF16) /* keep bf16 weights finite and moderate */
 		for (int k = 0; k < nb; k++)
-			((uint16_t *)w)[k] = (uint16_t)(f16_f32_to_bits(runi(r)) >> 16);
+			((uint16_t *)w)[k] = (uint16_t)(f16_f32_to_bits(rng_uni(r)) >> 16);
 }
 
 /* activations of the weight type: quantized edge floats or raw random bytes */
@@ -544,7 +476,7 @@ static void rand_act(rng *r, int q, const kern_table *k, void *act, int n, int r
 		if (qi->act == KACT_Q8_K) { /* any q, bsums consistent with them */
 			kern_q8_k *y = (kern_q8_k *)p;
 			rbytes(r, y->q, 256);
-			y->d = runi(r);
+			y->d = rng_uni(r);
 			for (int g = 0; g < 16; g++) {
 				int s = 0;
 				for (int i = 0; i < 16; i++)
@@ -656,7 +588,7 @@ Test(kquant, matmul_threads_and_batches)
 		const kern_qinfo *qi = qinfo(q);
 		rand_weights(&r, q, w, ROWS * (N / qi->block));
 		for (int i = 0; i < B * N; i++)
-			x[i] = rval(&r);
+			x[i] = rng_val(&r);
 		for (int k = 0; k < 2 && tabs[k]; k++)
 			for (int ti = 0; ti < 3; ti++) {
 				dai_err e;
@@ -726,7 +658,7 @@ Test(kquant, generator_encoder_round_trip)
 		for (int rep = 0; rep < 50; rep++) {
 			float amp = ldexpf(1.0f, rint_in(&r, -10, 10)), off = rep % 3 ? 0 : amp;
 			for (int i = 0; i < 1024; i++)
-				x[i] = runi(&r) * amp + off;
+				x[i] = rng_uni(&r) * amp + off;
 			size_t bytes = quant_enc_row((uint32_t)qi->type, x, blk, 1024);
 			cr_assert_eq(bytes, kern_row_bytes(qi->type, 1024));
 			kern_quant_ref()->dequant[q](blk, y, 1024);
