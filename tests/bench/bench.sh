@@ -9,18 +9,11 @@
 # Usage: tests/bench/bench.sh BUILD_DIR   (holding mkgguf and modelbench)
 set -eu
 B=$1
-D=build/bench
-mkdir -p "$D"
+. "$(dirname "$0")/models.sh"
 
-gen() { # name, mkgguf arguments...
-	f=$D/$1.gguf
-	shift
-	[ -f "$f" ] || "$B/mkgguf" "$@" --seed 1 "$f"
-}
-gen m110-f32 --dim 768 --layers 12 --heads 12 --ffn 2048 --vocab 32000 --ctx 1024 --type f32
-gen m110-q8_0 --dim 768 --layers 12 --heads 12 --ffn 2048 --vocab 32000 --ctx 1024 --type q8_0
-gen m110-q4_0 --dim 768 --layers 12 --heads 12 --ffn 2048 --vocab 32000 --ctx 1024 --type q4_0
-gen m110-q4_k --dim 768 --layers 12 --heads 12 --ffn 2048 --vocab 32000 --ctx 1024 --type q4_k
+for t in f32 q8_0 q4_0 q4_k; do
+	gen_m110 $t
+done
 gen tinyllama-q8_0 --dim 2048 --layers 22 --heads 32 --kv-heads 4 --ffn 5632 --vocab 32000 \
 	--ctx 2048 --type q8_0
 
