@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 typedef struct parser {
 	json_doc *doc;
 	const char *s;
@@ -26,14 +28,10 @@ static void skip_ws(parser *p)
 static int new_node(parser *p, json_type t)
 {
 	json_doc *d = p->doc;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 32;
-		json_node *nn = realloc(d->nodes, cap * sizeof *nn);
-		if (!nn)
-			return perr(p, "out of memory");
-		d->nodes = nn;
-		d->cap = cap;
-	}
+	json_node *nn = grow_array(d->nodes, d->n, &d->cap, sizeof *nn, 32);
+	if (!nn)
+		return perr(p, "out of memory");
+	d->nodes = nn;
 	json_node *x = &d->nodes[d->n];
 	memset(x, 0, sizeof *x);
 	x->type = t;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "tok_impl.h"
 #include "tok_pretok.h"
 
@@ -314,14 +315,10 @@ typedef struct {
 
 static int heap_push(heap *h, bigram b)
 {
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? 2 * h->cap : 64;
-		bigram *v = realloc(h->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		h->v = v;
-		h->cap = cap;
-	}
+	bigram *v = grow_array(h->v, h->n, &h->cap, sizeof *v, 64);
+	if (!v)
+		return -1;
+	h->v = v;
 	size_t i = h->n++;
 	while (i > 0) {
 		size_t p = (i - 1) / 2;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "tok_pretok.h"
 #include "unicode_tab.h"
 
@@ -115,16 +116,12 @@ static void push_len(lenvec *o, size_t len)
 {
 	if (len == 0 || o->oom)
 		return;
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? 2 * o->cap : 64;
-		size_t *v = realloc(o->v, cap * sizeof *v);
-		if (!v) {
-			o->oom = 1;
-			return;
-		}
-		o->v = v;
-		o->cap = cap;
+	size_t *v = grow_array(o->v, o->n, &o->cap, sizeof *v, 64);
+	if (!v) {
+		o->oom = 1;
+		return;
 	}
+	o->v = v;
 	o->v[o->n++] = len;
 }
 

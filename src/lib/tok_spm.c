@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "tok.h"
 #include "tok_impl.h"
 
@@ -16,14 +17,10 @@
 
 int tok_idvec_push(tok_idvec *o, int32_t id, dai_err *e)
 {
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? 2 * o->cap : 64;
-		int32_t *v = realloc(o->v, cap * sizeof *v);
-		if (!v)
-			return dai_errf(e, "tokenizer: out of memory");
-		o->v = v;
-		o->cap = cap;
-	}
+	int32_t *v = grow_array(o->v, o->n, &o->cap, sizeof *v, 64);
+	if (!v)
+		return dai_errf(e, "tokenizer: out of memory");
+	o->v = v;
 	o->v[o->n++] = id;
 	return 0;
 }
@@ -188,14 +185,10 @@ typedef struct {
 
 static int frag_push(fragvec *f, fragment x, dai_err *e)
 {
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? 2 * f->cap : 16;
-		fragment *v = realloc(f->v, cap * sizeof *v);
-		if (!v)
-			return dai_errf(e, "tokenizer: out of memory");
-		f->v = v;
-		f->cap = cap;
-	}
+	fragment *v = grow_array(f->v, f->n, &f->cap, sizeof *v, 16);
+	if (!v)
+		return dai_errf(e, "tokenizer: out of memory");
+	f->v = v;
 	f->v[f->n++] = x;
 	return 0;
 }
