@@ -307,6 +307,15 @@ const char *doc_get(const dai_doc *d, const char *key)
 	return NULL;
 }
 
+uint64_t doc_get_uint(const dai_doc *d, const char *key)
+{
+	unsigned long long v = 0;
+	const char *s = doc_get(d, key);
+	if (s)
+		value_uint(s, strlen(s), &v); /* the schema checked it */
+	return v;
+}
+
 void doc_id_bytes(const char *raw, size_t len, char out[DAI_ID_LEN + 1])
 {
 	unsigned char h[32];

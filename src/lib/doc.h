@@ -65,6 +65,10 @@ void doc_free(dai_doc *d);
 /* The value of key, or NULL; *len gets its length when len is not NULL. */
 const char *doc_get(const dai_doc *d, const char *key);
 
+/* The value of key as an unsigned integer, for a field that the document's
+ * schema has checked as one (V_UINT); 0 when the field is absent. */
+uint64_t doc_get_uint(const dai_doc *d, const char *key);
+
 /* The document's id: "b2:" + 64 hex digits, NUL-terminated. */
 void doc_id(const dai_doc *d, char out[DAI_ID_LEN + 1]);
 void doc_id_bytes(const char *raw, size_t len, char out[DAI_ID_LEN + 1]);

@@ -5,18 +5,8 @@
 #include <string.h>
 
 #include "codec.h"
-#include "doc_schema.h"
 #include "generate.h"
 #include "timefmt.h"
-
-static uint64_t get_u64(const dai_doc *d, const char *key)
-{
-	unsigned long long v = 0;
-	const char *s = doc_get(d, key);
-	if (s)
-		value_uint(s, strlen(s), &v); /* the schema checked it */
-	return v;
-}
 
 int job_sampling_check(uint64_t temp_milli, uint64_t top_k, uint64_t top_p_milli, dai_err *e)
 {
@@ -55,11 +45,11 @@ int job_terms_read(const dai_doc *job, job_terms *j, dai_err *e)
 	snprintf(j->worker, sizeof j->worker, "%s", doc_get(job, "worker"));
 	snprintf(j->buyer, sizeof j->buyer, "%s", doc_get(job, "buyer"));
 	snprintf(j->model, sizeof j->model, "%s", doc_get(job, "model"));
-	j->max_tokens = get_u64(job, "max-tokens");
-	j->seed = get_u64(job, "seed");
-	j->temp_milli = get_u64(job, "temp-milli");
-	j->top_k = get_u64(job, "top-k");
-	j->top_p_milli = get_u64(job, "top-p-milli");
+	j->max_tokens = doc_get_uint(job, "max-tokens");
+	j->seed = doc_get_uint(job, "seed");
+	j->temp_milli = doc_get_uint(job, "temp-milli");
+	j->top_k = doc_get_uint(job, "top-k");
+	j->top_p_milli = doc_get_uint(job, "top-p-milli");
 	const char *x = doc_get(job, "expires");
 	if (time_parse(x, strlen(x), &j->expires))
 		return dai_errf(e, "dai-job %s: bad expiry", j->id);

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doc_schema.h"
 #include "timefmt.h"
 
 int offer_make(const dai_key *k, const offer_spec *s, long long now, dai_doc *out, dai_err *e)
@@ -70,26 +69,17 @@ int offer_has_model(const dai_doc *d, const char *model)
 	return 0;
 }
 
-static uint64_t get_u64(const dai_doc *d, const char *key)
-{
-	unsigned long long v = 0;
-	const char *s = doc_get(d, key);
-	if (s)
-		value_uint(s, strlen(s), &v); /* the schema checked it */
-	return v;
-}
-
 int offer_pick_fill(offer_pick *p, const dai_doc *d, const ledger_state *st, dai_err *e)
 {
 	memset(p, 0, sizeof *p);
 	p->doc = d;
 	doc_id(d, p->id);
-	p->price = get_u64(d, "price");
+	p->price = doc_get_uint(d, "price");
 	if (!st)
 		return 0;
 	const char *worker = doc_get(d, "worker");
 	const ledger_account *a = state_account(st, worker);
-	uint64_t want = get_u64(d, "stake"), have = a ? a->stake : 0;
+	uint64_t want = doc_get_uint(d, "stake"), have = a ? a->stake : 0;
 	if (have < want)
 		return dai_errf(e,
 		                "dai-offer %s: unfunded: %s has %llu staked, the offer says %llu",
@@ -145,7 +135,7 @@ int job_make(const dai_doc *offer, const dai_key *k, const job_spec *s, long lon
 	} else if (!offer_has_model(offer, model)) {
 		return dai_errf(e, "dai-offer %s does not list model %s", oid, model);
 	}
-	uint64_t price = get_u64(offer, "price"), cap = get_u64(offer, "max-tokens");
+	uint64_t price = doc_get_uint(offer, "price"), cap = doc_get_uint(offer, "max-tokens");
 	uint64_t n = s->max_tokens ? s->max_tokens : cap;
 	if (n > cap)
 		return dai_errf(e, "%llu tokens asked, dai-offer %s allows at most %llu",

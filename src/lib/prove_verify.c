@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "codec.h"
-#include "doc_schema.h"
 #include "prove_impl.h"
 #include "session.h"
 
@@ -17,15 +16,6 @@ void prove_fail(prove_report *r, const char *kind, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->reason, sizeof r->reason, fmt, ap);
 	va_end(ap);
-}
-
-static uint64_t get_u64(const dai_doc *d, const char *key)
-{
-	unsigned long long v = 0;
-	const char *s = doc_get(d, key);
-	if (s)
-		value_uint(s, strlen(s), &v); /* the schema checked it */
-	return v;
 }
 
 static int read_id(const dai_doc *d, const char *key, unsigned char out[32])
@@ -59,7 +49,7 @@ int prove_seq_load(const engine *en, const dai_doc *receipt, const dai_doc *job,
 		goto fail;
 	job_sample_params(q->job.seed, q->job.temp_milli, q->job.top_k, q->job.top_p_milli, &q->sp);
 	read_id(receipt, "trace-root", q->root);
-	q->n_leaves = get_u64(receipt, "trace-leaves");
+	q->n_leaves = doc_get_uint(receipt, "trace-leaves");
 	q->steps = (uint32_t)m->n_layers + 2;
 
 	/* Output ids: whole int32s in the vocabulary, or ids_ok stays 0. */
@@ -125,7 +115,7 @@ int prove_signature(const dai_doc *receipt, prove_report *r)
 /* One term of the receipt against the job's value. */
 static int term(prove_report *r, const dai_doc *receipt, const char *key, uint64_t want)
 {
-	uint64_t got = get_u64(receipt, key);
+	uint64_t got = doc_get_uint(receipt, key);
 	if (got == want)
 		return 0;
 	prove_fail(r, "receipt", "%s is %llu, the job asked for %llu", key, (unsigned long long)got,
