@@ -21,16 +21,10 @@
 
 #include "dmath.h"
 #include "f16.h"
+#include "kern_avx2_steps.h"
 #include "kern_steps.h"
 
 #define INLINE static inline __attribute__((always_inline))
-
-/* lanes [0, cnt) set, 0 <= cnt <= 8 */
-INLINE __m256i lane_mask(int cnt)
-{
-	static const int32_t m[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-	return _mm256_loadu_si256((const __m256i *)(m + 8 - cnt));
-}
 
 /* contract 1 fold of the 32 lanes a0 (0-7), a1 (8-15), a2 (16-23), a3 (24-31) */
 INLINE float fold32(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
@@ -41,15 +35,6 @@ INLINE float fold32(__m256 a0, __m256 a1, __m256 a2, __m256 a3)
 	__m128 v = _mm_add_ps(_mm256_castps256_ps128(a0), _mm256_extractf128_ps(a0, 1)); /* 4 */
 	v = _mm_add_ps(v, _mm_movehl_ps(v, v));                                          /* 2 */
 	v = _mm_add_ss(v, _mm_movehdup_ps(v));                                           /* 1 */
-	return _mm_cvtss_f32(v);
-}
-
-/* the same fold on a register: lanes j + (j+4), then j + (j+2), then 0 + 1 */
-INLINE float fold8_reg(__m256 a)
-{
-	__m128 v = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-	v = _mm_add_ps(v, _mm_movehl_ps(v, v));
-	v = _mm_add_ss(v, _mm_movehdup_ps(v));
 	return _mm_cvtss_f32(v);
 }
 
@@ -126,7 +111,7 @@ INLINE void tile_accum(const void *const *w, int R, const float *const *x, int C
 		if (cnt <= 0)
 			break;
 		cnt = cnt > 8 ? 8 : cnt;
-		__m256i mask = lane_mask(cnt);
+		__m256i mask = kern_lane_mask(cnt);
 		__m256 wv[3];
 #pragma GCC unroll 3
 		for (int r = 0; r < R; r++)
@@ -238,7 +223,7 @@ INLINE void gemm_group(const void *const *w, int R, const float *const *x, int C
 		if (cnt > 0) {
 			cnt = cnt > 8 ? 8 : cnt;
 			int i = i0 + 8 * q;
-			__m256i mask = lane_mask(cnt);
+			__m256i mask = kern_lane_mask(cnt);
 			__m256 wv[3];
 #pragma GCC unroll 3
 			for (int r = 0; r < R; r++)
@@ -478,7 +463,7 @@ INLINE float q8_dot(const kern_q8_0 *w, const kern_q8_0 *x, const float *xs, int
 		acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(isum), acc);
 	}
 	if (k == nb) /* no tail: fold in registers (a store and reloads cost more than the adds) */
-		return fold8_reg(acc);
+		return kern_fold8_reg(acc);
 	float A[8];
 	_mm256_storeu_ps(A, acc);
 	for (; k < nb; k++) {
@@ -569,7 +554,7 @@ INLINE void q8_dot_multi(const kern_q8_0 *w, const float *ws, const kern_q8_0 *c
 #pragma GCC unroll 3
 	for (int c = 0; c < C; c++) {
 		if (k == nb) {
-			out[c] = fold8_reg(acc[c]);
+			out[c] = kern_fold8_reg(acc[c]);
 			continue;
 		}
 		float A[8];
@@ -627,7 +612,7 @@ INLINE void q8_dot_rows2(const kern_q8_0 *w0, const kern_q8_0 *w1, const kern_q8
 #pragma GCC unroll 2
 	for (int r = 0; r < 2; r++) {
 		if (k == nb) {
-			out[r] = fold8_reg(acc[r]);
+			out[r] = kern_fold8_reg(acc[r]);
 			continue;
 		}
 		float A[8];
@@ -736,7 +721,6 @@ static void avx2_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, in
 
 static void avx2_quantize_q8_0(const float *x, kern_q8_0 *y, int n)
 {
-	const __m256 sign = _mm256_set1_ps(-0.0f);
 	const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
 #define rnd (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 	for (int b = 0; b < n / KERN_QK8_0; b++, x += KERN_QK8_0) {
@@ -744,15 +728,7 @@ static void avx2_quantize_q8_0(const float *x, kern_q8_0 *y, int n)
 		__m256 v1 = _mm256_loadu_ps(x + 8);
 		__m256 v2 = _mm256_loadu_ps(x + 16);
 		__m256 v3 = _mm256_loadu_ps(x + 24);
-		/* the maxps tree of contract 3a */
-		__m256 m = _mm256_andnot_ps(sign, v0);
-		m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v1));
-		m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v2));
-		m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v3));
-		__m128 p = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
-		p = _mm_max_ps(p, _mm_movehl_ps(p, p));
-		p = _mm_max_ss(p, _mm_movehdup_ps(p));
-		float amax = _mm_cvtss_f32(p);
+		float amax = kern_amax32(v0, v1, v2, v3);
 		float d = amax / 127.0f;
 		float id = amax != 0.0f ? 127.0f / amax : 0.0f;
 		y[b].d = f32_to_f16(d);
@@ -832,7 +808,7 @@ static float avx2_sum(const float *x, int n)
 		if (cnt <= 0)
 			break;
 		cnt = cnt > 8 ? 8 : cnt;
-		__m256i mask = lane_mask(cnt);
+		__m256i mask = kern_lane_mask(cnt);
 		__m256 t = _mm256_add_ps(a[q], _mm256_maskload_ps(x + i + 8 * q, mask));
 		a[q] = _mm256_blendv_ps(a[q], t, _mm256_castsi256_ps(mask));
 	}
@@ -1018,7 +994,7 @@ static void avx2_wsum(const float *p, const float *v, int ldv, int T, float *y, 
 	for (int c0 = 0; c0 < n; c0 += WSUM_COLS) {
 		int w = n - c0 < WSUM_COLS ? n - c0 : WSUM_COLS;
 		int nch = (w + 7) / 8, full = w / 8;
-		__m256i mask = lane_mask(w - 8 * full);
+		__m256i mask = kern_lane_mask(w - 8 * full);
 		for (int l = 0; l < 32; l++)
 			for (int c = 0; c < nch; c++)
 				S[l][c] = _mm256_setzero_ps();

@@ -27,18 +27,10 @@
 #include <string.h>
 
 #include "f16.h"
+#include "kern_avx2_steps.h"
 #include "kern_steps.h"
 
 #define INLINE static inline __attribute__((always_inline))
-
-/* the fold of contract 3b on 8 lanes in a register: w = 4, 2, 1 */
-INLINE float fold8v(__m256 a)
-{
-	__m128 v = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-	v = _mm_add_ps(v, _mm_movehl_ps(v, v));
-	v = _mm_add_ss(v, _mm_movehdup_ps(v));
-	return _mm_cvtss_f32(v);
-}
 
 INLINE int32_t hsum_epi32(__m256i v)
 {
@@ -46,13 +38,6 @@ INLINE int32_t hsum_epi32(__m256i v)
 	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
 	s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
 	return _mm_cvtsi128_si32(s);
-}
-
-/* lanes [0, cnt) set, 0 <= cnt <= 8 */
-INLINE __m256i lane_mask(int cnt)
-{
-	static const int32_t m[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-	return _mm256_loadu_si256((const __m256i *)(m + 8 - cnt));
 }
 
 /* the uint16 at p (unaligned) */
@@ -250,7 +235,8 @@ INLINE void dot32n(const void *w, size_t wsz, const char *const *x, size_t xsz, 
 	}
 	for (int c = 0; c < nx; c++) {
 		if (k == n) { /* no tail: fold in registers */
-			out[c] = has_m ? fold8v(acc[c]) + fold8v(accm[c]) : fold8v(acc[c]);
+			out[c] = has_m ? kern_fold8_reg(acc[c]) + kern_fold8_reg(accm[c])
+			               : kern_fold8_reg(acc[c]);
 			continue;
 		}
 		float A[8], M[8];
@@ -541,7 +527,7 @@ INLINE void dotk(const void *w, const kern_q8_k *const *y, int nb, int type, int
 		 * (a gather through memory stalls on store forwarding); zero past r.
 		 */
 		const char *wk = wc + (size_t)k * wsz + doff;
-		__m256 keep = _mm256_castsi256_ps(lane_mask(r));
+		__m256 keep = _mm256_castsi256_ps(kern_lane_mask(r));
 		for (int c = 0; c < nx; c++) {
 			const kern_q8_k *yc = y[c] + k;
 #define KD(i, o) ((i) < r ? yc[i].d * h2f(u16at(wk + (size_t)(i)*wsz + (o))) : 0.0f)
@@ -560,7 +546,8 @@ INLINE void dotk(const void *w, const kern_q8_k *const *y, int nb, int type, int
 		}
 	}
 	for (int c = 0; c < nx; c++)
-		out[c] = has_min ? fold8v(acc[c]) - fold8v(accm[c]) : fold8v(acc[c]);
+		out[c] = has_min ? kern_fold8_reg(acc[c]) - kern_fold8_reg(accm[c])
+		                 : kern_fold8_reg(acc[c]);
 }
 
 #define K_DOT(T, Q)                                                                                \
@@ -670,17 +657,9 @@ INLINE __m256i quant32(const float *x, __m256 mul)
 
 static void avx2_quantize_q8_1(const float *x, kern_q8_1 *y, int n)
 {
-	const __m256 sign = _mm256_set1_ps(-0.0f);
 	for (int b = 0; b < n / KERN_QK; b++, x += KERN_QK) {
-		/* the maxps tree of contract 3a */
-		__m256 m = _mm256_andnot_ps(sign, _mm256_loadu_ps(x));
-		m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + 8)));
-		m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + 16)));
-		m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + 24)));
-		__m128 p = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
-		p = _mm_max_ps(p, _mm_movehl_ps(p, p));
-		p = _mm_max_ss(p, _mm_movehdup_ps(p));
-		float amax = _mm_cvtss_f32(p);
+		float amax = kern_amax32(_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8),
+		                         _mm256_loadu_ps(x + 16), _mm256_loadu_ps(x + 24));
 		float d = amax / 127.0f;
 		float id = amax != 0.0f ? 127.0f / amax : 0.0f;
 		__m256i q = quant32(x, _mm256_set1_ps(id));
