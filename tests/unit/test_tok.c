@@ -183,17 +183,7 @@ static dai_tok *load_tok512(void)
 	gguf_w_u32(&w, "tokenizer.ggml.eos_token_id", 2);
 	gguf_w_u32(&w, "tokenizer.ggml.seperator_token_id", 0xffffffffu);
 	gguf_w_u32(&w, "tokenizer.ggml.padding_token_id", 0xffffffffu);
-	unsigned char *buf;
-	size_t len;
-	dai_err e;
-	cr_assert_eq(gguf_w_finish(&w, &buf, &len, &e), 0, "%s", e.msg);
-	gguf_w_free(&w);
-	gguf_file g;
-	cr_assert_eq(gguf_open_mem(&g, buf, len, "tok512.gguf", &e), 0, "%s", e.msg);
-	dai_tok *t = tok_load(&g, &e);
-	cr_assert_not_null(t, "%s", e.msg);
-	gguf_close(&g);
-	free(buf);
+	dai_tok *t = tok_from_writer(&w, "tok512.gguf");
 	return t;
 }
 
@@ -348,15 +338,7 @@ Test(tok, user_defined_pieces)
 	gguf_w_arr(&w, "tokenizer.ggml.scores", GGUF_T_F32, scores, 10);
 	gguf_w_arr(&w, "tokenizer.ggml.token_type", GGUF_T_I32, types, 10);
 	gguf_w_bool(&w, "tokenizer.ggml.add_bos_token", false);
-	unsigned char *buf;
-	size_t len;
-	dai_err e;
-	cr_assert_eq(gguf_w_finish(&w, &buf, &len, &e), 0, "%s", e.msg);
-	gguf_w_free(&w);
-	gguf_file g;
-	cr_assert_eq(gguf_open_mem(&g, buf, len, "u.gguf", &e), 0, "%s", e.msg);
-	dai_tok *t = tok_load(&g, &e);
-	cr_assert_not_null(t, "%s", e.msg);
+	dai_tok *t = tok_from_writer(&w, "u.gguf");
 	cr_assert_eq(tok_default_flags(t), 0);
 	/* "a<tool_call>b": ▁a, <tool_call>, ▁ b ... "b" gets a space prefix */
 	static const int32_t want[] = {8, 7, 3, 5};
@@ -368,8 +350,6 @@ Test(tok, user_defined_pieces)
 	const char *p = tok_piece(t, 7, 0, &pl);
 	cr_assert(pl == 11 && memcmp(p, "<tool_call>", 11) == 0, "user pieces decode as they are");
 	tok_free(t);
-	gguf_close(&g);
-	free(buf);
 }
 
 /* --------------------------------------------------------- streaming */
@@ -585,15 +565,8 @@ Test(tok, encode_errors)
 	gguf_w_str(&w, "tokenizer.ggml.model", "llama");
 	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", p, 2);
 	gguf_w_bool(&w, "tokenizer.ggml.add_space_prefix", false);
-	unsigned char *buf;
-	size_t len;
+	dai_tok *t = tok_from_writer(&w, "p.gguf");
 	dai_err e;
-	cr_assert_eq(gguf_w_finish(&w, &buf, &len, &e), 0, "%s", e.msg);
-	gguf_w_free(&w);
-	gguf_file g;
-	cr_assert_eq(gguf_open_mem(&g, buf, len, "p.gguf", &e), 0, "%s", e.msg);
-	dai_tok *t = tok_load(&g, &e);
-	cr_assert_not_null(t, "%s", e.msg);
 	cr_assert_eq(tok_bos(t), 1, "default BOS 1 is in range");
 	cr_assert_eq(tok_eos(t), -1, "default EOS 2 is out of range");
 	int32_t *ids;
@@ -605,8 +578,6 @@ Test(tok, encode_errors)
 	cr_assert_eq(tok_encode(t, "x", 1, TOK_ADD_EOS, &ids, &n, &e), -1);
 	cr_assert(strstr(e.msg, "no EOS"), "%s", e.msg);
 	tok_free(t);
-	gguf_close(&g);
-	free(buf);
 }
 
 /* ------------------------------------------- an independent slow encoder */
@@ -739,23 +710,13 @@ Test(tok, merge_ties_go_left)
 	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", p, 7);
 	gguf_w_arr(&w, "tokenizer.ggml.scores", GGUF_T_F32, sc, 7);
 	gguf_w_bool(&w, "tokenizer.ggml.add_space_prefix", false);
-	unsigned char *buf;
-	size_t len;
-	dai_err e;
-	cr_assert_eq(gguf_w_finish(&w, &buf, &len, &e), 0, "%s", e.msg);
-	gguf_w_free(&w);
-	gguf_file g;
-	cr_assert_eq(gguf_open_mem(&g, buf, len, "ties.gguf", &e), 0, "%s", e.msg);
-	dai_tok *t = tok_load(&g, &e);
-	cr_assert_not_null(t, "%s", e.msg);
+	dai_tok *t = tok_from_writer(&w, "ties.gguf");
 	static const int32_t aaa[] = {4, 1}, abc[] = {5, 3}, aabc[] = {4, 6}, aaaa[] = {4, 4};
 	expect_ids(t, "aaa", 0, aaa, 2);
 	expect_ids(t, "abc", 0, abc, 2);
 	expect_ids(t, "aabc", 0, aabc, 2);
 	expect_ids(t, "aaaa", 0, aaaa, 2);
 	tok_free(t);
-	gguf_close(&g);
-	free(buf);
 }
 
 /* Special ids of any integer type; out-of-range ones (-1, 0xffffffff) keep
@@ -774,15 +735,9 @@ Test(tok, special_ids)
 	gguf_w_u8(&w, "tokenizer.ggml.eos_token_id", 3);
 	gguf_w_i64(&w, "tokenizer.ggml.bos_token_id", 2);
 	gguf_w_bool(&w, "tokenizer.ggml.add_eos_token", true);
-	unsigned char *buf;
-	size_t len;
+	dai_tok *t = tok_from_writer(&w, "ids.gguf");
 	dai_err e;
-	cr_assert_eq(gguf_w_finish(&w, &buf, &len, &e), 0, "%s", e.msg);
-	gguf_w_free(&w);
-	gguf_file g;
-	cr_assert_eq(gguf_open_mem(&g, buf, len, "ids.gguf", &e), 0, "%s", e.msg);
-	dai_tok *t = tok_load(&g, &e);
-	cr_assert_not_null(t, "%s", e.msg);
+	size_t len;
 	cr_assert_eq(tok_pad(t), -1);
 	cr_assert_eq(tok_unk(t), 0);
 	cr_assert_eq(tok_eos(t), 3);
@@ -814,6 +769,4 @@ Test(tok, special_ids)
 	free(out);
 	free(ids);
 	tok_free(t);
-	gguf_close(&g);
-	free(buf);
 }

@@ -13,6 +13,24 @@
 #include "gguf_write.h"
 #include "tok.h"
 
+/* Finishes w as a GGUF called name and loads its vocabulary, which must
+ * load. Frees w; the tokenizer keeps nothing of the file. */
+static inline dai_tok *tok_from_writer(gguf_writer *w, const char *name)
+{
+	unsigned char *buf;
+	size_t len;
+	dai_err e = {{0}};
+	cr_assert_eq(gguf_w_finish(w, &buf, &len, &e), 0, "%s", e.msg);
+	gguf_w_free(w);
+	gguf_file g;
+	cr_assert_eq(gguf_open_mem(&g, buf, len, name, &e), 0, "%s", e.msg);
+	dai_tok *t = tok_load(&g, &e);
+	cr_assert_not_null(t, "%s", e.msg);
+	gguf_close(&g);
+	free(buf);
+	return t;
+}
+
 /* Finishes w as "v.gguf" and expects tok_load to refuse it with one line
  * that contains want and names the file. Frees w. */
 static inline void expect_tok_load_fail(gguf_writer *w, const char *want)
