@@ -23,11 +23,8 @@ static int sign_stream(const char *keypath, const char *input)
 	dai_key k;
 	if (key_load(&k, keypath, &e))
 		cli_fail(&e);
-	const char *name;
-	int fd = cli_open_input(input, &name);
 	dai_reader r;
-	if (reader_init(&r, fd, name, &e))
-		cli_fail(&e);
+	cli_open_reader(&r, input);
 	int rc = 0;
 	for (;;) {
 		dai_doc d, s;
@@ -41,7 +38,7 @@ static int sign_stream(const char *keypath, const char *input)
 		}
 		if (strcmp(d.kind, "seckey") == 0) {
 			/* Signing would copy the secret onto stdout. */
-			cli_warn("%s: line %lu: refusing to sign a secret key file", name,
+			cli_warn("%s: line %lu: refusing to sign a secret key file", r.name,
 			         r.doc_line);
 			doc_free(&d);
 			rc = EXIT_BAD;
@@ -68,11 +65,9 @@ static int verify_stream(const char *pub, const char *input)
 	char want[DAI_DID_MAX] = "";
 	if (pub && key_read_did(pub, want, &e))
 		cli_fail(&e);
-	const char *name;
-	int fd = cli_open_input(input, &name);
 	dai_reader r;
-	if (reader_init(&r, fd, name, &e))
-		cli_fail(&e);
+	cli_open_reader(&r, input);
+	const char *name = r.name; /* for messages after reader_free */
 	int bad = 0, fatal = 0, n = 0;
 	for (;;) {
 		dai_doc d;

@@ -49,14 +49,11 @@ static void check_pack_id(const char *m)
 static dai_doc *read_all(const char *input, size_t *n)
 {
 	dai_err e;
-	const char *name;
-	int fd = cli_open_input(input, &name);
 	dai_reader r;
 	dai_doc *docs = NULL;
 	size_t cap = 0;
 	*n = 0;
-	if (reader_init(&r, fd, name, &e))
-		cli_fail(&e);
+	cli_open_reader(&r, input);
 	for (;;) {
 		dai_doc d;
 		int st = reader_next(&r, &d, &e);

@@ -90,3 +90,12 @@ int cli_open_input(const char *path, const char **name)
 	*name = path;
 	return fd;
 }
+
+void cli_open_reader(dai_reader *r, const char *path)
+{
+	const char *name;
+	int fd = cli_open_input(path, &name);
+	dai_err e;
+	if (reader_init(r, fd, name, &e))
+		cli_fail(&e);
+}

@@ -1,7 +1,7 @@
 /*
  * cli.h - what every dai-* main shares: its name in messages, failing with
  * one line on stderr, usage text and integer options, and opening an input
- * stream.
+ * stream or a document reader on it.
  *
  * Exit codes: 0 success, 1 failure (bad input, a check that did not pass,
  * an I/O error), 2 usage error.
@@ -9,6 +9,7 @@
 #ifndef DAI_CLI_H
 #define DAI_CLI_H
 
+#include "docio.h"
 #include "err.h"
 
 enum { EXIT_BAD = 1, EXIT_USAGE = 2 };
@@ -39,5 +40,9 @@ long long cli_int_arg(const char *opt, const char *s, long long lo, long long hi
 
 /* Opens path for reading ("-" or NULL: stdin); sets *name for messages. */
 int cli_open_input(const char *path, const char **name);
+
+/* Opens path as cli_open_input does and starts a document reader on it
+ * (free it with reader_free); dies with one line on failure. */
+void cli_open_reader(dai_reader *r, const char *path);
 
 #endif
