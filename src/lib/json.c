@@ -157,6 +157,16 @@ static int parse_number(parser *p, int *out)
 
 static int parse_value(parser *p, int depth, int *out);
 
+/* Links child after *last among the children of node parent. */
+static void append_child(json_doc *d, int parent, int *last, int child)
+{
+	if (*last < 0)
+		d->nodes[parent].first = child;
+	else
+		d->nodes[*last].next = child;
+	*last = child;
+}
+
 /* Arrays and objects: children linked in order. */
 static int parse_container(parser *p, int depth, int is_obj, int *out)
 {
@@ -187,20 +197,12 @@ static int parse_container(parser *p, int depth, int is_obj, int *out)
 			if (p->pos >= p->n || p->s[p->pos] != ':')
 				return perr(p, "expected ':'");
 			p->pos++;
-			if (last < 0)
-				p->doc->nodes[i].first = child;
-			else
-				p->doc->nodes[last].next = child;
-			last = child;
+			append_child(p->doc, i, &last, child);
 			skip_ws(p);
 		}
 		if (parse_value(p, depth + 1, &child) < 0)
 			return -1;
-		if (last < 0)
-			p->doc->nodes[i].first = child;
-		else
-			p->doc->nodes[last].next = child;
-		last = child;
+		append_child(p->doc, i, &last, child);
 		skip_ws(p);
 		if (p->pos < p->n && p->s[p->pos] == ',') {
 			p->pos++;
