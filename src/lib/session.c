@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kern/dmath.h"
+#include "rope.h"
 
 struct session {
 	const model *m;
@@ -328,12 +329,40 @@ static void attn_task(void *ctx, int task, int worker)
 
 /* ---------------------------------------------------------------- one step */
 
+/* rows of n (stride ld) += b, for nb rows; nothing when b is NULL */
+static void add_bias(session *s, const float *b, float *y, int ld, int nb, int n)
+{
+	for (int t = 0; b && t < nb; t++)
+		s->k->add(y + (size_t)t * ld, b, y + (size_t)t * ld, n);
+}
+
+/*
+ * After the q, k, v products of a step's nb tokens: the biases (as llama.cpp
+ * adds them, after the product), then RoPE on q and k (rope.h: the model's
+ * pairing and angles). q may be NULL: keys and values only.
+ */
+static void qkv_finish(session *s, const model_layer *L, float *q, float *kc, float *vc, int nb)
+{
+	const model *m = s->m;
+	int hd = m->head_dim;
+	if (q)
+		add_bias(s, L->bq, q, s->q_dim, nb, s->q_dim);
+	add_bias(s, L->bk, kc, s->kv_dim, nb, s->kv_dim);
+	add_bias(s, L->bv, vc, s->kv_dim, nb, s->kv_dim);
+	for (int t = 0; t < nb; t++) {
+		const float *cs = s->rope_cs + (size_t)t * hd;
+		if (q)
+			rope_apply(s->k, m, q + (size_t)t * s->q_dim, m->n_heads, cs, cs + hd / 2);
+		rope_apply(s->k, m, kc + (size_t)t * s->kv_dim, m->n_kv_heads, cs, cs + hd / 2);
+	}
+}
+
 static void layer_step(session *s, int l, int pos0, int nb)
 {
 	const model *m = s->m;
 	const model_layer *L = &m->layers[l];
 	const kern_table *k = s->k;
-	int dim = m->dim, hd = m->head_dim, ffn = m->ffn_dim;
+	int dim = m->dim, ffn = m->ffn_dim;
 	size_t cache_off = ((size_t)l * s->n_ctx + (size_t)pos0) * s->kv_dim;
 	float *kc = s->kc + cache_off, *vc = s->vc + cache_off;
 
@@ -346,17 +375,14 @@ static void layer_step(session *s, int l, int pos0, int nb)
 	float *qkv_out[3] = {s->q, kc, vc};
 	int qkv_ld[3] = {s->q_dim, s->kv_dim, s->kv_dim};
 	matmuls(s, &a, 3, qkv, qkv_out, qkv_ld);
-	for (int t = 0; t < nb; t++) {
-		const float *cs = s->rope_cs + (size_t)t * hd;
-		k->rope(s->q + (size_t)t * s->q_dim, cs, cs + hd / 2, hd, m->n_heads);
-		k->rope(kc + (size_t)t * s->kv_dim, cs, cs + hd / 2, hd, m->n_kv_heads);
-	}
+	qkv_finish(s, L, s->q, kc, vc, nb);
 	struct attn_job j = {s, s->kc + (size_t)l * s->n_ctx * s->kv_dim,
 	                     s->vc + (size_t)l * s->n_ctx * s->kv_dim, pos0,
 	                     m->n_heads / m->n_kv_heads};
 	pool_run(s->pool, nb * m->n_heads, attn_task, &j);
 	struct acts ao = {s->att, s->q_dim, nb, 0, 0};
 	matmul(s, &ao, &L->wo, s->tmp, dim);
+	add_bias(s, L->bo, s->tmp, dim, nb, dim);
 	k->add(s->x, s->tmp, s->x, nb * dim);
 
 	/* feed-forward block */
@@ -392,8 +418,7 @@ static void step(session *s, const int32_t *tokens, int nb, float *logits, int a
 	int pos0 = s->pos, hd = m->head_dim;
 	for (int t = 0; t < nb; t++) {
 		float *cs = s->rope_cs + (size_t)t * hd;
-		dm_rope_table_scaled(pos0 + t, hd, m->rope_base, m->rope_freq_scale, cs,
-		                     cs + hd / 2);
+		rope_table(m, pos0 + t, cs, cs + hd / 2);
 		embed(s, tokens[t], s->x + (size_t)t * m->dim);
 	}
 	call_hook(s, pos0, nb, 0);
