@@ -350,7 +350,8 @@ static int tensors(model *m, const gguf_file *g, unsigned char *used, dai_err *e
 		return -1;
 	for (size_t i = 0; i < g->n_tensors; i++)
 		if (!used[i])
-			return dai_errf(e, "%s: tensor %s is not part of a %s model (not supported)",
+			return dai_errf(e,
+			                "%s: tensor %s is not part of a %s model (not supported)",
 			                g->name, g->tensors[i].name, m->arch_name);
 	return 0;
 }

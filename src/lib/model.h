@@ -49,14 +49,14 @@ typedef struct model_matrix {
 } model_matrix;
 
 typedef struct model_layer {
-	const float *attn_norm; /* dim */
+	const float *attn_norm;         /* dim */
 	const float *bq, *bk, *bv, *bo; /* biases added after wq, wk, wv, wo; NULL: none */
-	model_matrix wq;        /* dim -> n_heads * head_dim */
-	model_matrix wk, wv;    /* dim -> n_kv_heads * head_dim */
-	model_matrix wo;        /* n_heads * head_dim -> dim */
-	const float *ffn_norm;  /* dim */
-	model_matrix gate, up;  /* dim -> ffn_dim */
-	model_matrix down;      /* ffn_dim -> dim */
+	model_matrix wq;                /* dim -> n_heads * head_dim */
+	model_matrix wk, wv;            /* dim -> n_kv_heads * head_dim */
+	model_matrix wo;                /* n_heads * head_dim -> dim */
+	const float *ffn_norm;          /* dim */
+	model_matrix gate, up;          /* dim -> ffn_dim */
+	model_matrix down;              /* ffn_dim -> dim */
 } model_layer;
 
 enum model_arch { MODEL_ARCH_LLAMA, MODEL_ARCH_QWEN2 };
@@ -64,8 +64,8 @@ enum model_arch { MODEL_ARCH_LLAMA, MODEL_ARCH_QWEN2 };
 typedef struct model {
 	const gguf_file *file;
 	enum model_arch arch;
-	const char *arch_name; /* "llama", "qwen2" */
-	int rope_neox;         /* RoPE on pairs (i, i + head_dim/2), not (2i, 2i+1) */
+	const char *arch_name;   /* "llama", "qwen2" */
+	int rope_neox;           /* RoPE on pairs (i, i + head_dim/2), not (2i, 2i+1) */
 	const float *rope_freqs; /* head_dim/2 frequency factors (rope_freqs.weight), or NULL */
 	int n_vocab;
 	int dim;

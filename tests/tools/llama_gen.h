@@ -1,7 +1,8 @@
 /*
  * llama_gen.h - random-weight Llama models in GGUF, for tests and benchmarks.
  *
- * Writes a GGUF v3 file of general.architecture "llama" with any shape,
+ * Writes a GGUF v3 file of general.architecture "llama" (or another name
+ * such as "qwen2", with the keys under that prefix) with any shape,
  * 2-D matrices of type F32, F16 or Q8_0 (norm weights F32, all 1.0), and a
  * synthetic SentencePiece-style vocabulary (tokenizer.ggml.model "llama"):
  * <unk>, <s>, </s>, the 256 byte tokens <0x00>..<0xFF>, then the printable
@@ -47,6 +48,9 @@ typedef struct llama_gen {
 	float rope_base;   /* 10000 */
 	float rope_linear; /* 0: no rope.scaling keys; else type linear with this factor */
 	int tied;          /* no output.weight */
+	const char *arch;  /* general.architecture and the key prefix; NULL: "llama" */
+	int biases;        /* LLAMA_GEN_BIAS_*: F32 bias vectors (std as the weights) */
+	int rope_freqs;    /* write rope_freqs.weight: factors 1 + 7 i / (head_dim/2 - 1) */
 	const char *name;  /* general.name */
 
 	/*
@@ -58,6 +62,9 @@ typedef struct llama_gen {
 	void *edit_ctx;
 	const char *omit_key;
 } llama_gen;
+
+#define LLAMA_GEN_BIAS_QKV 1 /* blk.N.attn_{q,k,v}.bias (required by qwen2) */
+#define LLAMA_GEN_BIAS_O 2   /* blk.N.attn_output.bias (llama only) */
 
 /* A small valid model: dim 64, 2 layers, 4 heads, 2 kv heads, ffn 128,
  * vocab 300, ctx 128, F32, seed 1. */

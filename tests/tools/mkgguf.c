@@ -5,7 +5,10 @@
  *   mkgguf [--dim N] [--layers N] [--heads N] [--kv-heads N] [--ffn N]
  *          [--vocab N] [--ctx N] [--type f32|f16|q8_0] [--seed N]
  *          [--init-std X] [--rms-eps X] [--rope-base X] [--rope-linear X]
- *          [--tied] [--name S] OUT.gguf
+ *          [--tied] [--name S] [--arch A] [--biases] [--rope-freqs] OUT.gguf
+ *
+ * --arch writes general.architecture A with the keys under A (qwen2 wants
+ * --biases: the q, k, v biases); --rope-freqs adds rope_freqs.weight.
  *
  * Defaults: llama_gen_defaults (dim 64, 2 layers, 4 heads, 2 kv heads,
  * ffn 128, vocab 300, ctx 128, f32, seed 1); --kv-heads defaults to
@@ -22,11 +25,13 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: mkgguf [--dim N] [--layers N] [--heads N] [--kv-heads N] [--ffn N] "
-	                "[--vocab N] [--ctx N]\n"
-	                "              [--type f32|f16|q8_0] [--seed N] [--init-std X] "
-	                "[--rms-eps X] [--rope-base X]\n"
-	                "              [--rope-linear X] [--tied] [--name S] OUT.gguf\n");
+	fprintf(stderr,
+	        "usage: mkgguf [--dim N] [--layers N] [--heads N] [--kv-heads N] [--ffn N] "
+	        "[--vocab N] [--ctx N]\n"
+	        "              [--type f32|f16|q8_0] [--seed N] [--init-std X] "
+	        "[--rms-eps X] [--rope-base X]\n"
+	        "              [--rope-linear X] [--tied] [--name S] [--arch A] [--biases]\n"
+	        "              [--rope-freqs] OUT.gguf\n");
 	exit(EXIT_USAGE);
 }
 
@@ -54,14 +59,25 @@ int main(int argc, char **argv)
 	llama_gen p;
 	llama_gen_defaults(&p);
 	int kv_set = 0;
-	static const struct option opts[] = {{"dim", 1, 0, 'd'},         {"layers", 1, 0, 'l'},
-	                                     {"heads", 1, 0, 'h'},       {"kv-heads", 1, 0, 'k'},
-	                                     {"ffn", 1, 0, 'f'},         {"vocab", 1, 0, 'v'},
-	                                     {"ctx", 1, 0, 'c'},         {"type", 1, 0, 't'},
-	                                     {"seed", 1, 0, 's'},        {"init-std", 1, 0, 'i'},
-	                                     {"rms-eps", 1, 0, 'e'},     {"rope-base", 1, 0, 'b'},
-	                                     {"rope-linear", 1, 0, 'r'}, {"tied", 0, 0, 'T'},
-	                                     {"name", 1, 0, 'n'},        {0, 0, 0, 0}};
+	static const struct option opts[] = {{"dim", 1, 0, 'd'},
+	                                     {"layers", 1, 0, 'l'},
+	                                     {"heads", 1, 0, 'h'},
+	                                     {"kv-heads", 1, 0, 'k'},
+	                                     {"ffn", 1, 0, 'f'},
+	                                     {"vocab", 1, 0, 'v'},
+	                                     {"ctx", 1, 0, 'c'},
+	                                     {"type", 1, 0, 't'},
+	                                     {"seed", 1, 0, 's'},
+	                                     {"init-std", 1, 0, 'i'},
+	                                     {"rms-eps", 1, 0, 'e'},
+	                                     {"rope-base", 1, 0, 'b'},
+	                                     {"rope-linear", 1, 0, 'r'},
+	                                     {"tied", 0, 0, 'T'},
+	                                     {"name", 1, 0, 'n'},
+	                                     {"arch", 1, 0, 'A'},
+	                                     {"biases", 0, 0, 'B'},
+	                                     {"rope-freqs", 0, 0, 'F'},
+	                                     {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -119,6 +135,15 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			p.name = optarg;
+			break;
+		case 'A':
+			p.arch = optarg;
+			break;
+		case 'B':
+			p.biases = LLAMA_GEN_BIAS_QKV;
+			break;
+		case 'F':
+			p.rope_freqs = 1;
 			break;
 		default:
 			usage();
