@@ -5,14 +5,15 @@
  *   mkgguf [--dim N] [--layers N] [--heads N] [--kv-heads N] [--ffn N]
  *          [--vocab N] [--ctx N] [--type f32|f16|q8_0] [--seed N]
  *          [--init-std X] [--rms-eps X] [--rope-base X] [--rope-linear X]
- *          [--tied] [--name S] [--arch A] [--biases] [--rope-freqs] OUT.gguf
- *
- * --arch writes general.architecture A with the keys under A (qwen2 wants
- * --biases: the q, k, v biases); --rope-freqs adds rope_freqs.weight.
+ *          [--tied] [--name S] OUT.gguf
  *
  * Defaults: llama_gen_defaults (dim 64, 2 layers, 4 heads, 2 kv heads,
  * ffn 128, vocab 300, ctx 128, f32, seed 1); --kv-heads defaults to
  * --heads when only --heads is given.
+ *
+ * Other architectures: [--arch A] [--biases] [--rope-freqs]. --arch writes
+ * general.architecture A with the keys under A (qwen2 wants --biases: the
+ * q, k, v biases); --rope-freqs adds rope_freqs.weight (Llama 3.1 RoPE).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -25,13 +26,12 @@
 
 static void usage(void)
 {
-	fprintf(stderr,
-	        "usage: mkgguf [--dim N] [--layers N] [--heads N] [--kv-heads N] [--ffn N] "
-	        "[--vocab N] [--ctx N]\n"
-	        "              [--type f32|f16|q8_0] [--seed N] [--init-std X] "
-	        "[--rms-eps X] [--rope-base X]\n"
-	        "              [--rope-linear X] [--tied] [--name S] [--arch A] [--biases]\n"
-	        "              [--rope-freqs] OUT.gguf\n");
+	fprintf(stderr, "usage: mkgguf [--dim N] [--layers N] [--heads N] [--kv-heads N] [--ffn N] "
+	                "[--vocab N] [--ctx N]\n"
+	                "              [--type f32|f16|q8_0] [--seed N] [--init-std X] "
+	                "[--rms-eps X] [--rope-base X]\n"
+	                "              [--rope-linear X] [--tied] [--name S] OUT.gguf\n");
+	fputs("              [--arch A] [--biases] [--rope-freqs]\n", stderr);
 	exit(EXIT_USAGE);
 }
 
