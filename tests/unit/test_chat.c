@@ -11,6 +11,7 @@
 
 #include "chat.h"
 #include "gguf.h"
+#include "tok.h"
 #include "tools/llama_gen.h"
 
 TestSuite(chat);
@@ -188,4 +189,42 @@ Test(chat, prompt_from_model)
 	cr_expect(strstr(e.msg, "not one of the known formats"), "%s", e.msg);
 	cr_expect_eq(prompt_for(cases[10].tmpl, NULL, "Hi", &out, &e), -1);
 	cr_expect(strstr(e.msg, "'vicuna-orca' is not supported"), "%s", e.msg);
+}
+
+/* The prompt dai-infer --chat encodes: BOS, then the markers as special
+ * tokens when the vocabulary has them (here </s> in a user message of a
+ * ChatML model), as llama.cpp encodes a formatted chat. */
+Test(chat, encoded_with_special_tokens)
+{
+	llama_gen p;
+	llama_gen_defaults(&p);
+	unsigned char *buf;
+	size_t len, tlen, n_sp, n_plain;
+	gguf_file g;
+	dai_err e;
+	tmpl_value = cases[0].tmpl;
+	cr_assert_eq(llama_gen_mem(&p, add_template, &buf, &len, &e), 0, "%s", e.msg);
+	cr_assert_eq(gguf_open_mem(&g, buf, len, "chat.gguf", &e), 0, "%s", e.msg);
+	dai_tok *t = tok_load(&g, &e);
+	cr_assert(t, "%s", e.msg);
+	char *text;
+	cr_assert_eq(chat_prompt(&g, NULL, "a</s>b", 6, &text, &tlen, &e), 0, "%s", e.msg);
+	int32_t *sp, *plain;
+	int flags = tok_default_flags(t);
+	cr_assert_eq(tok_encode(t, text, tlen, flags | TOK_PARSE_SPECIAL, &sp, &n_sp, &e), 0);
+	cr_assert_eq(tok_encode(t, text, tlen, flags, &plain, &n_plain, &e), 0);
+	int eos_sp = 0, eos_plain = 0;
+	for (size_t i = 0; i < n_sp; i++)
+		eos_sp += sp[i] == tok_eos(t);
+	for (size_t i = 0; i < n_plain; i++)
+		eos_plain += plain[i] == tok_eos(t);
+	cr_expect(n_sp > 0 && sp[0] == tok_bos(t), "BOS first");
+	cr_expect_eq(eos_sp, 1);
+	cr_expect_eq(eos_plain, 0);
+	free(sp);
+	free(plain);
+	free(text);
+	tok_free(t);
+	gguf_close(&g);
+	free(buf);
 }
