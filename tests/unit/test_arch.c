@@ -5,13 +5,15 @@
  * implementation of llama.cpp's graph, bit-for-bit determinism across
  * threads, batch splits, kernel tables and generation vs replay, the RoPE
  * helpers against their formulas, and one-line errors for what is refused.
- * Test models come from tests/tools/llama_gen.
+ * Test models come from tests/tools/llama_gen; two reference cases with
+ * llama.cpp's logits are in tests/data.
  */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fsio.h"
 #include "ggml_type.h"
 #include "gguf.h"
 #include "kern/dmath.h"
@@ -536,4 +538,89 @@ Test(arch, refusals)
 	load_x(&L, &l, extra_u32_fn);
 	cr_expect(L.m.rope_freqs && L.m.layers[1].bo && !L.m.rope_neox);
 	unload(&L);
+}
+
+/* ---------------------------------------------------------------- llama.cpp */
+
+/*
+ * Conformance with llama.cpp (tests/data/README.md): q_f32 (qwen2, biases,
+ * tied) and r_f32 (llama, q/k/v biases, rope_freqs, base 500000), 58
+ * teacher-forced rows within the F32 tolerance of the conformance set
+ * (max 1e-4, mean 1e-5), and free-running greedy generation from the 26
+ * prompt ids giving llama.cpp's 32 ids. Run from the repository root.
+ */
+enum { C_PROMPT = 26, C_IDS = 58, C_VOCAB = 512 };
+
+static void *read_data(const char *c, const char *ext, size_t want)
+{
+	char path[256];
+	snprintf(path, sizeof path, "tests/data/%s.%s", c, ext);
+	char *data;
+	size_t len;
+	dai_err e;
+	cr_assert_eq(file_read_all(path, 1u << 24, &data, &len, &e), 0, "%s", e.msg);
+	cr_assert_eq(len, want, "%s: %zu bytes, expected %zu", path, len, want);
+	return data;
+}
+
+static void conformance_case(const char *c, const char *arch)
+{
+	int32_t *ids = read_data(c, "greedy.i32", C_IDS * 4);
+	int32_t *prompt = read_data(c, "prompt.i32", C_PROMPT * 4);
+	float *ref = read_data(c, "logits.f32", (size_t)C_IDS * C_VOCAB * 4);
+	char path[256];
+	snprintf(path, sizeof path, "tests/data/%s.gguf", c);
+	gguf_file g;
+	model m;
+	dai_err e;
+	cr_assert_eq(gguf_open(&g, path, &e), 0, "%s", e.msg);
+	cr_assert_eq(model_load(&m, &g, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(m.arch_name, arch);
+	cr_assert(!memcmp(ids, prompt, sizeof(int32_t) * C_PROMPT));
+
+	float *got = eval_all(&m, ids, C_IDS, NULL, 2, 0, NULL);
+	double max = 0, sum = 0;
+	for (size_t i = 0; i < (size_t)C_IDS * C_VOCAB; i++) {
+		double d = fabs((double)got[i] - ref[i]);
+		max = d > max ? d : max;
+		sum += d;
+	}
+	cr_expect(max <= 1e-4, "%s: max |logit difference| %g > 1e-4", c, max);
+	cr_expect(sum / (C_IDS * C_VOCAB) <= 1e-5, "%s: mean |logit difference| %g", c,
+	          sum / (C_IDS * C_VOCAB));
+
+	/* free-running greedy generation */
+	session_params sp = {.n_ctx = C_IDS, .n_threads = 2};
+	session *s = session_new(&m, &sp, &e);
+	cr_assert(s, "%s", e.msg);
+	float row[C_VOCAB];
+	int32_t next;
+	cr_assert_eq(session_eval(s, prompt, C_PROMPT, row, SESSION_LOGITS_LAST, &e), 0, "%s",
+	             e.msg);
+	for (int i = C_PROMPT; i < C_IDS; i++) {
+		next = argmax(row, C_VOCAB);
+		cr_expect_eq(next, ids[i], "%s: greedy id %d is %d, llama.cpp %d", c, i, next,
+		             ids[i]);
+		if (next != ids[i] || i == C_IDS - 1)
+			break;
+		cr_assert_eq(session_eval(s, &next, 1, row, SESSION_LOGITS_LAST, &e), 0, "%s",
+		             e.msg);
+	}
+	session_free(s);
+	free(got);
+	model_free(&m);
+	gguf_close(&g);
+	free(ids);
+	free(prompt);
+	free(ref);
+}
+
+Test(arch, conformance_qwen2)
+{
+	conformance_case("q_f32", "qwen2");
+}
+
+Test(arch, conformance_llama_rope_freqs)
+{
+	conformance_case("r_f32", "llama");
 }
