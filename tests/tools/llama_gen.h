@@ -1,8 +1,7 @@
 /*
  * llama_gen.h - random-weight Llama models in GGUF, for tests and benchmarks.
  *
- * Writes a GGUF v3 file of general.architecture "llama" (or another name
- * such as "qwen2", with the keys under that prefix) with any shape,
+ * Writes a GGUF v3 file of general.architecture "llama" with any shape,
  * 2-D matrices of type F32, F16 or Q8_0 (norm weights F32, all 1.0), and a
  * synthetic SentencePiece-style vocabulary (tokenizer.ggml.model "llama"):
  * <unk>, <s>, </s>, the 256 byte tokens <0x00>..<0xFF>, then the printable
@@ -17,6 +16,10 @@
  * seeded from (seed, tensor index), in integer and IEEE basic arithmetic
  * only, so a seed gives the same file on every machine. Q8_0 weights are
  * quantized with the reference kernel (kern.h contract 3a).
+ *
+ * Other architectures: arch names another general.architecture (the keys
+ * go under that prefix), biases adds F32 bias vectors, rope_freqs the
+ * rope_freqs.weight tensor (a deterministic ramp of factors).
  *
  * Tensor data is generated and written in chunks, so memory stays small
  * whatever the model size.
