@@ -50,7 +50,7 @@ MAN7      := $(sort $(wildcard man/*.7))
 # library picks one at run time from CPUID, so the binary still runs anywhere.
 AVX2FLAGS := -mavx2 -mfma -mf16c
 
-.PHONY: unicode-tab all check unit cli fuzz fuzz-run deps install uninstall clean format demo bench
+.PHONY: unicode-tab all check unit cli fuzz fuzz-run deps install uninstall clean format demo bench bench-prove
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -85,21 +85,30 @@ $(B)/modelbench: $(B)/tests/bench/modelbench.o $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
 $(B)/kernbench: $(B)/tests/bench/kernbench.o $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
+# A whole market round told as a story (MODEL=path.gguf: a real model).
+demo: $(TOOLS) $(B)/mkgguf
+	@sh mk/demo.sh $(BIN) $(B)/mkgguf
+
 bench: $(B)/mkgguf $(B)/modelbench
 	@sh tests/bench/bench.sh $(B)
+# proofs: generation vs verification, one-step checks vs replay, sizes
+$(B)/provebench: $(B)/tests/bench/provebench.o $(B)/libdai.a
+	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
+bench-prove: $(B)/mkgguf $(B)/provebench
+	@sh tests/bench/provebench.sh $(B)
 
 # mkgguf: random-weight Llama GGUF models (tests/tools/llama_gen.h)
 $(B)/mkgguf: $(B)/tests/tools/mkgguf.o $(TTOOL_OBJ) $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $< $(TTOOL_OBJ) $(B)/libdai.a $(DEP_LIBS)
 
-check: $(TOOLS) $(B)/unit-tests
-	@sh tests/run.sh $(B)/unit-tests $(BIN)
+check: $(TOOLS) $(B)/unit-tests $(B)/mkgguf
+	@DAI_MKGGUF=$(B)/mkgguf sh tests/run.sh $(B)/unit-tests $(BIN)
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
-cli: $(TOOLS)
-	@sh tests/run.sh - $(BIN)
+cli: $(TOOLS) $(B)/mkgguf
+	@DAI_MKGGUF=$(B)/mkgguf sh tests/run.sh - $(BIN)
 
 # libFuzzer harnesses: each links the whole library built with clang.
 FUZZFLAGS := $(STD) -O1 -g -ffp-contract=off -pthread -Isrc/lib $(DEP_CFLAGS) \
@@ -150,4 +159,4 @@ format:
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TTOOL_OBJ:.o=.d) $(B)/tests/tools/mkgguf.d $(B)/tests/bench/modelbench.d $(TOOL_SRC:src/%.c=$(B)/%.d)
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TTOOL_OBJ:.o=.d) $(B)/tests/tools/mkgguf.d $(B)/tests/bench/modelbench.d $(B)/tests/bench/provebench.d $(TOOL_SRC:src/%.c=$(B)/%.d)

@@ -36,6 +36,54 @@ static const dai_schema_field receipt_fields[] = {
     {"trace-root", V_ID, 0},   {"trace-leaves", V_UINT, 0},  {"time", V_TIME, 0},
 };
 
+/* dai-fraud: a challenger's proof that a receipt is dishonest (prove.h):
+ * which receipt, of which job, model and worker; what kind of proof
+ * (signature, receipt, step, replay) and, for a step, the leaf (position,
+ * step) it is about; the receipt and the job themselves (base64, over
+ * several lines when long) and, for a step, the zlib-compressed proof
+ * (base64 over several lines). */
+static const dai_schema_field fraud_fields[] = {
+    {"job", V_ID, 0},
+    {"receipt", V_ID, 0},
+    {"model", V_ID, 0},
+    {"worker", V_DID, 0},
+    {"kind", V_WORD, 0},
+    {"reason", V_TEXT, F_OPT},
+    {"position", V_UINT, F_OPT},
+    {"step", V_UINT, F_OPT},
+    {"receipt-doc", V_B64, F_REPEAT},
+    {"job-doc", V_B64, F_REPEAT},
+    {"proof", V_B64, F_OPT | F_REPEAT},
+    {"time", V_TIME, 0},
+};
+
+/* dai-verdict: what dai-prove found: for a receipt (verify) valid or
+ * invalid, for a fraud document (check, which names it) proven or
+ * not-proven; kind and reason say what failed, position and step the leaf
+ * concerned. Signed by the validator, or unsigned. */
+static const dai_schema_field verdict_fields[] = {
+    {"job", V_ID, 0},
+    {"receipt", V_ID, 0},
+    {"fraud", V_ID, F_OPT},
+    {"model", V_ID, 0},
+    {"worker", V_DID, 0},
+    {"result", V_WORD, 0},
+    {"kind", V_WORD, F_OPT},
+    {"reason", V_TEXT, F_OPT},
+    {"position", V_UINT, F_OPT},
+    {"step", V_UINT, F_OPT},
+    {"time", V_TIME, 0},
+};
+
+/* dai-manifest: a model pack's first member (pack.h). Each file line is
+ * "<size> b2:<hex> <path>", checked by pack_manifest_parse; the first file
+ * is the GGUF model. */
+static const dai_schema_field manifest_fields[] = {
+    {"name", V_TEXT, 0},	       {"publisher", V_DID, 0},	   {"arch", V_TEXT, 0},
+    {"params", V_UINT, 0},	       {"tensor-type", V_TEXT, 0}, {"context-length", V_UINT, 0},
+    {"vocab-size", V_UINT, 0},     {"file", V_TEXT, F_REPEAT},
+};
+
 /* dai-offer: a worker's signed offer to run jobs on the listed packs (model
  * ids, repeated) at a price per 1000 tokens (prompt and generated tokens
  * together), for at most max-tokens generated tokens per job, backed by a
@@ -81,23 +129,16 @@ static const dai_schema_field entry_fields[] = {
     {"time", V_TIME, 0},
 };
 
-/* dai-manifest: a model pack's first member (pack.h). Each file line is
- * "<size> b2:<hex> <path>", checked by pack_manifest_parse; the first file
- * is the GGUF model. */
-static const dai_schema_field manifest_fields[] = {
-	{"name", V_TEXT, 0},	       {"publisher", V_DID, 0},	   {"arch", V_TEXT, 0},
-	{"params", V_UINT, 0},	       {"tensor-type", V_TEXT, 0}, {"context-length", V_UINT, 0},
-	{"vocab-size", V_UINT, 0},     {"file", V_TEXT, F_REPEAT},
-};
-
 static const dai_schema schemas[] = {
     {"key", 1, key_fields, N(key_fields)},
     {"seckey", 1, seckey_fields, N(seckey_fields)},
     {"receipt", 1, receipt_fields, N(receipt_fields)},
+    {"manifest", 1, manifest_fields, N(manifest_fields)},
     {"offer", 1, offer_fields, N(offer_fields)},
     {"job", 1, job_fields, N(job_fields)},
     {"entry", 1, entry_fields, N(entry_fields)},
-    {"manifest", 1, manifest_fields, N(manifest_fields)},
+    {"fraud", 1, fraud_fields, N(fraud_fields)},
+    {"verdict", 1, verdict_fields, N(verdict_fields)},
 };
 
 const dai_schema *schema_find(const char *kind)

@@ -75,9 +75,12 @@ t "claim" dai-settle claim -k worker.key receipt
 cmp -s .out receipt && pass "claim passes the receipt through" || fail "claim passes the receipt through"
 unchanged "double claim refused" dai-settle claim -k worker.key receipt
 unchanged "unstake during the window refused" dai-settle unstake -k worker.key 50
-printf 'dai-fraud 1\njob %s\nsig -\n' "$JOB" | dai-keygen -S -k val.key >fraud
-unchanged "challenge refused until proofs exist" dai-settle challenge -k val.key fraud
-grep -q "fraud proof checking is not available yet" .err && pass "challenge says why" \
+RID=$(dai-keygen -V receipt | awk '{print $2}')
+printf 'dai-fraud 1\njob %s\nreceipt %s\nmodel %s\nworker %s\nkind replay\nreceipt-doc %s\njob-doc %s\ntime 2026-01-01T00:00:00Z\nsig -\n' \
+	"$JOB" "$RID" "$M" "$W" "$(base64 -w0 receipt)" "$(awk '/^dai-job/{j=1} j' escrowed | base64 -w0)" |
+	dai-keygen -S -k val.key >fraud
+unchanged "challenge without the model's pack refused" dai-settle challenge -k val.key fraud
+grep -q "is not in DAI_PACKS or the pack cache" .err && pass "challenge says why" \
 	|| fail "challenge says why" "$(cat .err)"
 
 # The window: 1h from the claim at 00:10.

@@ -418,7 +418,7 @@ Test(ledger, withdraw_unclaimed)
 	doc_free(&rc);
 }
 
-Test(ledger, challenge_refused_until_proofs_exist)
+Test(ledger, challenge_of_another_claim_refused)
 {
 	ledger l;
 	dai_err e;
@@ -433,10 +433,17 @@ Test(ledger, challenge_refused_until_proofs_exist)
 	dai_docb b;
 	docb_init(&b, "fraud", 1);
 	docb_add(&b, "job", jid);
+	docb_add(&b, "receipt", "b2:0000000000000000000000000000000000000000000000000000000000000001");
+	docb_add(&b, "model", "b2:0000000000000000000000000000000000000000000000000000000000000002");
+	docb_add(&b, "worker", worker.did);
+	docb_add(&b, "kind", "replay");
+	docb_add_b64(&b, "receipt-doc", rc.raw, rc.len);
+	docb_add_b64(&b, "job-doc", job.raw, job.len);
+	docb_add(&b, "time", "2026-01-01T00:00:00Z");
 	must(docb_sign(&b, &fraud, other.sk, &e), &e);
 	SNAP(&l);
 	refused(&l, settle_challenge(&l, &other, &fraud, NULL, &e), &e,
-	        "fraud proof checking is not available yet", size0, head0);
+	        "not about the claimed receipt", size0, head0);
 	/* The bond and the window are checked before the proof. */
 	refused(&l, settle_challenge(&l, &op, &fraud, NULL, &e), &e, "bond", size0, head0);
 	set_now(T0 + WINDOW);

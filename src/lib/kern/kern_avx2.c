@@ -332,11 +332,15 @@ INLINE void gemm_tiles(const char *wb, size_t wsz, int ldw, const float *x, int 
 						for (int i = 0; i < 3; i++)
 							xr[i] =
 							    x + (size_t)(b + (i < C ? i : 0)) * ldx;
+						/* only the R x C lanes in use get a pointer
+						 * (others would point past lanes[]) */
 						for (int i = 0; i < 9; i++)
-							ln[i] = lanes + ((size_t)(r - r0 + i / 3) *
-							                     GEMM_BB +
-							                 (size_t)(b - b0 + i % 3)) *
-							                    32;
+							ln[i] = i / 3 < R && i % 3 < C
+							            ? lanes + ((size_t)(r - r0 + i / 3) *
+							                           GEMM_BB +
+							                       (size_t)(b - b0 + i % 3)) *
+							                          32
+							            : lanes;
 						gemm_group_rc(wr, R, xr, C, k0, k1, first, last, ln,
 						              out, f16, pf);
 						for (int i = 0; last && i < R; i++)
