@@ -307,7 +307,7 @@ int main(int argc, char **argv)
 		const char *in = text ? text : owned;
 		int flags = tok_default_flags(en.tok);
 		if (chat) { /* the model's markers become its special tokens */
-			if (chat_prompt(&en.file, system_text, in, len, &wrapped, &len, &e))
+			if (chat_prompt(en.model.file, system_text, in, len, &wrapped, &len, &e))
 				cli_fail(&e);
 			in = wrapped;
 			flags |= TOK_PARSE_SPECIAL;

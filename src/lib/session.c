@@ -488,8 +488,7 @@ int session_layer(session *s, int l, const float *x, int n, float *out, dai_err 
 		int nb = n - done < s->n_batch ? n - done : s->n_batch;
 		for (int t = 0; t < nb; t++) {
 			float *cs = s->rope_cs + (size_t)t * m->head_dim;
-			dm_rope_table_scaled(done + t, m->head_dim, m->rope_base,
-			                     m->rope_freq_scale, cs, cs + m->head_dim / 2);
+			rope_table(m, done + t, cs, cs + m->head_dim / 2);
 		}
 		memcpy(s->x, x + (size_t)done * dim, (size_t)nb * dim * sizeof(float));
 		layer_step(s, l, done, nb);
@@ -506,7 +505,7 @@ static void kv_step(session *s, int l, int pos0, int nb)
 {
 	const model *m = s->m;
 	const model_layer *L = &m->layers[l];
-	int dim = m->dim, hd = m->head_dim;
+	int dim = m->dim;
 	size_t cache_off = ((size_t)l * s->n_ctx + (size_t)pos0) * s->kv_dim;
 	float *kc = s->kc + cache_off, *vc = s->vc + cache_off;
 	for (int t = 0; t < nb; t++)
@@ -517,10 +516,7 @@ static void kv_step(session *s, int l, int pos0, int nb)
 	float *kv_out[2] = {kc, vc};
 	int kv_ld[2] = {s->kv_dim, s->kv_dim};
 	matmuls(s, &a, 2, kv, kv_out, kv_ld);
-	for (int t = 0; t < nb; t++) {
-		const float *cs = s->rope_cs + (size_t)t * hd;
-		s->k->rope(kc + (size_t)t * s->kv_dim, cs, cs + hd / 2, hd, m->n_kv_heads);
-	}
+	qkv_finish(s, L, NULL, kc, vc, nb);
 }
 
 int session_layer_last(session *s, int l, const float *x, int n, float *out, dai_err *e)
@@ -536,8 +532,7 @@ int session_layer_last(session *s, int l, const float *x, int n, float *out, dai
 		int nb = last ? 1 : (n - 1 - done < s->n_batch ? n - 1 - done : s->n_batch);
 		for (int t = 0; t < nb; t++) {
 			float *cs = s->rope_cs + (size_t)t * m->head_dim;
-			dm_rope_table_scaled(done + t, m->head_dim, m->rope_base,
-			                     m->rope_freq_scale, cs, cs + m->head_dim / 2);
+			rope_table(m, done + t, cs, cs + m->head_dim / 2);
 		}
 		memcpy(s->x, x + (size_t)done * dim, (size_t)nb * dim * sizeof(float));
 		if (last)

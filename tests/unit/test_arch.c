@@ -624,3 +624,72 @@ Test(arch, conformance_llama_rope_freqs)
 {
 	conformance_case("r_f32", "llama");
 }
+
+/* ---------------------------------------------------------------- layer pieces */
+
+struct rec {
+	int n_layers, dim;
+	float *v; /* [pos][layer 0..L][dim] */
+};
+
+static void rec_hook(void *ctx, int pos, int layer, const float *x, int dim)
+{
+	struct rec *r = ctx;
+	memcpy(r->v + ((size_t)pos * (r->n_layers + 1) + layer) * dim, x, sizeof(float) * dim);
+}
+
+/* session_layer and session_layer_last (the steps a fraud proof checks)
+ * give session_eval's residuals bit for bit with biases, NEOX RoPE and
+ * frequency factors too. */
+static void check_pieces(const llama_gen *p)
+{
+	struct loaded Ld;
+	load(&Ld, p);
+	const model *m = &Ld.m;
+	enum { N = 13 };
+	int32_t toks[N];
+	pseudo_ids(toks, N, m->n_vocab, 11);
+	size_t dim = (size_t)m->dim, L = (size_t)m->n_layers;
+	struct rec r = {m->n_layers, m->dim, malloc(N * (L + 1) * dim * sizeof(float))};
+	float *in = malloc(N * dim * sizeof(float)), *out = malloc(N * dim * sizeof(float));
+	cr_assert(r.v && in && out);
+	dai_err e;
+	session_params sp = {.n_ctx = N, .n_threads = 2};
+	session *s = session_new(m, &sp, &e);
+	cr_assert(s, "%s", e.msg);
+	session_set_hook(s, rec_hook, &r);
+	cr_assert_eq(session_eval(s, toks, N, NULL, SESSION_LOGITS_NONE, &e), 0, "%s", e.msg);
+	session_free(s);
+	session_params sp2 = {.n_ctx = N, .n_threads = 3, .n_batch = 4};
+	s = session_new(m, &sp2, &e);
+	cr_assert(s, "%s", e.msg);
+	for (size_t l = 0; l < L; l++) {
+		for (int t = 0; t < N; t++)
+			memcpy(in + t * dim, r.v + ((size_t)t * (L + 1) + l) * dim,
+			       dim * sizeof(float));
+		cr_assert_eq(session_layer(s, (int)l, in, N, out, &e), 0, "%s", e.msg);
+		cr_expect(memcmp(out + (N - 1) * dim,
+		                 r.v + ((size_t)(N - 1) * (L + 1) + l + 1) * dim,
+		                 dim * sizeof(float)) == 0,
+		          "%s: session_layer %zu", m->arch_name, l);
+		for (int n = N; n >= 1; n -= 5) {
+			cr_assert_eq(session_layer_last(s, (int)l, in, n, out, &e), 0, "%s", e.msg);
+			cr_expect(memcmp(out, r.v + ((size_t)(n - 1) * (L + 1) + l + 1) * dim,
+			                 dim * sizeof(float)) == 0,
+			          "%s: last token of layer %zu, %d tokens", m->arch_name, l, n);
+		}
+	}
+	session_free(s);
+	free(in);
+	free(out);
+	free(r.v);
+	unload(&Ld);
+}
+
+Test(arch, layer_pieces)
+{
+	llama_gen p = qwen2(64, 4, 2, GGML_TYPE_F32);
+	check_pieces(&p);
+	p = llama3(64, 4, 2, GGML_TYPE_Q8_0);
+	check_pieces(&p);
+}
