@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kern/dmath.h"
 #include "rope.h"
+#include "kern/dmath.h"
 
 struct session {
 	const model *m;
