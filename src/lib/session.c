@@ -511,7 +511,7 @@ static void kv_step(session *s, int l, int pos0, int nb)
 	for (int t = 0; t < nb; t++)
 		s->k->rmsnorm(s->x + (size_t)t * dim, L->attn_norm, s->h + (size_t)t * dim, dim,
 		              m->rms_eps);
-	struct acts a = {s->h, dim, nb, 0, 0};
+	struct acts a = {.h = s->h, .n = dim, .nb = nb};
 	const model_matrix *kv[2] = {&L->wk, &L->wv};
 	float *kv_out[2] = {kc, vc};
 	int kv_ld[2] = {s->kv_dim, s->kv_dim};
