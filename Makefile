@@ -85,6 +85,8 @@ $(B)/modelbench: $(B)/tests/bench/modelbench.o $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
 $(B)/kernbench: $(B)/tests/bench/kernbench.o $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
+$(B)/kquantbench: $(B)/tests/bench/kquantbench.o $(B)/libdai.a
+	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
 # A whole market round told as a story (MODEL=path.gguf: a real model).
 demo: $(TOOLS) $(B)/mkgguf
 	@sh mk/demo.sh $(BIN) $(B)/mkgguf

@@ -72,10 +72,11 @@ int fraud_check(const char *fraud, size_t len, const fraud_claim *claim,
 			goto out;
 		}
 	}
-	if (find_pack(doc_get(&d, "model"), path, sizeof path, e))
+	if (find_pack(doc_get(&d, "model"), path, sizeof path, e) ||
+	    engine_open(&en, path, e)) {
+		rc = FRAUD_UNAVAILABLE;
 		goto out;
-	if (engine_open(&en, path, e))
-		goto out;
+	}
 	prove_opts o = {0};
 	rc = prove_check(&en, &d, &o, &r, e);
 	engine_close(&en);

@@ -34,8 +34,10 @@ typedef struct fraud_claim {
 enum fraud_verdict { FRAUD_NOT_PROVEN = 0, FRAUD_PROVEN = 1 };
 
 /* Checks the fraud document fraud[0..len) against the claim. 0 with a
- * verdict, or -1 when the document cannot be checked (malformed, about
- * another claim, its pack not found). */
+ * verdict; -1 when the document is bad (malformed, about another claim);
+ * FRAUD_UNAVAILABLE when its pack cannot be found or opened here, which
+ * says nothing about the entry: the caller must not treat it as damage. */
+#define FRAUD_UNAVAILABLE (-2)
 int fraud_check(const char *fraud, size_t len, const fraud_claim *claim,
                 enum fraud_verdict *verdict, dai_err *e);
 

@@ -95,11 +95,12 @@ static int scan(const char *buf, size_t len, const char *name, ledger_state *st,
 				rc = -1;
 				break;
 			}
-			if (state_apply(st, en, e)) {
+			int ar = state_apply(st, en, e);
+			if (ar) {
 				char why[sizeof e->msg];
 				snprintf(why, sizeof why, "%s", e->msg);
 				dai_errf(e, "%s: line %lu: %s", name, b->line[i], why);
-				rc = -1;
+				rc = ar == LEDGER_UNAVAILABLE ? LEDGER_UNAVAILABLE : -1;
 				break;
 			}
 			if (visit)
@@ -257,9 +258,17 @@ int ledger_open_visit(ledger *l, const char *path, enum ledger_mode mode, ledger
 	 * just means one thread). */
 	dai_err ignored;
 	pool *workers = len - l->pos.end > LEDGER_PARALLEL_BYTES ? pool_create(0, &ignored) : NULL;
-	if (scan(buf, len, path, &l->st, &l->pos, visit, arg, workers, &l->damage))
-		l->damaged = 1;
+	int sr = scan(buf, len, path, &l->st, &l->pos, visit, arg, workers, &l->damage);
 	pool_destroy(workers);
+	if (sr == LEDGER_UNAVAILABLE) {
+		/* An entry that cannot be checked here is not damage: refuse
+		 * to go on (and so never let repair cut it). */
+		free(buf);
+		*e = l->damage;
+		goto fail;
+	}
+	if (sr)
+		l->damaged = 1;
 	l->valid_end = l->pos.end;
 	free(buf);
 	/* Only a cache: a snapshot that cannot be written is no error. */

@@ -342,9 +342,10 @@ static int apply_challenge(ledger_state *st, const ledger_entry *en, dai_err *e)
 		return REFUSE("challenge: a worker cannot challenge its own claim");
 	enum fraud_verdict v;
 	fraud_claim c = {j->id, j->receipt, w->did, NULL, 0};
-	if (fraud_check(en->doc, en->doc_len, &c, &v, e)) {
+	int fc = fraud_check(en->doc, en->doc_len, &c, &v, e);
+	if (fc) {
 		dai_err_prefix(e, "challenge");
-		return -1;
+		return fc == FRAUD_UNAVAILABLE ? LEDGER_UNAVAILABLE : -1;
 	}
 	long ch = account(st, en->actor);
 	if (ch < 0)
@@ -464,7 +465,7 @@ int state_apply(ledger_state *st, const ledger_entry *en, dai_err *e)
 		rc = REFUSE("unknown op");
 	}
 	if (rc)
-		return -1;
+		return rc == LEDGER_UNAVAILABLE ? LEDGER_UNAVAILABLE : -1;
 	st->started = 1;
 	strcpy(st->head, en->id);
 	st->head_time = en->time;

@@ -68,7 +68,10 @@ void state_init(ledger_state *st);
 void state_free(ledger_state *st);
 
 /* Checks en against the rules and applies it. -1 (the state unchanged) with
- * the rule it breaks. */
+ * the rule it breaks; LEDGER_UNAVAILABLE (the state unchanged) when a rule
+ * cannot be decided here: a challenge whose pack is not at hand. That is no
+ * fault of the entry, so it never counts as damage. */
+#define LEDGER_UNAVAILABLE (-2)
 int state_apply(ledger_state *st, const ledger_entry *en, dai_err *e);
 
 const ledger_account *state_account(const ledger_state *st, const char *did);

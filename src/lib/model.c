@@ -185,6 +185,27 @@ static int hparams(model *m, const gguf_file *g, dai_err *e)
 	return rope_scaling(m, g, e);
 }
 
+/* the weight types the kernels take (kern.h, kern_quant.h) */
+static int matrix_type_ok(uint32_t t)
+{
+	switch (t) {
+	case GGML_TYPE_F32:
+	case GGML_TYPE_F16:
+	case GGML_TYPE_BF16:
+	case GGML_TYPE_Q8_0:
+	case GGML_TYPE_Q4_0:
+	case GGML_TYPE_Q4_1:
+	case GGML_TYPE_Q5_0:
+	case GGML_TYPE_Q5_1:
+	case GGML_TYPE_Q4_K:
+	case GGML_TYPE_Q5_K:
+	case GGML_TYPE_Q6_K:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static int alignment_of(enum kern_type t)
 {
 	return t == KERN_F32 ? 4 : 2;
@@ -202,9 +223,10 @@ static const gguf_tensor *take(const gguf_file *g, unsigned char *used, const ch
 	if (!t)
 		return dai_errf(e, "%s: tensor %s is missing", g->name, name), NULL;
 	int matrix = rows >= 0;
-	if (matrix && t->type != GGML_TYPE_F32 && t->type != GGML_TYPE_F16 &&
-	    t->type != GGML_TYPE_Q8_0)
-		return dai_errf(e, "%s: tensor %s: type %s is not supported (F32, F16, Q8_0)",
+	if (matrix && !matrix_type_ok(t->type))
+		return dai_errf(e,
+		                "%s: tensor %s: type %s is not supported (F32, F16, BF16, Q8_0, "
+		                "Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)",
 		                g->name, name, ggml_type_name(t->type)),
 		       NULL;
 	if (!matrix && t->type != GGML_TYPE_F32)
@@ -227,9 +249,10 @@ static const gguf_tensor *take(const gguf_file *g, unsigned char *used, const ch
 		                n),
 		       NULL;
 	}
-	if (t->type == GGML_TYPE_Q8_0 && n % KERN_QK8_0)
-		return dai_errf(e, "%s: tensor %s: Q8_0 rows of %d are not a multiple of 32",
-		                g->name, name, n),
+	int block = matrix ? kern_type_block((enum kern_type)t->type) : 1;
+	if (n % block)
+		return dai_errf(e, "%s: tensor %s: %s rows of %d are not a multiple of %d", g->name,
+		                name, ggml_type_name(t->type), n, block),
 		       NULL;
 	if ((uintptr_t)t->data % (uintptr_t)alignment_of((enum kern_type)t->type))
 		return dai_errf(e, "%s: tensor %s: data is misaligned for its type", g->name, name),
@@ -408,15 +431,7 @@ void model_free(model *m)
 
 static uint64_t matrix_bytes(const model_matrix *mm)
 {
-	uint64_t rows = (uint64_t)mm->rows, n = (uint64_t)mm->n;
-	switch (mm->type) {
-	case KERN_Q8_0:
-		return rows * (n / KERN_QK8_0) * sizeof(kern_q8_0);
-	case KERN_F16:
-		return rows * n * 2;
-	default:
-		return rows * n * 4;
-	}
+	return (uint64_t)mm->rows * kern_row_bytes(mm->type, mm->n);
 }
 
 uint64_t model_weight_bytes(const model *m)

@@ -7,6 +7,7 @@
 
 #include "rope.h"
 #include "kern/dmath.h"
+#include "kern/kern_quant.h"
 
 struct session {
 	const model *m;
@@ -27,6 +28,7 @@ struct session {
 	float *tmp;        /* n_batch x dim: block outputs before the residual add */
 	float *act_f16;    /* h rounded to half, n_batch x wmax */
 	kern_q8_0 *act_q8; /* h quantized, n_batch x wmax/32 blocks */
+	void *act_kq[4];   /* h prepared for the kern_quant.h types, by enum kern_act */
 	float *rope_cs;    /* per token of the step: head_dim/2 cos then head_dim/2 sin */
 	float *scores;     /* per pool thread: n_ctx attention weights */
 
@@ -101,6 +103,8 @@ session *session_new(const model *m, const session_params *p, dai_err *e)
 	s->tmp = alloc_floats(nb, (size_t)m->dim, &oom);
 	s->act_f16 = alloc_floats(nb, (size_t)s->wmax, &oom);
 	s->act_q8 = alloc_floats(nb, (size_t)s->wmax, &oom); /* more than the blocks need */
+	for (int i = 0; i < 4; i++) /* every activation type takes at most 4 bytes a value */
+		s->act_kq[i] = alloc_floats(nb, (size_t)s->wmax, &oom);
 	s->rope_cs = alloc_floats(nb, (size_t)m->head_dim, &oom);
 	s->scores = alloc_floats((size_t)pool_threads(s->pool), (size_t)s->n_ctx, &oom);
 	if (oom) {
@@ -128,6 +132,8 @@ void session_free(session *s)
 	free(s->tmp);
 	free(s->act_f16);
 	free(s->act_q8);
+	for (int i = 0; i < 4; i++)
+		free(s->act_kq[i]);
 	free(s->rope_cs);
 	free(s->scores);
 	free(s);
@@ -184,6 +190,7 @@ struct acts {
 	const float *h;
 	int n, nb;
 	int have_f16, have_q8;
+	int have_kq[4];
 };
 
 static const void *act_for(session *s, struct acts *a, enum kern_type t)
@@ -200,8 +207,15 @@ static const void *act_for(session *s, struct acts *a, enum kern_type t)
 		a->have_q8 = 1;
 		return s->act_q8;
 	default:
-		return a->h; /* F32 weights take the rows as they are */
+		break;
 	}
+	const kern_qinfo *qi = kern_qinfo_of(t);
+	if (!qi)
+		return a->h; /* F32 weights take the rows as they are */
+	if (!a->have_kq[qi->act])
+		kern_act_prep(s->k, t, a->h, a->n, a->n, a->nb, s->act_kq[qi->act]);
+	a->have_kq[qi->act] = 1;
+	return s->act_kq[qi->act];
 }
 
 /*
@@ -244,7 +258,7 @@ static void mm_task(void *ctx, int task, int worker)
 		j->k->matmul_f16(w->data, w->n, p->act, w->n, p->y, p->ldy, w->n, r0, r1, j->nb);
 		break;
 	default:
-		j->k->matmul_f32(w->data, w->n, p->act, w->n, p->y, p->ldy, w->n, r0, r1, j->nb);
+		kern_matmul_rows(j->k, w->type, w->data, p->act, p->y, p->ldy, w->n, r0, r1, j->nb);
 		break;
 	}
 }
@@ -286,7 +300,7 @@ static void embed(session *s, int32_t id, float *x)
 		                   t->n);
 		break;
 	default:
-		memcpy(x, (const float *)t->data + (size_t)id * n, n * sizeof(float));
+		kern_dequant_row(s->k, t->type, t->data, id, t->n, x);
 		break;
 	}
 }
@@ -370,7 +384,7 @@ static void layer_step(session *s, int l, int pos0, int nb)
 	for (int t = 0; t < nb; t++)
 		k->rmsnorm(s->x + (size_t)t * dim, L->attn_norm, s->h + (size_t)t * dim, dim,
 		           m->rms_eps);
-	struct acts a = {s->h, dim, nb, 0, 0};
+	struct acts a = {.h = s->h, .n = dim, .nb = nb};
 	const model_matrix *qkv[3] = {&L->wq, &L->wk, &L->wv};
 	float *qkv_out[3] = {s->q, kc, vc};
 	int qkv_ld[3] = {s->q_dim, s->kv_dim, s->kv_dim};
@@ -380,7 +394,7 @@ static void layer_step(session *s, int l, int pos0, int nb)
 	                     s->vc + (size_t)l * s->n_ctx * s->kv_dim, pos0,
 	                     m->n_heads / m->n_kv_heads};
 	pool_run(s->pool, nb * m->n_heads, attn_task, &j);
-	struct acts ao = {s->att, s->q_dim, nb, 0, 0};
+	struct acts ao = {.h = s->att, .n = s->q_dim, .nb = nb};
 	matmul(s, &ao, &L->wo, s->tmp, dim);
 	add_bias(s, L->bo, s->tmp, dim, nb, dim);
 	k->add(s->x, s->tmp, s->x, nb * dim);
@@ -389,13 +403,13 @@ static void layer_step(session *s, int l, int pos0, int nb)
 	for (int t = 0; t < nb; t++)
 		k->rmsnorm(s->x + (size_t)t * dim, L->ffn_norm, s->h + (size_t)t * dim, dim,
 		           m->rms_eps);
-	struct acts af = {s->h, dim, nb, 0, 0};
+	struct acts af = {.h = s->h, .n = dim, .nb = nb};
 	const model_matrix *gu[2] = {&L->gate, &L->up};
 	float *gu_out[2] = {s->gate, s->up};
 	int gu_ld[2] = {ffn, ffn};
 	matmuls(s, &af, 2, gu, gu_out, gu_ld);
 	k->swiglu(s->gate, s->up, s->h, nb * ffn);
-	struct acts ad = {s->h, ffn, nb, 0, 0};
+	struct acts ad = {.h = s->h, .n = ffn, .nb = nb};
 	matmul(s, &ad, &L->down, s->tmp, dim);
 	k->add(s->x, s->tmp, s->x, nb * dim);
 }
@@ -408,7 +422,7 @@ static void output_step(session *s, int r0, int cnt, float *out)
 	for (int t = 0; t < cnt; t++)
 		s->k->rmsnorm(s->x + (size_t)(r0 + t) * dim, m->output_norm, s->h + (size_t)t * dim,
 		              dim, m->rms_eps);
-	struct acts a = {s->h, dim, cnt, 0, 0};
+	struct acts a = {.h = s->h, .n = dim, .nb = cnt};
 	matmul(s, &a, &m->output, out, m->n_vocab);
 }
 

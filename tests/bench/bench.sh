@@ -19,6 +19,8 @@ gen() { # name, mkgguf arguments...
 }
 gen m110-f32 --dim 768 --layers 12 --heads 12 --ffn 2048 --vocab 32000 --ctx 1024 --type f32
 gen m110-q8_0 --dim 768 --layers 12 --heads 12 --ffn 2048 --vocab 32000 --ctx 1024 --type q8_0
+gen m110-q4_0 --dim 768 --layers 12 --heads 12 --ffn 2048 --vocab 32000 --ctx 1024 --type q4_0
+gen m110-q4_k --dim 768 --layers 12 --heads 12 --ffn 2048 --vocab 32000 --ctx 1024 --type q4_k
 gen tinyllama-q8_0 --dim 2048 --layers 22 --heads 32 --kv-heads 4 --ffn 5632 --vocab 32000 \
 	--ctx 2048 --type q8_0
 
@@ -36,7 +38,7 @@ llama() { # file, threads -> "pp tg" tok/s from llama-bench
 uptime
 printf '%-16s %3s %9s %9s %9s %7s %8s %15s %8s %8s %10s %10s\n' model thr 'pp t/s' 'tg t/s' \
 	'replay' 'ttft' 'tg GB/s' 'of read GB/s' 'RSS MiB' 'file' 'pp t/cpu-s' 'tg t/cpu-s'
-for m in m110-f32 m110-q8_0 tinyllama-q8_0; do
+for m in m110-f32 m110-q8_0 m110-q4_0 m110-q4_k tinyllama-q8_0; do
 	for t in 1 2; do
 		l=$("$B/modelbench" "$D/$m.gguf" "$t" 128 64)
 		printf '%-16s %3s %9s %9s %8sx %5sms %8s %7s of %5s %8s %8s %10s %10s\n' "$m" "$t" \

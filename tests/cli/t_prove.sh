@@ -255,4 +255,14 @@ cat job l1 | dai-prove challenge -m a.dai.tar -k val.key -T l1.trace |
 DAI_PACKS= XDG_CACHE_HOME=$TMPDIR/nocache dai-settle verify >.o 2>.e
 grep -q "not in DAI_PACKS" .e && pass "replaying a challenge needs the pack" \
 	|| fail "replaying a challenge needs the pack" "$(cat .o .e)"
+cp "$DAI_LEDGER" ledger.before
+for cmd in balance log repair; do
+	DAI_PACKS= XDG_CACHE_HOME=$TMPDIR/nocache dai-settle $cmd >.o 2>.e
+	rc=$?
+	[ $rc -ne 0 ] && grep -q "not in DAI_PACKS" .e && ! grep -q "damaged" .e \
+		&& pass "without the pack, $cmd stops and calls nothing damaged" \
+		|| fail "without the pack, $cmd stops and calls nothing damaged" "rc $rc $(cat .o .e)"
+done
+cmp -s ledger.before "$DAI_LEDGER" && pass "repair without the pack cuts nothing" \
+	|| fail "repair without the pack cuts nothing"
 t "the ledger replays with the pack" dai-settle verify

@@ -12,9 +12,11 @@
 #include "ggml_type.h"
 #include "gguf.h"
 #include "kern/kern.h"
+#include "kern/kern_quant.h"
+#include "quant_enc.h"
 
 #define ALIGN 32
-#define CHUNK 65536 /* elements generated at a time (a multiple of 32) */
+#define CHUNK 65536 /* elements generated at a time (a multiple of 256) */
 
 void llama_gen_defaults(llama_gen *p)
 {
@@ -231,7 +233,41 @@ static uint64_t tensor_bytes(const llama_gen_tensor *t)
 static void metadata(const llama_gen *p, const struct vocab *v, gguf_writer *w)
 {
 	const char *o = p->omit_key ? p->omit_key : "";
-	uint32_t ftype = p->type == GGML_TYPE_F16 ? 1 : p->type == GGML_TYPE_Q8_0 ? 7 : 0;
+	/* llama_ftype: F16 1, Q4_0 2, Q4_1 3, Q8_0 7, Q5_0 8, Q5_1 9, Q6_K 18, Q4_K_S 14,
+	 * Q5_K_S 16, BF16 32 (only shown by tools) */
+	uint32_t ftype = 0;
+	switch (p->type) {
+	case GGML_TYPE_F16:
+		ftype = 1;
+		break;
+	case GGML_TYPE_Q4_0:
+		ftype = 2;
+		break;
+	case GGML_TYPE_Q4_1:
+		ftype = 3;
+		break;
+	case GGML_TYPE_Q8_0:
+		ftype = 7;
+		break;
+	case GGML_TYPE_Q5_0:
+		ftype = 8;
+		break;
+	case GGML_TYPE_Q5_1:
+		ftype = 9;
+		break;
+	case GGML_TYPE_Q4_K:
+		ftype = 14;
+		break;
+	case GGML_TYPE_Q5_K:
+		ftype = 16;
+		break;
+	case GGML_TYPE_Q6_K:
+		ftype = 18;
+		break;
+	case GGML_TYPE_BF16:
+		ftype = 32;
+		break;
+	}
 #define U32(k, val)                                                                                \
 	if (strcmp(o, k))                                                                          \
 	gguf_w_u32(w, k, (uint32_t)(val))
@@ -322,6 +358,11 @@ static int tensor_data(const llama_gen *p, const llama_gen_tensor *t, int index,
 		} else if (t->type == GGML_TYPE_Q8_0) {
 			k->quantize_q8_0(vals, conv, (int)c);
 			out = conv, ob = c / 32 * sizeof(kern_q8_0);
+		} else if (t->type != GGML_TYPE_F32) {
+			/* a type without an encoder (tests edit types) keeps the raw floats */
+			size_t qb = quant_enc_row(t->type, vals, conv, (int)c);
+			if (qb)
+				out = conv, ob = qb;
 		}
 		if (ob > bytes - written)
 			ob = (size_t)(bytes - written);
@@ -338,10 +379,14 @@ int llama_gen_write(const llama_gen *p, FILE *f, void (*extra)(gguf_writer *w), 
 	    p->ffn_dim < 1 || p->dim % p->n_heads || p->n_heads % p->n_kv_heads)
 		return dai_errf(e, "bad shape: dim %d, heads %d, kv heads %d, layers %d, ffn %d",
 		                p->dim, p->n_heads, p->n_kv_heads, p->n_layers, p->ffn_dim);
-	if (p->type != GGML_TYPE_F32 && p->type != GGML_TYPE_F16 && p->type != GGML_TYPE_Q8_0)
-		return dai_errf(e, "type %u: use f32, f16 or q8_0", p->type);
-	if (p->type == GGML_TYPE_Q8_0 && (p->dim % 32 || p->ffn_dim % 32))
-		return dai_errf(e, "q8_0 needs dim and ffn to be multiples of 32");
+	if (p->type != GGML_TYPE_F32 && p->type != GGML_TYPE_F16 && p->type != GGML_TYPE_Q8_0 &&
+	    !kern_qinfo_of((enum kern_type)p->type))
+		return dai_errf(e, "type %u: use f32, f16, q8_0 or a type of kern_quant.h",
+		                p->type);
+	int block = kern_type_block((enum kern_type)p->type);
+	if (p->dim % block || p->ffn_dim % block)
+		return dai_errf(e, "%s needs dim and ffn to be multiples of %d",
+		                ggml_type_name(p->type), block);
 	struct vocab v;
 	llama_gen_tensor *plan = NULL;
 	int n = 0, rc = -1;

@@ -2,7 +2,8 @@
  * llama_gen.h - random-weight Llama models in GGUF, for tests and benchmarks.
  *
  * Writes a GGUF v3 file of general.architecture "llama" with any shape,
- * 2-D matrices of type F32, F16 or Q8_0 (norm weights F32, all 1.0), and a
+ * 2-D matrices of type F32, F16, Q8_0 or a type of kern_quant.h (encoded by
+ * tests/tools/quant_enc.h; norm weights F32, all 1.0), and a
  * synthetic SentencePiece-style vocabulary (tokenizer.ggml.model "llama"):
  * <unk>, <s>, </s>, the 256 byte tokens <0x00>..<0xFF>, then the printable
  * ASCII characters, the same with a leading U+2581, U+2581 alone, then
@@ -44,7 +45,7 @@ typedef struct llama_gen_tensor {
 
 typedef struct llama_gen {
 	int dim, n_layers, n_heads, n_kv_heads, ffn_dim, n_vocab, n_ctx;
-	uint32_t type;     /* ggml type of the matrices: GGML_TYPE_F32, _F16 or _Q8_0 */
+	uint32_t type;     /* ggml type of the matrices: F32, F16, Q8_0 or kern_quant.h */
 	uint64_t seed;     /* weights */
 	float init_std;    /* 0: 2.4 / sqrt(dim) (logits of std ~2.3) */
 	float rms_eps;     /* 1e-5 */

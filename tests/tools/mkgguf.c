@@ -3,9 +3,12 @@
  * and benchmarks.
  *
  *   mkgguf [--dim N] [--layers N] [--heads N] [--kv-heads N] [--ffn N]
- *          [--vocab N] [--ctx N] [--type f32|f16|q8_0] [--seed N]
+ *          [--vocab N] [--ctx N] [--type T] [--seed N]
  *          [--init-std X] [--rms-eps X] [--rope-base X] [--rope-linear X]
  *          [--tied] [--name S] OUT.gguf
+ *
+ * T: f32, f16, q8_0, or q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, bf16
+ * (tests/tools/quant_enc.h; K-quants need dim and ffn multiples of 256).
  *
  * Defaults: llama_gen_defaults (dim 64, 2 layers, 4 heads, 2 kv heads,
  * ffn 128, vocab 300, ctx 128, f32, seed 1); --kv-heads defaults to
@@ -19,20 +22,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "ggml_type.h"
+#include "kern/kern_quant.h"
 #include "llama_gen.h"
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: mkgguf [--dim N] [--layers N] [--heads N] [--kv-heads N] [--ffn N] "
 	                "[--vocab N] [--ctx N]\n"
-	                "              [--type f32|f16|q8_0] [--seed N] [--init-std X] "
+	                "              [--type T] [--seed N] [--init-std X] "
 	                "[--rms-eps X] [--rope-base X]\n"
 	                "              [--rope-linear X] [--tied] [--name S] OUT.gguf\n");
 	fputs("              [--arch A] [--biases] [--rope-freqs]\n", stderr);
 	exit(EXIT_USAGE);
+}
+
+/* the types of kern_quant.h by name (q4_k or q4_K); 0 when found */
+static int quant_type(const char *s, uint32_t *type)
+{
+	for (int q = 0; q < KQ_COUNT; q++) {
+		const kern_qinfo *qi = kern_qinfo_at((enum kern_qtype)q);
+		if (!strcasecmp(s, qi->name)) {
+			*type = (uint32_t)qi->type;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static int num(const char *s, const char *what)
@@ -112,8 +130,11 @@ int main(int argc, char **argv)
 				p.type = GGML_TYPE_F16;
 			else if (!strcmp(optarg, "q8_0"))
 				p.type = GGML_TYPE_Q8_0;
-			else
-				cli_die(EXIT_USAGE, "--type: '%s' is not f32, f16 or q8_0", optarg);
+			else if (quant_type(optarg, &p.type))
+				cli_die(EXIT_USAGE,
+				        "--type: '%s' is not f32, f16, q8_0, q4_0, q4_1, q5_0, "
+				        "q5_1, q4_k, q5_k, q6_k or bf16",
+				        optarg);
 			break;
 		case 's':
 			p.seed = strtoull(optarg, NULL, 10);

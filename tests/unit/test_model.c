@@ -249,6 +249,32 @@ Test(model, determinism_q8_0_odd_heads_tied)
 
 /* ---------------------------------------------------------------- session behaviour */
 
+/* the types of kern_quant.h (K-quants: dim and ffn multiples of 256) */
+Test(model, determinism_quant_32)
+{
+	static const uint32_t types[] = {GGML_TYPE_Q4_0, GGML_TYPE_Q4_1, GGML_TYPE_Q5_0,
+	                                 GGML_TYPE_Q5_1};
+	for (int i = 0; i < 4; i++) {
+		llama_gen p = shape(96, 2, 6, 3 - i % 2, 160, types[i]);
+		check_shape(&p);
+	}
+}
+
+Test(model, determinism_bf16_odd)
+{
+	llama_gen p = shape(72, 2, 6, 3, 136, GGML_TYPE_BF16);
+	check_shape(&p);
+}
+
+Test(model, determinism_k_quants)
+{
+	static const uint32_t types[] = {GGML_TYPE_Q4_K, GGML_TYPE_Q5_K, GGML_TYPE_Q6_K};
+	for (int i = 0; i < 3; i++) {
+		llama_gen p = shape(256, 2 - i % 2, 4, 2 + 2 * (i == 1), 512, types[i]);
+		check_shape(&p);
+	}
+}
+
 Test(model, rewind_and_bounds)
 {
 	llama_gen p;
@@ -462,9 +488,9 @@ Test(model, bad_tensors)
 	                 "blk.0.ffn_down.weight", "expected [128, 64]");
 	expect_edit_fail((struct edit){"blk.1.attn_norm.weight", 0, 32, 0, -1},
 	                 "blk.1.attn_norm.weight", "expected [64]");
-	expect_edit_fail((struct edit){"blk.0.attn_q.weight", 0, 0, 0, GGML_TYPE_Q4_0},
-	                 "blk.0.attn_q.weight", "q4_0 is not supported");
-	expect_edit_fail((struct edit){"output.weight", 0, 0, 0, GGML_TYPE_BF16}, "output.weight",
+	expect_edit_fail((struct edit){"blk.0.attn_q.weight", 0, 0, 0, GGML_TYPE_IQ4_NL},
+	                 "blk.0.attn_q.weight", "iq4_nl is not supported");
+	expect_edit_fail((struct edit){"output.weight", 0, 0, 0, GGML_TYPE_Q8_1}, "output.weight",
 	                 "not supported");
 	expect_edit_fail((struct edit){"blk.0.ffn_norm.weight", 0, 0, 0, GGML_TYPE_F16},
 	                 "blk.0.ffn_norm.weight", "expected f32");

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kern_quant.h"
+
 /* defined in kern_avx2.c; NULL when that file was built without AVX2 */
 const kern_table *kern_avx2_table(void);
 
@@ -73,6 +75,9 @@ size_t kern_act_bytes(enum kern_type t, int n, int batch)
 {
 	size_t rows = batch > 0 ? (size_t)batch : 0;
 	size_t cols = n > 0 ? (size_t)n : 0;
+	const kern_qinfo *qi = kern_qinfo_of(t);
+	if (qi)
+		return rows * (cols / (size_t)qi->act_block) * qi->act_bytes;
 	if (t == KERN_Q8_0)
 		return rows * (cols / KERN_QK8_0) * sizeof(kern_q8_0);
 	return rows * cols * sizeof(float);
@@ -81,8 +86,14 @@ size_t kern_act_bytes(enum kern_type t, int n, int batch)
 void kern_act_prep(const kern_table *k, enum kern_type t, const float *x, int ldx, int n, int batch,
                    void *act)
 {
+	const kern_qinfo *qi = kern_qinfo_of(t);
+	size_t row_bytes = kern_act_bytes(t, n, 1);
 	for (int b = 0; b < batch; b++) {
 		const float *xr = x + (size_t)b * ldx;
+		if (qi) {
+			kern_quant_act_row(k, qi, xr, n, (char *)act + (size_t)b * row_bytes);
+			continue;
+		}
 		switch (t) {
 		case KERN_Q8_0:
 			k->quantize_q8_0(xr, (kern_q8_0 *)act + (size_t)b * (n / KERN_QK8_0), n);
@@ -112,17 +123,30 @@ static void mm_task(void *ctx, int task, int worker)
 	const struct mm_job *j = ctx;
 	int r0 = task * j->chunk;
 	int r1 = r0 + j->chunk < j->rows ? r0 + j->chunk : j->rows;
-	switch (j->t) {
+	kern_matmul_rows(j->k, j->t, j->w, j->act, j->y, j->ldy, j->n, r0, r1, j->batch);
+}
+
+void kern_matmul_rows(const kern_table *k, enum kern_type t, const void *w, const void *act,
+                      float *y, int ldy, int n, int row0, int row1, int batch)
+{
+	const kern_qinfo *qi = kern_qinfo_of(t);
+	if (qi) {
+		int ldw = n / qi->block, ldx = n / qi->act_block;
+		kern_quant_for(k)->matmul[qi - kern_qinfo_at(0)](w, ldw, act, ldx, y, ldy, n, row0,
+		                                                 row1, batch);
+		return;
+	}
+	switch (t) {
 	case KERN_Q8_0: {
-		int nb = j->n / KERN_QK8_0;
-		j->k->matmul_q8_0(j->w, nb, j->act, nb, j->y, j->ldy, j->n, r0, r1, j->batch);
+		int nb = n / KERN_QK8_0;
+		k->matmul_q8_0(w, nb, act, nb, y, ldy, n, row0, row1, batch);
 		break;
 	}
 	case KERN_F16:
-		j->k->matmul_f16(j->w, j->n, j->act, j->n, j->y, j->ldy, j->n, r0, r1, j->batch);
+		k->matmul_f16(w, n, act, n, y, ldy, n, row0, row1, batch);
 		break;
 	default:
-		j->k->matmul_f32(j->w, j->n, j->act, j->n, j->y, j->ldy, j->n, r0, r1, j->batch);
+		k->matmul_f32(w, n, act, n, y, ldy, n, row0, row1, batch);
 		break;
 	}
 }
@@ -142,4 +166,38 @@ void kern_matmul(const kern_table *k, pool *p, enum kern_type t, const void *w, 
 	chunk = chunk < 16 ? 16 : chunk + (chunk & 1);
 	struct mm_job j = {k, t, w, act, y, ldy, n, rows, batch, chunk};
 	pool_run(p, (rows + chunk - 1) / chunk, mm_task, &j);
+}
+
+size_t kern_row_bytes(enum kern_type t, int n)
+{
+	const kern_qinfo *qi = kern_qinfo_of(t);
+	size_t cols = n > 0 ? (size_t)n : 0;
+	if (qi)
+		return cols / (size_t)qi->block * qi->bytes;
+	if (t == KERN_Q8_0)
+		return cols / KERN_QK8_0 * sizeof(kern_q8_0);
+	return cols * (t == KERN_F16 ? 2 : 4);
+}
+
+int kern_type_block(enum kern_type t)
+{
+	const kern_qinfo *qi = kern_qinfo_of(t);
+	if (qi)
+		return qi->block;
+	return t == KERN_Q8_0 ? KERN_QK8_0 : 1;
+}
+
+void kern_dequant_row(const kern_table *k, enum kern_type t, const void *w, int row, int n,
+                      float *y)
+{
+	const char *r = (const char *)w + (size_t)row * kern_row_bytes(t, n);
+	const kern_qinfo *qi = kern_qinfo_of(t);
+	if (qi)
+		kern_quant_for(k)->dequant[qi - kern_qinfo_at(0)](r, y, n);
+	else if (t == KERN_Q8_0)
+		k->dequant_q8_0((const kern_q8_0 *)r, y, n);
+	else if (t == KERN_F16)
+		k->f16_to_f32((const uint16_t *)r, y, n);
+	else
+		memcpy(y, r, (size_t)n * sizeof(float));
 }

@@ -6,7 +6,10 @@
  * and "avx2" (AVX2+FMA+F16C, kern_avx2.c). Every fast table returns the same
  * bits as the reference for every input; the unit tests compare them with
  * memcmp. Later code (receipts, replay, fraud proofs) relies on the contract
- * below, so change it only together with every table and the tests.
+ * below, so change it only together with every table and the tests. The
+ * block types of items 6-9 have their own pair of tables (kern_quant.h:
+ * kern_quant_ref.c defines, kern_quant_avx2.c matches); kern_act_prep,
+ * kern_matmul and kern_dequant_row below dispatch to them.
  *
  * THE CONTRACT
  *
@@ -60,8 +63,8 @@
  * 4. Matrix products. matmul_*(w, ldw, x, ldx, y, ldy, n, row0, row1, batch):
  *      for r in [row0, row1), b in [0, batch):
  *          y[b*ldy + r] = DOT(row r of w, row b of x)
- *    where DOT is 1, 2 or 3b for the weight type, rows are n long, and row
- *    strides ldw, ldx are in elements (F32, F16) or blocks (Q8_0). Each
+ *    where DOT is 1, 2, 3b or 6-8 for the weight type, rows are n long, and
+ *    row strides ldw, ldx are in elements (F32, F16, BF16) or blocks. Each
  *    output is exactly one canonical dot, so the row range, the batch size
  *    and the split across threads never change a bit (kern_matmul splits by
  *    output rows).
@@ -87,8 +90,66 @@
  *                probability-weighted sum of V rows).
  *      round_f16: y[i] = f32(f16(x[i]));  f32_to_f16 / f16_to_f32: rows.
  *
- * Alignment: none required. Lengths are ints >= 0; Q8_0 rows need n % 32 ==
- * 0 (the caller checks; kernels use n / 32 blocks).
+ * 6. BF16 weights. bf16(x) keeps the top 16 bits of x after rounding to
+ *    nearest even (u + 0x7fff + ((u >> 16) & 1), u the bits of x; a NaN
+ *    stays a NaN). The activation row is rounded once, x'[i] = f32(bf16(x[i]))
+ *    (llama.cpp's vec_dot_type BF16), and a weight row's dot is
+ *    dot(f32(w), x', n) of item 1 (products of two bf16 are exact).
+ *
+ * 7. Q4_0, Q5_0, Q4_1, Q5_1 weights, blocks of 32 (kern_quant.h), each
+ *    element an integer v[j] with the block's scale d (and minimum m):
+ *      Q4_0: v = nibble - 8;  Q5_0: v = (nibble | 16 * bit) - 16;
+ *      Q4_1: v = nibble;      Q5_1: v = nibble | 16 * bit
+ *    where element j < 16 is the low nibble of qs[j], element j + 16 its high
+ *    nibble, and bit is bit j of qh read as a little-endian uint32.
+ *    a) Q4_0 and Q5_0 take Q8_0 activations (3a); their dot is 3b with
+ *       isum[k] = exact sum over j of v[k][j] * x[k].q[j].
+ *    b) Q4_1 and Q5_1 take Q8_1 activations: the Q8_0 quantization of 3a
+ *       (same d and q) plus s = f16(d32 * (float)sum_j q[j]), where d32 is
+ *       the float amax / 127.0f before rounding to half. The dot:
+ *         isum[k] as in a);  s[k] = f32(w[k].d) * f32(x[k].d)
+ *         A[k % 8] = fma(s[k], (float)isum[k], A[k % 8])
+ *         M[k % 8] = fma(f32(w[k].m), f32(x[k].s), M[k % 8])
+ *         result fold8(A) + fold8(M)   (fold8: the fold of 3b)
+ *
+ * 8. Q4_K, Q5_K, Q6_K weights, super-blocks of 256, Q8_K activations.
+ *    a) Q8_K quantization, per 256 floats: amax = the largest |x[j]| (a NaN
+ *       never compares larger) and max = x[j] for the first j attaining it.
+ *       amax == 0 (all zero or NaN): d = 0, q = 0, bsums = 0. Otherwise
+ *       iscale = -127.0f / max; q[j] = cvt(rne(iscale * x[j])) with rne and
+ *       cvt of 3a; d = 1.0f / iscale; bsums[g] = exact sum of q[16g .. 16g+15].
+ *       (As ggml's quantize_row_q8_K_ref, which the x86 build uses.)
+ *    b) Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scale sc[j] and min
+ *       m[j] from scales[12]: j < 4: sc = s[j] & 63, m = s[j+4] & 63;
+ *       j >= 4: sc = (s[j+4] & 15) | (s[j-4] >> 6) << 4,
+ *       m = (s[j+4] >> 4) | (s[j] >> 6) << 4. Element 64g + i (g < 4, i < 32)
+ *       is the low nibble of qs[32g + i], element 64g + 32 + i its high
+ *       nibble; Q5_K adds 16 * bit 2g (resp. 2g+1) of qh[i]. v = that value.
+ *         isum[k] = exact sum_j sc[j] * sum_{i<32} v[32j+i] * x.q[32j+i]
+ *         msum[k] = exact sum_j m[j] * (x.bsums[2j] + x.bsums[2j+1])
+ *         A[k % 8] = fma(x.d * f32(w.d), (float)isum[k], A[k % 8])
+ *         M[k % 8] = fma(x.d * f32(w.dmin), (float)msum[k], M[k % 8])
+ *         result fold8(A) - fold8(M)
+ *    c) Q6_K: element e = 128h + 32c + l (h < 2, c < 4, l < 32) has low bits
+ *       ql[64h + 32(c & 1) + l] (low nibble for c < 2, high nibble for c >= 2),
+ *       high bits (qh[32h + l] >> 2c) & 3, u = low | high << 4, v = u - 32,
+ *       and scale scales[e / 16] (int8). The offset goes through bsums
+ *       (the same as summing v * q while bsums are the sums of q, which
+ *       quantize_q8_k guarantees):
+ *         isum[k] = exact sum_g scales[g] * (sum_{i<16} u[16g+i] * x.q[16g+i]
+ *                                             - 32 * x.bsums[g])
+ *         A[k % 8] = fma(x.d * f32(w.d), (float)isum[k], A[k % 8]); fold8(A)
+ *    (float)isum rounds to nearest even; it is exact below 2^24, which only
+ *    extreme blocks exceed.
+ *
+ * 9. Dequantization (token embeddings): Q4_0, Q5_0: f32(d) * (float)v
+ *    (exact); Q4_1, Q5_1: f32(d) * (float)v + f32(m); Q4_K, Q5_K:
+ *    (f32(d) * (float)sc) * (float)v - f32(dmin) * (float)m; Q6_K:
+ *    (f32(d) * (float)sc) * (float)v; BF16: exact.
+ *
+ * Alignment: none required. Lengths are ints >= 0; rows of a block type
+ * need n to be a multiple of its block, 32 or 256 (the caller checks;
+ * kernels use whole blocks).
  *
  * Build: every file that implements or inlines this arithmetic (kern*.c,
  * dmath.h users) must be compiled with -ffp-contract=off and evaluate floats
@@ -113,7 +174,19 @@ typedef struct kern_q8_0 {
 _Static_assert(sizeof(kern_q8_0) == 34, "kern_q8_0 must match the GGUF block layout");
 
 /* Weight types; the values are the GGML type ids. */
-enum kern_type { KERN_F32 = 0, KERN_F16 = 1, KERN_Q8_0 = 8 };
+enum kern_type {
+	KERN_F32 = 0,
+	KERN_F16 = 1,
+	KERN_Q4_0 = 2,
+	KERN_Q4_1 = 3,
+	KERN_Q5_0 = 6,
+	KERN_Q5_1 = 7,
+	KERN_Q8_0 = 8,
+	KERN_Q4_K = 12,
+	KERN_Q5_K = 13,
+	KERN_Q6_K = 14,
+	KERN_BF16 = 30
+};
 
 typedef struct kern_table {
 	const char *name; /* "ref", "avx2" */
@@ -171,7 +244,8 @@ const kern_table *kern_by_name(const char *name, dai_err *e);
 /*
  * Activation preparation for weight type t: batch rows of n floats (row
  * stride ldx) become what matmul_* takes for t, packed with row stride n
- * (F32: copied; F16: round_f16; Q8_0: quantize_q8_0, n % 32 == 0).
+ * (F32: copied; F16: round_f16; Q8_0: quantize_q8_0, n % 32 == 0; the
+ * types of kern_quant.h: their activation type, items 6-8).
  * kern_act_bytes gives the size of the result.
  */
 size_t kern_act_bytes(enum kern_type t, int n, int batch);
@@ -186,5 +260,19 @@ void kern_act_prep(const kern_table *k, enum kern_type t, const float *x, int ld
  */
 void kern_matmul(const kern_table *k, pool *p, enum kern_type t, const void *w, const void *act,
                  float *y, int ldy, int n, int rows, int batch);
+
+/* One task of kern_matmul: output rows [row0, row1) on the calling thread. */
+void kern_matmul_rows(const kern_table *k, enum kern_type t, const void *w, const void *act,
+                      float *y, int ldy, int n, int row0, int row1, int batch);
+
+/* Bytes of one weight row of n elements of type t. */
+size_t kern_row_bytes(enum kern_type t, int n);
+
+/* Elements per block of type t (1, 32 or 256); rows must be a multiple. */
+int kern_type_block(enum kern_type t);
+
+/* y = row `row` of the matrix w (rows of n elements of type t) as floats. */
+void kern_dequant_row(const kern_table *k, enum kern_type t, const void *w, int row, int n,
+                      float *y);
 
 #endif

@@ -1,0 +1,105 @@
+/*
+ * kquantbench - matrix-vector products of one 4096x4096 matrix per weight
+ * type (Q8_0 and the types of kern_quant.h), one thread, activation
+ * preparation included: best time of many repetitions (robust on a busy
+ * machine), the weights' GB/s, and the time relative to Q8_0.
+ *
+ * Usage: kquantbench [ref|avx2|auto] [repetitions]   (default auto 30)
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kern/f16.h"
+#include "kern/kern.h"
+#include "kern/kern_quant.h"
+
+enum { ROWS = 4096, COLS = 4096 };
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static uint64_t rs = 88172645463325252ull;
+static uint64_t rnext(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return rs;
+}
+
+/* random bytes with moderate half scales where the block keeps them */
+static void fill(enum kern_type t, unsigned char *w, size_t bytes)
+{
+	for (size_t i = 0; i < bytes; i++)
+		w[i] = (unsigned char)rnext();
+	const kern_qinfo *qi = kern_qinfo_of(t);
+	size_t bsz = qi ? qi->bytes : sizeof(kern_q8_0);
+	if (t == KERN_BF16) {
+		for (size_t i = 0; i < bytes / 2; i++)
+			((uint16_t *)w)[i] = (uint16_t)(0x3c00 + rnext() % 0x400);
+		return;
+	}
+	for (size_t o = 0; o + bsz <= bytes; o += bsz) {
+		uint16_t d = f32_to_f16((float)(rnext() % 1000) * 1e-5f);
+		memcpy(w + (t == KERN_Q6_K ? 208 : 0), &d, 2);
+		if (t == KERN_Q4_1 || t == KERN_Q5_1 || t == KERN_Q4_K || t == KERN_Q5_K)
+			memcpy(w + o + 2, &d, 2);
+		memcpy(w + o + (t == KERN_Q6_K ? 208 : 0), &d, 2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	dai_err e;
+	const kern_table *k = kern_by_name(argc > 1 ? argv[1] : "auto", &e);
+	if (!k) {
+		fprintf(stderr, "kquantbench: %s\n", e.msg);
+		return 2;
+	}
+	int reps = argc > 2 ? atoi(argv[2]) : 30;
+	static const enum kern_type types[] = {KERN_Q8_0, KERN_Q4_0, KERN_Q4_1,
+	                                       KERN_Q5_0, KERN_Q5_1, KERN_Q4_K,
+	                                       KERN_Q5_K, KERN_Q6_K, KERN_BF16};
+	float *x = malloc(sizeof(float) * COLS), *y = malloc(sizeof(float) * ROWS);
+	void *act = malloc(kern_act_bytes(KERN_BF16, COLS, 1));
+	if (!x || !y || !act)
+		return 1;
+	for (int i = 0; i < COLS; i++)
+		x[i] = (float)((int)(rnext() % 2001) - 1000) * 1e-3f;
+	double base = 0;
+	printf("%-6s %10s %8s %8s   (%s, best of %d)\n", "type", "us", "GB/s", "vs q8_0", k->name,
+	       reps);
+	for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+		enum kern_type t = types[ti];
+		size_t bytes = (size_t)ROWS * kern_row_bytes(t, COLS);
+		unsigned char *w = malloc(bytes);
+		if (!w)
+			return 1;
+		fill(t, w, bytes);
+		double best = 1e9;
+		for (int r = 0; r < reps; r++) {
+			double t0 = now_s();
+			kern_act_prep(k, t, x, COLS, COLS, 1, act);
+			kern_matmul(k, NULL, t, w, act, y, ROWS, COLS, ROWS, 1);
+			double dt = now_s() - t0;
+			best = dt < best ? dt : best;
+		}
+		if (t == KERN_Q8_0)
+			base = best;
+		const kern_qinfo *qi = kern_qinfo_of(t);
+		printf("%-6s %10.1f %8.2f %8.2f\n", qi ? qi->name : "q8_0", best * 1e6,
+		       (double)bytes / best * 1e-9, best / base);
+		free(w);
+	}
+	free(x);
+	free(y);
+	free(act);
+	return 0;
+}
