@@ -359,6 +359,11 @@ Test(arch, determinism_qwen2)
 	check_determinism(&p);
 	p = qwen2(40, 2, 1, GGML_TYPE_F32); /* head_dim 20: pairs not a multiple of 8 */
 	check_determinism(&p);
+	p = qwen2(64, 4, 2, GGML_TYPE_Q4_0);
+	check_determinism(&p);
+	p = qwen2(256, 1, 1, GGML_TYPE_Q4_K); /* head_dim 256: two NEOX gather chunks */
+	p.ffn_dim = 256, p.tied = 1;
+	check_determinism(&p);
 }
 
 Test(arch, determinism_llama_rope_freqs)
@@ -369,6 +374,11 @@ Test(arch, determinism_llama_rope_freqs)
 	p.biases = 0;
 	check_determinism(&p);
 	p = llama3(48, 3, 3, GGML_TYPE_F16);
+	check_determinism(&p);
+	p = llama3(256, 4, 2, GGML_TYPE_Q6_K);
+	p.ffn_dim = 256;
+	check_determinism(&p);
+	p = llama3(64, 4, 4, GGML_TYPE_BF16);
 	check_determinism(&p);
 }
 
