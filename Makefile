@@ -4,6 +4,7 @@
 #   make check      build and run all unit and CLI tests (closing line: N passed, N failed)
 #   make SAN=1 check   the same under ASan+UBSan (objects in build/san/)
 #   make fuzz       build the libFuzzer harnesses with clang (build/fuzz/)
+#   make bench      speed of dai-infer on generated models (LLAMA_BENCH=path: against llama.cpp)
 #   make deps       install the Debian packages dai needs
 #   make install PREFIX=/usr/local
 
@@ -39,6 +40,10 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ  := $(UNIT_SRC:tests/%.c=$(B)/tests/%.o)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BIN := $(BENCH_SRC:tests/%.c=$(B)/tests/%)
+TTOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TTOOL_BIN := $(TTOOL_SRC:tests/%.c=$(B)/tests/%)
 MAN1      := $(sort $(wildcard man/*.1))
 MAN5      := $(sort $(wildcard man/*.5))
 MAN7      := $(sort $(wildcard man/*.7))
@@ -77,6 +82,11 @@ $(B)/unit-tests: $(UNIT_OBJ) $(B)/libdai.a
 	@sh mk/checkdeps.sh test
 	$(CC) $(SANFLAGS) -pthread -o $@ $(UNIT_OBJ) $(B)/libdai.a $(DEP_LIBS) -lcriterion
 
+# Test and benchmark helpers (the model generator, the bandwidth probe, ...):
+# one program per source file, linked with the library.
+$(BENCH_BIN) $(TTOOL_BIN): $(B)/tests/%: $(B)/tests/%.o $(B)/libdai.a
+	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
+
 check: $(TOOLS) $(B)/unit-tests
 	@sh tests/run.sh $(B)/unit-tests $(BIN)
 
@@ -102,6 +112,15 @@ FUZZ_SECONDS ?= 60
 fuzz-run: $(FUZZERS)
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
 
+# Benchmark (not a test: never part of check). Models are cached in build/bench.
+# MKGGUF may name another generator with the same options.
+MKGGUF      ?= $(B)/tests/tools/mkgguf
+LLAMA_BENCH ?=
+bench: $(TOOLS) $(BENCH_BIN) $(filter $(B)/tests/tools/mkgguf,$(TTOOL_BIN))
+	@MKGGUF='$(MKGGUF)' DAI_INFER='$(BIN)/dai-infer' MEMBW='$(B)/tests/bench/membw' \
+		MODELBYTES='$(B)/tests/bench/modelbytes' LLAMA_BENCH='$(LLAMA_BENCH)' \
+		sh tests/bench/bench.sh
+
 deps:
 	apt-get update
 	apt-get install -y build-essential pkg-config libsodium-dev libarchive-dev zlib1g-dev \
@@ -125,4 +144,5 @@ format:
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TOOL_SRC:src/%.c=$(B)/%.d)
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TOOL_SRC:src/%.c=$(B)/%.d) \
+	$(BENCH_BIN:=.d) $(TTOOL_BIN:=.d)
