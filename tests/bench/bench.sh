@@ -52,6 +52,8 @@ for t in $BENCH_THREADS; do
 	[ "$t" -gt "$max_threads" ] && max_threads=$t
 done
 [ "$max_threads" -gt 0 ] || die "BENCH_THREADS is empty"
+# shellcheck disable=SC2086 # split the list into words
+thread_list=$(printf '%s\n' $BENCH_THREADS | paste -s -d , -)
 for tool in "$MEMBW" "$MODELBYTES"; do
 	[ -x "$tool" ] || die "$tool is missing (run it through 'make bench')"
 done
@@ -76,7 +78,7 @@ make_model() {
 	out=$BENCH_DIR/$name.gguf
 	args="$(model_args "$name") --seed $SEED"
 	if [ -s "$out" ] && [ "$(cat "$out.args" 2>/dev/null)" = "$args" ] &&
-		! { [ -x "$MKGGUF" ] && [ "$MKGGUF" -nt "$out" ]; }; then
+		[ -z "$(find "$MKGGUF" -newer "$out" 2>/dev/null)" ]; then
 		echo "$out"
 		return 0
 	fi
@@ -174,8 +176,7 @@ bench_dai() {
 bench_llama() {
 	name=$1 model=$2
 	out=$BENCH_DIR/llama-bench.jsonl
-	tl=$(echo $BENCH_THREADS | tr ' ' ',')
-	if ! "$LLAMA_BENCH" -m "$model" -p "$PP" -n "$TG" -t "$tl" -r "$BENCH_REPS" -o jsonl \
+	if ! "$LLAMA_BENCH" -m "$model" -p "$PP" -n "$TG" -t "$thread_list" -r "$BENCH_REPS" -o jsonl \
 		>"$out" 2>"$BENCH_DIR/llama-bench.err"; then
 		say "llama-bench failed on $model: $(tail -n 1 "$BENCH_DIR/llama-bench.err")"
 		return 1
@@ -216,6 +217,12 @@ bench_llama() {
 	}' "$out" >>"$res"
 }
 
+# Other work on the machine skews every figure (multi-threaded runs most).
+load=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null)
+if [ -n "$load" ] && awk -v l="$load" 'BEGIN { exit !(l >= 0.5) }'; then
+	say "note: load average $load before starting; figures may be low"
+fi
+
 say "measuring read bandwidth (1..$max_threads threads)"
 bw=$("$MEMBW" -t "$max_threads") || die "membw failed"
 echo "$bw" >&2
@@ -249,7 +256,7 @@ for name in $BENCH_MODELS; do
 		done
 	fi
 	if [ -n "$LLAMA_BENCH" ]; then
-		say "llama-bench $name -t $(echo $BENCH_THREADS | tr ' ' ',')"
+		say "llama-bench $name -t $thread_list"
 		bench_llama "$name" "$model" || failed=1
 	fi
 done
@@ -275,12 +282,12 @@ $1 == "llama" { k = $2 " " $3; l_pp[k] = $4; l_tg[k] = $5; thr[$3] = 1 }
 END {
 	printf "\nread bandwidth (membw, GB/s):"
 	for (t = 1; val(bw, "read_gbps_t" t) != ""; t++)
-		printf " %s at %d thread%s;", val(bw, "read_gbps_t" t), t, t > 1 ? "s" : ""
+		printf " %s at %d thread%s;", val(bw, "read_gbps_t" t), t, (t > 1 ? "s" : "")
 	printf "\ndecode bytes = weights one generation step reads (the whole model but one\n"
 	printf "embedding row); roofline = decode bytes x tok/s / read bandwidth at that thread count\n"
 	if (have_dai) {
 		printf "\ndai-infer (best of runs)\n"
-		printf "%-10s %8s %3s %9s %8s %8s %8s %8s %8s %9s %7s\n", "model", "file MiB", "thr",
+		printf "%-10s %8s %3s %9s %8s %8s %8s %8s %8s %10s %7s\n", "model", "file MiB", "thr",
 		       "pp" pp " t/s", "tg" tg " t/s", "roofline", "ttft ms", "rss MiB", "rss max",
 		       "replay t/s", "rp/tg"
 		for (i = 1; i <= nm; i++)
@@ -289,17 +296,17 @@ END {
 				if (!(k in d_tg))
 					continue
 				lim = (file[m] + kv[m]) / 1048576 + 64
-				printf "%-10s %8.1f %3d %9.1f %7.2f%s %8s %8.1f %8.0f %7.0f%s %9.1f %6.1fx\n",
-				       m, file[m] / 1048576, t, d_pp[k], d_tg[k], d_gt[k] < tg ? "*" : " ",
+				printf "%-10s %8.1f %3d %9.1f %7.2f%s %8s %8.1f %8.0f %7.0f%s %10.1f %6.1fx\n",
+				       m, file[m] / 1048576, t, d_pp[k], d_tg[k], (d_gt[k] < tg ? "*" : " "),
 				       roof(dec[m], d_tg[k], t), d_ttft[k] * 1000, d_rss[k], lim,
-				       d_rss[k] > lim ? "!" : " ", d_rp[k], d_rp[k] / d_tg[k]
+				       (d_rss[k] > lim ? "!" : " "), d_rp[k], d_rp[k] / d_tg[k]
 			}
 		printf "rss max = file + float32 KV cache for the whole context + 64 MiB (! = above it)\n"
 		printf "replay = the %d+%d ids as one prompt, per token; rp/tg = replay t/s / tg t/s\n", pp, tg
 		printf "* = generation stopped early (end of text) in at least one run\n"
 	}
 	if (have_llama) {
-		printf "\nllama-bench (best of repetitions)%s\n", have_dai ? " and dai/llama.cpp ratios" : ""
+		printf "\nllama-bench (best of repetitions)%s\n", (have_dai ? " and dai/llama.cpp ratios" : "")
 		printf "%-10s %3s %9s %8s %8s", "model", "thr", "pp" pp " t/s", "tg" tg " t/s", "roofline"
 		if (have_dai)
 			printf " %8s %8s", "pp ratio", "tg ratio"
