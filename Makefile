@@ -41,9 +41,7 @@ UNIT_OBJ  := $(UNIT_SRC:tests/%.c=$(B)/tests/%.o)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
-BENCH_BIN := $(BENCH_SRC:tests/%.c=$(B)/tests/%)
-TTOOL_SRC := $(sort $(wildcard tests/tools/*.c))
-TTOOL_BIN := $(TTOOL_SRC:tests/%.c=$(B)/tests/%)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/%)
 MAN1      := $(sort $(wildcard man/*.1))
 MAN5      := $(sort $(wildcard man/*.5))
 MAN7      := $(sort $(wildcard man/*.7))
@@ -82,9 +80,9 @@ $(B)/unit-tests: $(UNIT_OBJ) $(B)/libdai.a
 	@sh mk/checkdeps.sh test
 	$(CC) $(SANFLAGS) -pthread -o $@ $(UNIT_OBJ) $(B)/libdai.a $(DEP_LIBS) -lcriterion
 
-# Test and benchmark helpers (the model generator, the bandwidth probe, ...):
-# one program per source file, linked with the library.
-$(BENCH_BIN) $(TTOOL_BIN): $(B)/tests/%: $(B)/tests/%.o $(B)/libdai.a
+# Benchmark helpers (bandwidth probe, kernel and model benchmarks): one
+# program per tests/bench/*.c, linked with the library.
+$(BENCH_BIN): $(B)/%: $(B)/tests/bench/%.o $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
 
 check: $(TOOLS) $(B)/unit-tests
@@ -112,14 +110,13 @@ FUZZ_SECONDS ?= 60
 fuzz-run: $(FUZZERS)
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
 
-# Benchmark (not a test: never part of check). Models are cached in build/bench.
-# MKGGUF may name another generator with the same options.
-MKGGUF      ?= $(B)/tests/tools/mkgguf
+# Benchmark (not a test: never part of check). Models are made by mkgguf
+# (tests/tools) and cached in build/bench; MKGGUF may name another generator
+# with the same options, LLAMA_BENCH a llama-bench binary to compare with.
+MKGGUF      ?= $(B)/mkgguf
 LLAMA_BENCH ?=
-bench: $(TOOLS) $(BENCH_BIN) $(filter $(B)/tests/tools/mkgguf,$(TTOOL_BIN))
-	@MKGGUF='$(MKGGUF)' DAI_INFER='$(BIN)/dai-infer' MEMBW='$(B)/tests/bench/membw' \
-		MODELBYTES='$(B)/tests/bench/modelbytes' LLAMA_BENCH='$(LLAMA_BENCH)' \
-		sh tests/bench/bench.sh
+bench: $(TOOLS) $(BENCH_BIN) $(if $(wildcard tests/tools/mkgguf.c),$(B)/mkgguf)
+	@MKGGUF='$(MKGGUF)' LLAMA_BENCH='$(LLAMA_BENCH)' sh tests/bench/bench.sh $(B) $(BIN)
 
 deps:
 	apt-get update
@@ -145,4 +142,4 @@ clean:
 	rm -rf build bin
 
 -include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TOOL_SRC:src/%.c=$(B)/%.d) \
-	$(BENCH_BIN:=.d) $(TTOOL_BIN:=.d)
+	$(BENCH_SRC:tests/%.c=$(B)/tests/%.d)

@@ -1,7 +1,9 @@
 #!/bin/sh
-# bench.sh - the `make bench` driver: speed of dai-infer on generated Llama
-# models, against the machine's read bandwidth and, when LLAMA_BENCH names a
-# llama-bench binary, against llama.cpp on the same files.
+# bench.sh - the `make bench` driver: speed of dai's inference on generated
+# Llama models, against the machine's read bandwidth and, when LLAMA_BENCH
+# names a llama-bench binary, against llama.cpp on the same files.
+#
+# Usage: bench.sh [BUILD_DIR [BIN_DIR]]     (defaults build/rel, bin)
 #
 # For each model and thread count it measures prompt processing (PP tokens),
 # generation (TG tokens after that prompt), time to first token, peak RSS,
@@ -10,23 +12,33 @@
 # teacher-forced replay (the PP+TG ids given as one prompt) against
 # generation. Figures are the best of BENCH_REPS runs (peak RSS: the largest).
 #
-# Models are written by the project's generator into BENCH_DIR and reused;
-# one is made again when the generator is newer or its arguments changed.
+# The engine is dai-infer (BIN_DIR/dai-infer -v prints a stats line); while
+# it is not built, modelbench (the same library, in-process) stands in, and
+# without either only llama.cpp is measured. BENCH_ENGINE=dai-infer or
+# modelbench picks one.
 #
-# Environment (the Makefile sets the paths):
+# Models are written by the project's generator (mkgguf) into BENCH_DIR and
+# reused; one is made again when the generator is newer or its arguments
+# changed.
+#
+# Environment (defaults from the directories above):
 #   MKGGUF        model generator          DAI_INFER   the engine
-#   MEMBW         bandwidth probe          MODELBYTES  GGUF byte counter
-#   LLAMA_BENCH   llama-bench binary (optional)
+#   MODELBENCH    in-process engine        MEMBW       bandwidth probe
+#   MODELBYTES    GGUF byte counter        LLAMA_BENCH llama-bench binary (optional)
 #   BENCH_DIR     model cache (build/bench)
 #   BENCH_REPS    runs per figure (2)      BENCH_THREADS  thread counts ("1 2")
 #   BENCH_MODELS  subset of: 110m-f32 110m-q8_0 1.1b-q8_0
 set -u
 
-MKGGUF=${MKGGUF:-build/rel/tests/tools/mkgguf}
-DAI_INFER=${DAI_INFER:-bin/dai-infer}
-MEMBW=${MEMBW:-build/rel/tests/bench/membw}
-MODELBYTES=${MODELBYTES:-build/rel/tests/bench/modelbytes}
+B=${1:-build/rel}
+BIN=${2:-bin}
+MKGGUF=${MKGGUF:-$B/mkgguf}
+DAI_INFER=${DAI_INFER:-$BIN/dai-infer}
+MODELBENCH=${MODELBENCH:-$B/modelbench}
+MEMBW=${MEMBW:-$B/membw}
+MODELBYTES=${MODELBYTES:-$B/modelbytes}
 LLAMA_BENCH=${LLAMA_BENCH:-}
+BENCH_ENGINE=${BENCH_ENGINE:-}
 BENCH_DIR=${BENCH_DIR:-build/bench}
 BENCH_REPS=${BENCH_REPS:-2}
 BENCH_THREADS=${BENCH_THREADS:-1 2}
@@ -89,7 +101,7 @@ make_model() {
 	say "generating $out"
 	rm -f "$out" "$out.args"
 	# shellcheck disable=SC2086 # args is a list of options
-	if ! "$MKGGUF" -o "$out.part" $args >&2; then
+	if ! "$MKGGUF" $args "$out.part" >&2; then
 		rm -f "$out.part"
 		say "$MKGGUF failed for $name"
 		return 1
@@ -144,26 +156,40 @@ dai_run() {
 	printf '%s\n' "$line"
 }
 
-# Measures one model with dai-infer at thread count t; appends a 'dai' line.
+# Measures one model with the engine at thread count t; appends a 'dai' line.
 bench_dai() {
 	name=$1 model=$2 t=$3
 	pp='' tg='' gtok='' ttft='' rss='' rp=''
 	r=0
 	while [ "$r" -lt "$BENCH_REPS" ]; do
-		s=$(dai_run "$model" "$BENCH_DIR/ids-$PP.bin" "$TG" "$t") || return 1
-		pp=$(max "$pp" "$(field "$s" prompt_tps)")
-		tg=$(max "$tg" "$(field "$s" gen_tps)")
-		gtok=$(min "$gtok" "$(field "$s" gen_tokens)")
-		ttft=$(min "$ttft" "$(field "$s" ttft_s)")
-		rss=$(max "$rss" "$(field "$s" peak_rss_mib)")
-		s=$(dai_run "$model" "$BENCH_DIR/ids-$((PP + TG)).bin" 0 "$t") || return 1
-		rp=$(max "$rp" "$(field "$s" prompt_tps)")
+		if [ "$engine" = modelbench ]; then
+			# one run: prompt, greedy generation, replay of the whole sequence
+			if ! s=$("$MODELBENCH" "$model" "$t" "$PP" "$TG" 2>"$BENCH_DIR/modelbench.err"); then
+				say "modelbench failed on $model (-t $t): $(tail -n 1 "$BENCH_DIR/modelbench.err")"
+				return 1
+			fi
+			pp=$(max "$pp" "$(field "$s" prompt_tps)")
+			tg=$(max "$tg" "$(field "$s" gen_tps)")
+			gtok=$TG
+			ttft=$(min "$ttft" "$(awk -v ms="$(field "$s" ttft_ms)" 'BEGIN { print ms / 1000 }')")
+			rss=$(max "$rss" "$(field "$s" rss_mib)")
+			rp=$(max "$rp" "$(field "$s" replay_tps)")
+		else
+			s=$(dai_run "$model" "$BENCH_DIR/ids-$PP.bin" "$TG" "$t") || return 1
+			pp=$(max "$pp" "$(field "$s" prompt_tps)")
+			tg=$(max "$tg" "$(field "$s" gen_tps)")
+			gtok=$(min "$gtok" "$(field "$s" gen_tokens)")
+			ttft=$(min "$ttft" "$(field "$s" ttft_s)")
+			rss=$(max "$rss" "$(field "$s" peak_rss_mib)")
+			s=$(dai_run "$model" "$BENCH_DIR/ids-$((PP + TG)).bin" 0 "$t") || return 1
+			rp=$(max "$rp" "$(field "$s" prompt_tps)")
+		fi
 		r=$((r + 1))
 	done
 	for v in "$pp" "$tg" "$gtok" "$ttft" "$rss" "$rp"; do
 		case $v in
 		'' | *[!0-9.eE+-]*)
-			say "dai-infer stats line not understood: $s"
+			say "$engine output not understood: $s"
 			return 1
 			;;
 		esac
@@ -227,11 +253,27 @@ say "measuring read bandwidth (1..$max_threads threads)"
 bw=$("$MEMBW" -t "$max_threads") || die "membw failed"
 echo "$bw" >&2
 
-have_dai=1
-if [ ! -x "$DAI_INFER" ]; then
-	have_dai=0
-	say "no $DAI_INFER: dai rows skipped (build it with 'make')"
+case $BENCH_ENGINE in
+'')
+	if [ -x "$DAI_INFER" ]; then
+		engine=dai-infer
+	elif [ -x "$MODELBENCH" ]; then
+		engine=modelbench
+		say "no $DAI_INFER yet: measuring the library with $MODELBENCH instead"
+	else
+		engine=
+		say "neither $DAI_INFER nor $MODELBENCH is built: dai rows skipped"
+	fi
+	;;
+dai-infer) engine=dai-infer tool=$DAI_INFER ;;
+modelbench) engine=modelbench tool=$MODELBENCH ;;
+*) die "BENCH_ENGINE must be dai-infer or modelbench, not '$BENCH_ENGINE'" ;;
+esac
+if [ -n "$BENCH_ENGINE" ] && [ ! -x "$tool" ]; then
+	die "BENCH_ENGINE=$BENCH_ENGINE but $tool is not built"
 fi
+have_dai=0
+[ -n "$engine" ] && have_dai=1
 if [ -n "$LLAMA_BENCH" ] && [ ! -x "$LLAMA_BENCH" ]; then
 	die "LLAMA_BENCH=$LLAMA_BENCH is not an executable"
 fi
@@ -251,7 +293,7 @@ for name in $BENCH_MODELS; do
 	cat "$model" >/dev/null # into the page cache, so no run pays for the disk
 	if [ "$have_dai" = 1 ]; then
 		for t in $BENCH_THREADS; do
-			say "dai-infer $name -t $t"
+			say "$engine $name -t $t"
 			bench_dai "$name" "$model" "$t" || failed=1
 		done
 	fi
@@ -263,7 +305,7 @@ done
 
 # The tables.
 awk -v bw="$bw" -v pp="$PP" -v tg="$TG" -v have_dai="$have_dai" \
-	-v have_llama="$([ -n "$LLAMA_BENCH" ] && echo 1 || echo 0)" '
+	-v have_llama="$([ -n "$LLAMA_BENCH" ] && echo 1 || echo 0)" -v engine="$engine" '
 function val(line, key,   n, a, i) {
 	n = split(line, a, " ")
 	for (i = 1; i <= n; i++)
@@ -286,7 +328,7 @@ END {
 	printf "\ndecode bytes = weights one generation step reads (the whole model but one\n"
 	printf "embedding row); roofline = decode bytes x tok/s / read bandwidth at that thread count\n"
 	if (have_dai) {
-		printf "\ndai-infer (best of runs)\n"
+		printf "\ndai: %s (best of runs)\n", engine
 		printf "%-10s %8s %3s %9s %8s %8s %8s %8s %8s %10s %7s\n", "model", "file MiB", "thr",
 		       "pp" pp " t/s", "tg" tg " t/s", "roofline", "ttft ms", "rss MiB", "rss max",
 		       "replay t/s", "rp/tg"
