@@ -64,8 +64,6 @@ for t in $BENCH_THREADS; do
 	[ "$t" -gt "$max_threads" ] && max_threads=$t
 done
 [ "$max_threads" -gt 0 ] || die "BENCH_THREADS is empty"
-# shellcheck disable=SC2086 # split the list into words
-thread_list=$(printf '%s\n' $BENCH_THREADS | paste -s -d , -)
 for tool in "$MEMBW" "$MODELBYTES"; do
 	[ -x "$tool" ] || die "$tool is missing (run it through 'make bench')"
 done
@@ -197,12 +195,12 @@ bench_dai() {
 	echo "dai $name $t $pp $tg $gtok $ttft $rss $rp" >>"$res"
 }
 
-# Runs llama-bench on a model for every thread count; appends 'llama' lines
-# with the best repetition of the pp and tg tests.
+# Runs llama-bench on a model at thread count t; appends a 'llama' line with
+# the best repetition of the pp and tg tests.
 bench_llama() {
-	name=$1 model=$2
+	name=$1 model=$2 t=$3
 	out=$BENCH_DIR/llama-bench.jsonl
-	if ! "$LLAMA_BENCH" -m "$model" -p "$PP" -n "$TG" -t "$thread_list" -r "$BENCH_REPS" -o jsonl \
+	if ! "$LLAMA_BENCH" -m "$model" -p "$PP" -n "$TG" -t "$t" -r "$BENCH_REPS" -o jsonl \
 		>"$out" 2>"$BENCH_DIR/llama-bench.err"; then
 		say "llama-bench failed on $model: $(tail -n 1 "$BENCH_DIR/llama-bench.err")"
 		return 1
@@ -291,21 +289,24 @@ for name in $BENCH_MODELS; do
 	mb=$("$MODELBYTES" "$model") || die "modelbytes failed on $model"
 	echo "bytes $name $(field "$mb" file_bytes) $(field "$mb" decode_bytes) $(field "$mb" kv_f32_bytes)" >>"$res"
 	cat "$model" >/dev/null # into the page cache, so no run pays for the disk
-	if [ "$have_dai" = 1 ]; then
-		for t in $BENCH_THREADS; do
+	# the two engines take turns, so that both see much the same machine
+	for t in $BENCH_THREADS; do
+		if [ "$have_dai" = 1 ]; then
 			say "$engine $name -t $t"
 			bench_dai "$name" "$model" "$t" || failed=1
-		done
-	fi
-	if [ -n "$LLAMA_BENCH" ]; then
-		say "llama-bench $name -t $thread_list"
-		bench_llama "$name" "$model" || failed=1
-	fi
+		fi
+		if [ -n "$LLAMA_BENCH" ]; then
+			say "llama-bench $name -t $t"
+			bench_llama "$name" "$model" "$t" || failed=1
+		fi
+	done
 done
+load_end=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null)
 
 # The tables.
 awk -v bw="$bw" -v pp="$PP" -v tg="$TG" -v have_dai="$have_dai" \
-	-v have_llama="$([ -n "$LLAMA_BENCH" ] && echo 1 || echo 0)" -v engine="$engine" '
+	-v have_llama="$([ -n "$LLAMA_BENCH" ] && echo 1 || echo 0)" -v engine="$engine" \
+	-v load="${load:-?} ${load_end:-?} $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo "?")" '
 function val(line, key,   n, a, i) {
 	n = split(line, a, " ")
 	for (i = 1; i <= n; i++)
@@ -322,7 +323,10 @@ $1 == "dai"   { k = $2 " " $3; d_pp[k] = $4; d_tg[k] = $5; d_gt[k] = $6; d_ttft[
                 d_rss[k] = $8; d_rp[k] = $9; thr[$3] = 1 }
 $1 == "llama" { k = $2 " " $3; l_pp[k] = $4; l_tg[k] = $5; thr[$3] = 1 }
 END {
-	printf "\nread bandwidth (membw, GB/s):"
+	split(load, la, " ")
+	printf "\nload average (1 min): %s at the start, %s at the end, on %s cores\n", la[1], la[2], la[3]
+	printf "(when other work competes, the figures come out low, multi-threaded ones most)\n"
+	printf "read bandwidth (membw, GB/s):"
 	for (t = 1; val(bw, "read_gbps_t" t) != ""; t++)
 		printf " %s at %d thread%s;", val(bw, "read_gbps_t" t), t, (t > 1 ? "s" : "")
 	printf "\ndecode bytes = weights one generation step reads (the whole model but one\n"
