@@ -46,6 +46,7 @@ BENCH_MODELS=${BENCH_MODELS:-110m-f32 110m-q8_0 1.1b-q8_0}
 PP=128
 TG=64
 SEED=1
+VOCAB=32000 # every model below; the prompt ids stay under it
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() {
@@ -75,9 +76,9 @@ failed=0
 # Generator arguments of a model name.
 model_args() {
 	case $1 in
-	110m-f32) echo "--dim 768 --layers 12 --heads 12 --kv-heads 12 --ffn 2048 --vocab 32000 --ctx 1024 --type f32" ;;
-	110m-q8_0) echo "--dim 768 --layers 12 --heads 12 --kv-heads 12 --ffn 2048 --vocab 32000 --ctx 1024 --type q8_0" ;;
-	1.1b-q8_0) echo "--dim 2048 --layers 22 --heads 32 --kv-heads 4 --ffn 5632 --vocab 32000 --ctx 2048 --type q8_0" ;;
+	110m-f32) echo "--dim 768 --layers 12 --heads 12 --kv-heads 12 --ffn 2048 --vocab $VOCAB --ctx 1024 --type f32" ;;
+	110m-q8_0) echo "--dim 768 --layers 12 --heads 12 --kv-heads 12 --ffn 2048 --vocab $VOCAB --ctx 1024 --type q8_0" ;;
+	1.1b-q8_0) echo "--dim 2048 --layers 22 --heads 32 --kv-heads 4 --ffn 5632 --vocab $VOCAB --ctx 2048 --type q8_0" ;;
 	*) return 1 ;;
 	esac
 }
@@ -247,10 +248,6 @@ if [ -n "$load" ] && awk -v l="$load" 'BEGIN { exit !(l >= 0.5) }'; then
 	say "note: load average $load before starting; figures may be low"
 fi
 
-say "measuring read bandwidth (1..$max_threads threads)"
-bw=$("$MEMBW" -t "$max_threads") || die "membw failed"
-echo "$bw" >&2
-
 case $BENCH_ENGINE in
 '')
 	if [ -x "$DAI_INFER" ]; then
@@ -276,9 +273,14 @@ if [ -n "$LLAMA_BENCH" ] && [ ! -x "$LLAMA_BENCH" ]; then
 	die "LLAMA_BENCH=$LLAMA_BENCH is not an executable"
 fi
 [ -n "$LLAMA_BENCH" ] || say "LLAMA_BENCH not set: no llama.cpp comparison"
+[ "$have_dai" = 1 ] || [ -n "$LLAMA_BENCH" ] || die "nothing to measure"
 
-write_ids "$PP" 32000 "$BENCH_DIR/ids-$PP.bin"
-write_ids $((PP + TG)) 32000 "$BENCH_DIR/ids-$((PP + TG)).bin"
+say "measuring read bandwidth (1..$max_threads threads)"
+bw=$("$MEMBW" -t "$max_threads") || die "membw failed"
+echo "$bw" >&2
+
+write_ids "$PP" "$VOCAB" "$BENCH_DIR/ids-$PP.bin"
+write_ids $((PP + TG)) "$VOCAB" "$BENCH_DIR/ids-$((PP + TG)).bin"
 
 for name in $BENCH_MODELS; do
 	model_args "$name" >/dev/null || die "unknown model '$name' in BENCH_MODELS"
