@@ -38,6 +38,9 @@ TOOL_SRC  := $(sort $(wildcard src/dai-*.c))
 TOOLS     := $(TOOL_SRC:src/%.c=$(BIN)/%)
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ  := $(UNIT_SRC:tests/%.c=$(B)/tests/%.o)
+# test-side code shared by the unit tests, mkgguf and the benchmarks
+TTOOL_SRC := $(sort $(filter-out tests/tools/mkgguf.c,$(wildcard tests/tools/*.c)))
+TTOOL_OBJ := $(TTOOL_SRC:tests/%.c=$(B)/tests/%.o)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
@@ -76,9 +79,13 @@ $(B)/tests/%.o: tests/%.c | $(B)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(SANFLAGS) -Itests -MMD -MP -c $< -o $@
 
-$(B)/unit-tests: $(UNIT_OBJ) $(B)/libdai.a
+$(B)/unit-tests: $(UNIT_OBJ) $(TTOOL_OBJ) $(B)/libdai.a
 	@sh mk/checkdeps.sh test
-	$(CC) $(SANFLAGS) -pthread -o $@ $(UNIT_OBJ) $(B)/libdai.a $(DEP_LIBS) -lcriterion
+	$(CC) $(SANFLAGS) -pthread -o $@ $(UNIT_OBJ) $(TTOOL_OBJ) $(B)/libdai.a $(DEP_LIBS) -lcriterion
+
+# mkgguf: random-weight Llama GGUF models (tests/tools/llama_gen.h)
+$(B)/mkgguf: $(B)/tests/tools/mkgguf.o $(TTOOL_OBJ) $(B)/libdai.a
+	$(CC) $(SANFLAGS) -pthread -o $@ $< $(TTOOL_OBJ) $(B)/libdai.a $(DEP_LIBS)
 
 # Benchmark helpers (bandwidth probe, kernel and model benchmarks): one
 # program per tests/bench/*.c, linked with the library.
@@ -141,5 +148,5 @@ format:
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TOOL_SRC:src/%.c=$(B)/%.d) \
-	$(BENCH_SRC:tests/%.c=$(B)/tests/%.d)
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TTOOL_OBJ:.o=.d) $(B)/tests/tools/mkgguf.d \
+	$(TOOL_SRC:src/%.c=$(B)/%.d) $(BENCH_SRC:tests/%.c=$(B)/tests/%.d)

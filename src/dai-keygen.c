@@ -9,13 +9,13 @@
 #include "key.h"
 
 static const char usage[] =
-	"usage: dai-keygen -o NAME [-n] [-C COMMENT]   create NAME.key and NAME.pub\n"
-	"       dai-keygen -p KEY                       print the did:key of KEY\n"
-	"       dai-keygen -c KEY [-n]                  change the passphrase of KEY\n"
-	"       dai-keygen -S -k KEY [FILE]             sign the unsigned documents of a stream\n"
-	"       dai-keygen -V [-P PUB] [FILE]           verify every document of a stream\n"
-	"  -n  no passphrase: the secret key file is not encrypted\n"
-	"  passphrases come from the terminal or DAI_PASSPHRASE (DAI_NEW_PASSPHRASE for -c)\n";
+    "usage: dai-keygen -o NAME [-n] [-C COMMENT]   create NAME.key and NAME.pub\n"
+    "       dai-keygen -p KEY                       print the did:key of KEY\n"
+    "       dai-keygen -c KEY [-n]                  change the passphrase of KEY\n"
+    "       dai-keygen -S -k KEY [FILE]             sign the unsigned documents of a stream\n"
+    "       dai-keygen -V [-P PUB] [FILE]           verify every document of a stream\n"
+    "  -n  no passphrase: the secret key file is not encrypted\n"
+    "  passphrases come from the terminal or DAI_PASSPHRASE (DAI_NEW_PASSPHRASE for -c)\n";
 
 static int sign_stream(const char *keypath, const char *input)
 {
@@ -36,6 +36,14 @@ static int sign_stream(const char *keypath, const char *input)
 			break;
 		if (st != DOC_OK) {
 			cli_warn("%s", e.msg);
+			rc = EXIT_BAD;
+			break;
+		}
+		if (strcmp(d.kind, "seckey") == 0) {
+			/* Signing would copy the secret onto stdout. */
+			cli_warn("%s: line %lu: refusing to sign a secret key file", name,
+			         r.doc_line);
+			doc_free(&d);
 			rc = EXIT_BAD;
 			break;
 		}
@@ -65,7 +73,7 @@ static int verify_stream(const char *pub, const char *input)
 	dai_reader r;
 	if (reader_init(&r, fd, name, &e))
 		cli_fail(&e);
-	int bad = 0, n = 0;
+	int bad = 0, fatal = 0, n = 0;
 	for (;;) {
 		dai_doc d;
 		char id[DAI_ID_LEN + 1], did[DAI_DID_MAX];
@@ -74,7 +82,7 @@ static int verify_stream(const char *pub, const char *input)
 			break;
 		if (st == DOC_FATAL) {
 			cli_warn("%s", e.msg);
-			bad = 1;
+			fatal = 1;
 			break;
 		}
 		n++;
@@ -83,7 +91,7 @@ static int verify_stream(const char *pub, const char *input)
 			const char *raw = reader_raw(&r, &len);
 			doc_id_bytes(raw, len, id);
 			printf("- %s - BAD: %s\n", id, e.msg);
-			bad = 1;
+			bad++;
 			continue;
 		}
 		doc_id(&d, id);
@@ -100,17 +108,23 @@ static int verify_stream(const char *pub, const char *input)
 			printf("dai-%s %s %s BAD: %s\n", d.kind, id, did, why);
 		else
 			printf("dai-%s %s %s ok\n", d.kind, id, did);
-		bad |= why != NULL;
+		bad += why != NULL;
 		doc_free(&d);
 	}
 	reader_free(&r);
 	if (fflush(stdout) != 0)
 		cli_die(EXIT_BAD, "write error on stdout");
-	if (n == 0 && !bad) {
+	if (fatal)
+		return EXIT_BAD;
+	if (n == 0) {
 		cli_warn("%s: no documents", name);
 		return EXIT_BAD;
 	}
-	return bad ? EXIT_BAD : 0;
+	if (bad) {
+		cli_warn("%s: %d of %d documents did not verify", name, bad, n);
+		return EXIT_BAD;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -121,24 +135,45 @@ int main(int argc, char **argv)
 	int plain = 0, sign = 0, verify = 0, c;
 	while ((c = getopt(argc, argv, "o:p:c:SVk:P:nC:h")) != -1) {
 		switch (c) {
-		case 'o': out = optarg; break;
-		case 'p': print = optarg; break;
-		case 'c': change = optarg; break;
-		case 'S': sign = 1; break;
-		case 'V': verify = 1; break;
-		case 'k': keyp = optarg; break;
-		case 'P': pub = optarg; break;
-		case 'n': plain = 1; break;
-		case 'C': comment = optarg; break;
-		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return EXIT_USAGE;
+		case 'o':
+			out = optarg;
+			break;
+		case 'p':
+			print = optarg;
+			break;
+		case 'c':
+			change = optarg;
+			break;
+		case 'S':
+			sign = 1;
+			break;
+		case 'V':
+			verify = 1;
+			break;
+		case 'k':
+			keyp = optarg;
+			break;
+		case 'P':
+			pub = optarg;
+			break;
+		case 'n':
+			plain = 1;
+			break;
+		case 'C':
+			comment = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
 		}
 	}
 	int modes = !!out + !!print + !!change + sign + verify;
 	int nargs = argc - optind;
-	if (modes != 1 || nargs > (sign || verify ? 1 : 0) || (sign && !keyp) ||
-	    (keyp && !sign) || (pub && !verify) || (plain && !out && !change) ||
-	    (comment && !out)) {
+	if (modes != 1 || nargs > (sign || verify ? 1 : 0) || (sign && !keyp) || (keyp && !sign) ||
+	    (pub && !verify) || (plain && !out && !change) || (comment && !out)) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -148,13 +183,13 @@ int main(int argc, char **argv)
 		char did[DAI_DID_MAX];
 		if (plain)
 			cli_warn("WARNING: %s.key will NOT be encrypted: anyone who can read it "
-				 "can sign as this key",
-				 out);
+			         "can sign as this key",
+			         out);
 		if (key_create_files(out, comment, !plain, did, &e))
 			cli_fail(&e);
 		printf("%s\n", did);
 		fprintf(stderr, "%s: wrote %s.key (secret, mode 0600) and %s.pub\n", cli_name(),
-			out, out);
+		        out, out);
 		return 0;
 	}
 	if (print) {

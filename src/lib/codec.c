@@ -20,8 +20,17 @@ int b64_decode(unsigned char *out, size_t cap, size_t *n, const char *text, size
 	size_t got = 0;
 	if (tn % 4 != 0)
 		return -1;
+	/* libsodium's decoder looks at fewer than 8 bits of a character in
+	 * places (it takes 0xaf for '/'), so check the alphabet first: every
+	 * text has one spelling. */
+	for (size_t i = 0; i < tn; i++) {
+		char c = text[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '+' || c == '/' || (c == '=' && i + 2 >= tn)))
+			return -1;
+	}
 	if (sodium_base642bin(out, cap, text, tn, NULL, &got, &end,
-			      sodium_base64_VARIANT_ORIGINAL) != 0)
+	                      sodium_base64_VARIANT_ORIGINAL) != 0)
 		return -1;
 	if (end != text + tn)
 		return -1;

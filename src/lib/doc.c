@@ -49,7 +49,7 @@ static const char *value_generic(const char *v, size_t n)
 	for (size_t i = 0; i < n;) {
 		if (s[i] < 0x20 || s[i] == 0x7f)
 			return s[i] == '\r' ? "carriage return (CRLF line ending?)"
-					    : "control character in value";
+			                    : "control character in value";
 		size_t k = utf8_seq(s + i, n - i);
 		if (!k)
 			return "invalid UTF-8 in value";
@@ -74,18 +74,18 @@ void doc_free(dai_doc *d)
 }
 
 /* Formats "<name>: line N: <why>" into e and evaluates to -1. */
-#define PERR(...) \
+#define PERR(...)                                                                                  \
 	(snprintf(why, sizeof why, __VA_ARGS__), dai_errf(e, "%s: line %lu: %s", name, line, why))
 
 /* Checks the fields of a known kind against its schema. */
 static int check_schema(dai_doc *d, const dai_schema *s, const unsigned long *lines,
-			const char *name, dai_err *e)
+                        const char *name, dai_err *e)
 {
 	char why[200];
 	unsigned long line = lines[0];
 	if (d->version != s->version) {
 		return PERR("dai-%s version %u is not supported (this dai reads version %u)",
-			    d->kind, d->version, s->version);
+		            d->kind, d->version, s->version);
 	}
 	size_t next = 0; /* schema index the next new key may take */
 	size_t last = (size_t)-1;
@@ -108,11 +108,11 @@ static int check_schema(dai_doc *d, const dai_schema *s, const unsigned long *li
 				return PERR("duplicate key '%s'", f->key);
 			if (j < next)
 				return PERR("key '%s' out of order (it comes before '%s')", f->key,
-					    s->fields[last].key);
+				            s->fields[last].key);
 			for (size_t k = next; k < j; k++)
 				if (!(s->fields[k].flags & F_OPT))
-					return PERR("missing key '%s' before '%s'", s->fields[k].key,
-						    f->key);
+					return PERR("missing key '%s' before '%s'",
+					            s->fields[k].key, f->key);
 			seen[j] = 1;
 			next = j + 1;
 			last = j;
@@ -129,7 +129,7 @@ static int check_schema(dai_doc *d, const dai_schema *s, const unsigned long *li
 }
 
 static int parse_header(dai_doc *d, char *p, size_t n, const char *name, unsigned long line,
-			dai_err *e)
+                        dai_err *e)
 {
 	char why[200];
 	if (n < 4 || memcmp(p, "dai-", 4) != 0)
@@ -157,7 +157,7 @@ static int parse_header(dai_doc *d, char *p, size_t n, const char *name, unsigne
 }
 
 static int parse_sig(dai_doc *d, char *p, size_t n, const char *name, unsigned long line,
-		     dai_err *e)
+                     dai_err *e)
 {
 	char why[200];
 	if (n == 5 && memcmp(p, "sig -", 5) == 0) {
@@ -183,7 +183,7 @@ static int parse_sig(dai_doc *d, char *p, size_t n, const char *name, unsigned l
 }
 
 int doc_parse(dai_doc *d, const char *buf, size_t len, const char *name, unsigned long first_line,
-	      dai_err *e)
+              dai_err *e)
 {
 	char why[200];
 	unsigned long line = first_line;
@@ -325,7 +325,7 @@ int doc_verify(const dai_doc *d, dai_err *e)
 	if (!d->is_signed)
 		return dai_errf(e, "unsigned (sig -)");
 	if (crypto_sign_verify_detached(d->sig, (const unsigned char *)d->raw, d->body_len,
-					d->signer_pk) != 0)
+	                                d->signer_pk) != 0)
 		return dai_errf(e, "bad signature");
 	return 0;
 }
@@ -371,7 +371,8 @@ void docb_addn(dai_docb *b, const char *key, const char *val, size_t n)
 	if (b->failed)
 		return;
 	const char *bad = value_generic(val, n);
-	if (bad || n > DAI_LINE_MAX - 65) {
+	/* The same line limit the parser applies: key, space and value. */
+	if (bad || n > DAI_LINE_MAX || strlen(key) + 1 + n > DAI_LINE_MAX) {
 		b->failed = 1;
 		dai_errf(&b->err, "key '%s': %s", key, bad ? bad : "value too long for one line");
 		return;

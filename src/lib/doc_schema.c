@@ -10,22 +10,36 @@
 
 /* dai-key: a public key, signed by itself. */
 static const dai_schema_field key_fields[] = {
-	{"did", V_DID, 0},
-	{"comment", V_TEXT, F_OPT},
-	{"time", V_TIME, 0},
+    {"did", V_DID, 0},
+    {"comment", V_TEXT, F_OPT},
+    {"time", V_TIME, 0},
 };
 
 /* dai-seckey: a secret key file. The seed is either sealed (kdf argon2id:
  * salt, nonce, box) or in the clear (kdf none: seed). Never signed. */
 static const dai_schema_field seckey_fields[] = {
-	{"did", V_DID, 0},	    {"comment", V_TEXT, F_OPT}, {"kdf", V_WORD, 0},
-	{"opslimit", V_UINT, F_OPT}, {"memlimit", V_UINT, F_OPT}, {"salt", V_B64, F_OPT},
-	{"nonce", V_B64, F_OPT},    {"box", V_B64, F_OPT},	{"seed", V_B64, F_OPT},
+    {"did", V_DID, 0},           {"comment", V_TEXT, F_OPT},  {"kdf", V_WORD, 0},
+    {"opslimit", V_UINT, F_OPT}, {"memlimit", V_UINT, F_OPT}, {"salt", V_B64, F_OPT},
+    {"nonce", V_B64, F_OPT},     {"box", V_B64, F_OPT},       {"seed", V_B64, F_OPT},
+};
+
+/* dai-receipt: a worker's signed account of one job it ran. The output
+ * fields are absent when nothing was generated. Sampling parameters are
+ * integers: temperature and top-p in thousandths (800 = 0.8). The trace root
+ * is the Merkle root (merkle.h) of the job's trace leaves, written as an
+ * id. */
+static const dai_schema_field receipt_fields[] = {
+    {"job", V_ID, 0},          {"model", V_ID, 0},           {"worker", V_DID, 0},
+    {"buyer", V_DID, 0},       {"tokens-in", V_UINT, 0},     {"tokens-out", V_UINT, 0},
+    {"output", V_B64, F_OPT},  {"output-ids", V_B64, F_OPT}, {"seed", V_UINT, 0},
+    {"temp-milli", V_UINT, 0}, {"top-k", V_UINT, 0},         {"top-p-milli", V_UINT, 0},
+    {"trace-root", V_ID, 0},   {"trace-leaves", V_UINT, 0},  {"time", V_TIME, 0},
 };
 
 static const dai_schema schemas[] = {
-	{"key", 1, key_fields, N(key_fields)},
-	{"seckey", 1, seckey_fields, N(seckey_fields)},
+    {"key", 1, key_fields, N(key_fields)},
+    {"seckey", 1, seckey_fields, N(seckey_fields)},
+    {"receipt", 1, receipt_fields, N(receipt_fields)},
 };
 
 const dai_schema *schema_find(const char *kind)
@@ -54,8 +68,7 @@ int value_uint(const char *v, size_t n, unsigned long long *out)
 
 static int is_word_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-	       c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 const char *value_check(enum dai_vtype t, const char *v, size_t n)

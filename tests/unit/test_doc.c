@@ -61,11 +61,11 @@ Test(doc, build_parse_round_trip)
 {
 	const char *kv[] = {"job", "b2:9f1c0000000000000000000000000000000000000000000000000000000000aa",
 			    "tokens-in", "12", "output", "SGVsbG8=", "note", "ünïcødé ok"};
-	char *s = signed_text("receipt", kv, 8);
+	char *s = signed_text("example", kv, 8);
 	dai_doc d;
 	dai_err e;
 	cr_assert_eq(parse(&d, s, &e), 0, "%s", e.msg);
-	cr_assert_str_eq(d.kind, "receipt");
+	cr_assert_str_eq(d.kind, "example");
 	cr_assert_eq(d.version, 1);
 	cr_assert_eq(d.nfields, 4);
 	cr_assert_str_eq(doc_get(&d, "tokens-in"), "12");

@@ -105,13 +105,6 @@ Test(pool, results_visible_after_run)
 	pool_destroy(p);
 }
 
-static void nop_task(void *ctx, int task, int worker)
-{
-	(void)ctx;
-	(void)task;
-	(void)worker;
-}
-
 static double now_s(void)
 {
 	struct timespec t;
@@ -120,31 +113,42 @@ static double now_s(void)
 }
 
 /*
- * Per-call overhead of back-to-back runs (the matmul-per-token pattern) and
- * after an idle gap (workers asleep). Printed for the record; the bound is
- * loose because the test machine is shared.
+ * Back-to-back runs (the matmul-per-token pattern) and runs after an idle
+ * gap (workers asleep) each run every task exactly once. The per-call
+ * times are printed for the record only: tests never fail on timing (the
+ * figures belong to make bench).
  */
-Test(pool, call_overhead)
+static void count_any(void *ctx, int task, int worker)
+{
+	(void)task;
+	(void)worker;
+	atomic_fetch_add((atomic_int *)ctx, 1);
+}
+
+Test(pool, back_to_back_and_after_idle)
 {
 	dai_err e;
 	pool *p = pool_create(2, &e);
 	cr_assert(p);
 	enum { CALLS = 20000 };
+	static atomic_int done;
+	atomic_store(&done, 0);
 	double t0 = now_s();
 	for (int i = 0; i < CALLS; i++)
-		pool_run(p, 8, nop_task, NULL);
+		pool_run(p, 8, count_any, &done);
 	double hot = (now_s() - t0) / CALLS;
+	cr_assert_eq(atomic_load(&done), CALLS * 8);
 	struct timespec gap = {0, 2000000};
 	double cold = 0;
 	for (int i = 0; i < 20; i++) {
 		nanosleep(&gap, NULL);
 		double t1 = now_s();
-		pool_run(p, 8, nop_task, NULL);
+		pool_run(p, 8, count_any, &done);
 		cold += now_s() - t1;
+		cr_assert_eq(atomic_load(&done), CALLS * 8 + (i + 1) * 8);
 	}
 	cold /= 20;
 	fprintf(stderr, "pool: 2 threads, per call %.2f us back to back, %.2f us after 2 ms idle\n",
 	        hot * 1e6, cold * 1e6);
-	cr_assert(hot < 1e-3, "per-call overhead %g s", hot);
 	pool_destroy(p);
 }

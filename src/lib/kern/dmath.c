@@ -217,11 +217,18 @@ float dm_cosf(float x)
 
 void dm_rope_table(int pos, int n_dims, float base, float *cos_out, float *sin_out)
 {
+	dm_rope_table_scaled(pos, n_dims, base, 1.0f, cos_out, sin_out);
+}
+
+void dm_rope_table_scaled(int pos, int n_dims, float base, float freq_scale, float *cos_out,
+                          float *sin_out)
+{
 	float theta_scale = dm_powf(base, -2.0f / (float)n_dims);
 	float theta = (float)pos;
 	for (int i = 0; i < n_dims / 2; i++) {
-		cos_out[i] = dm_cosf(theta);
-		sin_out[i] = dm_sinf(theta);
+		float t = freq_scale * theta;
+		cos_out[i] = dm_cosf(t);
+		sin_out[i] = dm_sinf(t);
 		theta = theta * theta_scale;
 	}
 }

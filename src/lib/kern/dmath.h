@@ -138,4 +138,13 @@ float dm_cosf(float x);
  */
 void dm_rope_table(int pos, int n_dims, float base, float *cos_out, float *sin_out);
 
+/*
+ * The same with linear RoPE scaling as llama.cpp applies it (rope_yarn
+ * without YaRN): entry i uses the angle freq_scale * theta_i, one float
+ * multiply, where theta_i is the unscaled angle above. freq_scale 1 gives
+ * dm_rope_table exactly.
+ */
+void dm_rope_table_scaled(int pos, int n_dims, float base, float freq_scale, float *cos_out,
+                          float *sin_out);
+
 #endif

@@ -1,0 +1,112 @@
+/* merkle.c - see merkle.h. */
+#include "merkle.h"
+
+#include <sodium.h>
+#include <string.h>
+
+void merkle_leaf_node(const unsigned char leaf[MERKLE_HASH], unsigned char out[MERKLE_HASH])
+{
+	crypto_generichash_state st;
+	const unsigned char tag = 0x00;
+	crypto_generichash_init(&st, NULL, 0, MERKLE_HASH);
+	crypto_generichash_update(&st, &tag, 1);
+	crypto_generichash_update(&st, leaf, MERKLE_HASH);
+	crypto_generichash_final(&st, out, MERKLE_HASH);
+}
+
+void merkle_inner_node(const unsigned char a[MERKLE_HASH], const unsigned char b[MERKLE_HASH],
+                       unsigned char out[MERKLE_HASH])
+{
+	crypto_generichash_state st;
+	const unsigned char tag = 0x01;
+	crypto_generichash_init(&st, NULL, 0, MERKLE_HASH);
+	crypto_generichash_update(&st, &tag, 1);
+	crypto_generichash_update(&st, a, MERKLE_HASH);
+	crypto_generichash_update(&st, b, MERKLE_HASH);
+	crypto_generichash_final(&st, out, MERKLE_HASH);
+}
+
+/* The largest power of two strictly below n (n >= 2). */
+static uint64_t split_point(uint64_t n)
+{
+	uint64_t k = 1;
+	while (k * 2 < n)
+		k *= 2;
+	return k;
+}
+
+/* MTH of n >= 1 leaves; recursion depth is the tree depth (<= 64). */
+static void subtree(const unsigned char *leaves, uint64_t n, unsigned char out[MERKLE_HASH])
+{
+	if (n == 1) {
+		merkle_leaf_node(leaves, out);
+		return;
+	}
+	uint64_t k = split_point(n);
+	unsigned char l[MERKLE_HASH], r[MERKLE_HASH];
+	subtree(leaves, k, l);
+	subtree(leaves + k * MERKLE_HASH, n - k, r);
+	merkle_inner_node(l, r, out);
+}
+
+void merkle_root(const unsigned char *leaves, uint64_t n, unsigned char root[MERKLE_HASH])
+{
+	if (n == 0) {
+		crypto_generichash(root, MERKLE_HASH, NULL, 0, NULL, 0);
+		return;
+	}
+	subtree(leaves, n, root);
+}
+
+int merkle_path(const unsigned char *leaves, uint64_t n, uint64_t i,
+                unsigned char path[][MERKLE_HASH])
+{
+	/* Walk down from the root, recording the sibling subtree at each level;
+	 * the path lists them leaf first, so fill it from the far end. */
+	unsigned char sib[MERKLE_PATH_MAX][MERKLE_HASH];
+	int depth = 0;
+	while (n > 1) {
+		uint64_t k = split_point(n);
+		if (i < k) {
+			subtree(leaves + k * MERKLE_HASH, n - k, sib[depth++]);
+			n = k;
+		} else {
+			subtree(leaves, k, sib[depth++]);
+			leaves += k * MERKLE_HASH;
+			i -= k;
+			n -= k;
+		}
+	}
+	for (int d = 0; d < depth; d++)
+		memcpy(path[d], sib[depth - 1 - d], MERKLE_HASH);
+	return depth;
+}
+
+int merkle_check(const unsigned char leaf[MERKLE_HASH], uint64_t i, uint64_t n,
+                 const unsigned char path[][MERKLE_HASH], int path_len,
+                 const unsigned char root[MERKLE_HASH])
+{
+	/* RFC 9162, 2.1.3.2: verifying an inclusion proof. */
+	if (i >= n || path_len < 0 || path_len > MERKLE_PATH_MAX)
+		return -1;
+	uint64_t fn = i, sn = n - 1;
+	unsigned char r[MERKLE_HASH];
+	merkle_leaf_node(leaf, r);
+	for (int p = 0; p < path_len; p++) {
+		if (sn == 0)
+			return -1;
+		if ((fn & 1) || fn == sn) {
+			merkle_inner_node(path[p], r, r);
+			if (!(fn & 1))
+				while (!(fn & 1) && fn != 0) {
+					fn >>= 1;
+					sn >>= 1;
+				}
+		} else {
+			merkle_inner_node(r, path[p], r);
+		}
+		fn >>= 1;
+		sn >>= 1;
+	}
+	return sn == 0 && sodium_memcmp(r, root, MERKLE_HASH) == 0 ? 0 : -1;
+}

@@ -1,0 +1,87 @@
+/*
+ * model.h - a Llama-family model described by an opened GGUF file.
+ *
+ * model_load reads general.architecture = "llama" files: the
+ * hyperparameters (llama.embedding_length, block_count,
+ * feed_forward_length, context_length, attention.head_count,
+ * attention.head_count_kv, attention.layer_norm_rms_epsilon,
+ * rope.freq_base, rope.dimension_count, rope.scaling.type/factor) and the
+ * tensors token_embd, blk.N.{attn_norm, attn_q, attn_k, attn_v,
+ * attn_output, ffn_norm, ffn_gate, ffn_up, ffn_down}, output_norm and
+ * output (absent: tied to token_embd). Matrices may be F32, F16 or Q8_0,
+ * each on its own; norm weights are F32.
+ *
+ * Everything is checked before use: every key's type and range, every
+ * tensor's presence, type, shape and alignment, the head layout (head_dim
+ * even, heads a multiple of kv heads), the vocabulary size against the
+ * tokenizer's, and that no tensor is left over (an extra tensor such as a
+ * bias or rope_freqs would change the math, so it is refused, not ignored).
+ * A failure is one line naming the file, the key or tensor and the problem.
+ *
+ * The model points into the gguf_file's mapping (no weight is copied): keep
+ * the file open while the model is in use. A loaded model is never
+ * modified, so sessions on several threads may share it.
+ */
+#ifndef DAI_MODEL_H
+#define DAI_MODEL_H
+
+#include "gguf.h"
+#include "kern/kern.h"
+
+/* A weight matrix: rows of n elements, row-major, contiguous (GGUF ne[0] =
+ * n, ne[1] = rows). */
+typedef struct model_matrix {
+	const char *name; /* the tensor's name, for messages */
+	enum kern_type type;
+	int n;    /* elements per row (input size) */
+	int rows; /* output size */
+	const void *data;
+} model_matrix;
+
+typedef struct model_layer {
+	const float *attn_norm; /* dim */
+	model_matrix wq;        /* dim -> n_heads * head_dim */
+	model_matrix wk, wv;    /* dim -> n_kv_heads * head_dim */
+	model_matrix wo;        /* n_heads * head_dim -> dim */
+	const float *ffn_norm;  /* dim */
+	model_matrix gate, up;  /* dim -> ffn_dim */
+	model_matrix down;      /* ffn_dim -> dim */
+} model_layer;
+
+typedef struct model {
+	const gguf_file *file;
+	int n_vocab;
+	int dim;
+	int n_layers;
+	int n_heads;
+	int n_kv_heads;
+	int head_dim; /* dim / n_heads */
+	int ffn_dim;
+	int n_ctx_train;       /* llama.context_length */
+	float rms_eps;         /* llama.attention.layer_norm_rms_epsilon */
+	float rope_base;       /* llama.rope.freq_base (default 10000) */
+	float rope_freq_scale; /* 1 / rope.scaling.factor for linear scaling, else 1 */
+
+	model_matrix tok_embd; /* n_vocab rows of dim */
+	const float *output_norm;
+	model_matrix output; /* dim -> n_vocab; a copy of tok_embd when tied */
+	int output_tied;
+	model_layer *layers; /* n_layers */
+} model;
+
+/* Largest dimension accepted (any of dim, ffn, vocab, context); keeps every
+ * index product well inside size_t and most inside int. */
+#define MODEL_DIM_MAX (1 << 24)
+#define MODEL_LAYERS_MAX 1024
+
+/* Fills m from g (which must stay open). On failure m is left empty. */
+int model_load(model *m, const gguf_file *g, dai_err *e);
+
+/* Frees what model_load allocated; m is zeroed. Safe on a zeroed model. */
+void model_free(model *m);
+
+/* Bytes of all weights the forward pass reads for one token (every layer's
+ * matrices and the output head), for bandwidth figures. */
+uint64_t model_weight_bytes(const model *m);
+
+#endif

@@ -1,0 +1,438 @@
+/* session.c - see session.h: KV cache, batched forward pass, attention over the pool. */
+#include "session.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern/dmath.h"
+
+struct session {
+	const model *m;
+	const kern_table *k;
+	pool *pool;
+	int own_pool;
+	int n_ctx, n_batch, pos;
+	int q_dim, kv_dim, wmax; /* wmax: the widest activation row (dim or ffn) */
+	float attn_scale;
+
+	float *kc, *vc; /* [layer][n_ctx][kv_dim] */
+
+	/* scratch for one step of at most n_batch tokens */
+	float *x;          /* residual, n_batch x dim */
+	float *h;          /* matmul input rows (normed x or swiglu), n_batch x wmax */
+	float *q, *att;    /* n_batch x q_dim */
+	float *gate, *up;  /* n_batch x ffn */
+	float *tmp;        /* n_batch x dim: block outputs before the residual add */
+	float *act_f16;    /* h rounded to half, n_batch x wmax */
+	kern_q8_0 *act_q8; /* h quantized, n_batch x wmax/32 blocks */
+	float *rope_cs;    /* per token of the step: head_dim/2 cos then head_dim/2 sin */
+	float *scores;     /* per pool thread: n_ctx attention weights */
+
+	session_hook hook;
+	void *hook_ctx;
+};
+
+/* ---------------------------------------------------------------- creation */
+
+static void *alloc_floats(size_t a, size_t b, int *oom)
+{
+	size_t n;
+	if (__builtin_mul_overflow(a, b, &n) || __builtin_mul_overflow(n, sizeof(float), &n)) {
+		*oom = 1;
+		return NULL;
+	}
+	void *p = calloc(n ? n : 1, 1);
+	if (!p)
+		*oom = 1;
+	return p;
+}
+
+session *session_new(const model *m, const session_params *p, dai_err *e)
+{
+	session_params def = {0};
+	if (!p)
+		p = &def;
+	if (p->n_ctx < 0 || p->n_ctx > MODEL_DIM_MAX)
+		return dai_errf(e, "context size %d is out of range [1, %d]", p->n_ctx,
+		                MODEL_DIM_MAX),
+		       NULL;
+	if (p->n_batch < 0 || p->n_batch > 65536)
+		return dai_errf(e, "batch size %d is out of range [1, 65536]", p->n_batch), NULL;
+	const kern_table *k = p->kern ? p->kern : kern_select(e);
+	if (!k)
+		return NULL;
+	session *s = calloc(1, sizeof *s);
+	if (!s)
+		return dai_errf(e, "out of memory"), NULL;
+	s->m = m;
+	s->k = k;
+	s->n_ctx = p->n_ctx ? p->n_ctx : m->n_ctx_train;
+	s->n_batch = p->n_batch ? p->n_batch : SESSION_DEFAULT_BATCH;
+	s->q_dim = m->n_heads * m->head_dim;
+	s->kv_dim = m->n_kv_heads * m->head_dim;
+	s->wmax = m->dim > m->ffn_dim ? m->dim : m->ffn_dim;
+	s->wmax = s->wmax > s->q_dim ? s->wmax : s->q_dim;
+	s->attn_scale = 1.0f / sqrtf((float)m->head_dim);
+	if (p->pool) {
+		s->pool = p->pool;
+	} else if (p->n_threads != 1) {
+		s->pool = pool_create(p->n_threads, e);
+		if (!s->pool) {
+			free(s);
+			return NULL;
+		}
+		s->own_pool = 1;
+	}
+
+	int oom = 0;
+	size_t nb = (size_t)s->n_batch, cache = (size_t)m->n_layers * (size_t)s->n_ctx;
+	s->kc = alloc_floats(cache, (size_t)s->kv_dim, &oom);
+	s->vc = alloc_floats(cache, (size_t)s->kv_dim, &oom);
+	s->x = alloc_floats(nb, (size_t)m->dim, &oom);
+	s->h = alloc_floats(nb, (size_t)s->wmax, &oom);
+	s->q = alloc_floats(nb, (size_t)s->q_dim, &oom);
+	s->att = alloc_floats(nb, (size_t)s->q_dim, &oom);
+	s->gate = alloc_floats(nb, (size_t)m->ffn_dim, &oom);
+	s->up = alloc_floats(nb, (size_t)m->ffn_dim, &oom);
+	s->tmp = alloc_floats(nb, (size_t)m->dim, &oom);
+	s->act_f16 = alloc_floats(nb, (size_t)s->wmax, &oom);
+	s->act_q8 = alloc_floats(nb, (size_t)s->wmax, &oom); /* more than the blocks need */
+	s->rope_cs = alloc_floats(nb, (size_t)m->head_dim, &oom);
+	s->scores = alloc_floats((size_t)pool_threads(s->pool), (size_t)s->n_ctx, &oom);
+	if (oom) {
+		session_free(s);
+		return dai_errf(e, "out of memory for a context of %d tokens", p->n_ctx), NULL;
+	}
+	return s;
+}
+
+void session_free(session *s)
+{
+	if (!s)
+		return;
+	if (s->own_pool)
+		pool_destroy(s->pool);
+	free(s->kc);
+	free(s->vc);
+	free(s->x);
+	free(s->h);
+	free(s->q);
+	free(s->att);
+	free(s->gate);
+	free(s->up);
+	free(s->tmp);
+	free(s->act_f16);
+	free(s->act_q8);
+	free(s->rope_cs);
+	free(s->scores);
+	free(s);
+}
+
+int session_pos(const session *s)
+{
+	return s->pos;
+}
+
+int session_n_ctx(const session *s)
+{
+	return s->n_ctx;
+}
+
+const model *session_model(const session *s)
+{
+	return s->m;
+}
+
+const kern_table *session_kern(const session *s)
+{
+	return s->k;
+}
+
+int session_rewind(session *s, int pos, dai_err *e)
+{
+	if (pos < 0 || pos > s->pos)
+		return dai_errf(e, "cannot rewind to position %d (the cache holds %d tokens)", pos,
+		                s->pos);
+	s->pos = pos; /* entries past pos are overwritten before they are read again */
+	return 0;
+}
+
+void session_reset(session *s)
+{
+	s->pos = 0;
+}
+
+void session_set_hook(session *s, session_hook fn, void *ctx)
+{
+	s->hook = fn;
+	s->hook_ctx = ctx;
+}
+
+/* ---------------------------------------------------------------- pieces */
+
+/*
+ * Prepared activations of the rows in h (nb rows of n, packed) for each
+ * weight type, made at most once per type: q, k and v (and gate and up)
+ * usually share a type and so one preparation.
+ */
+struct acts {
+	const float *h;
+	int n, nb;
+	int have_f16, have_q8;
+};
+
+static const void *act_for(session *s, struct acts *a, enum kern_type t)
+{
+	switch (t) {
+	case KERN_F16:
+		if (!a->have_f16)
+			kern_act_prep(s->k, t, a->h, a->n, a->n, a->nb, s->act_f16);
+		a->have_f16 = 1;
+		return s->act_f16;
+	case KERN_Q8_0:
+		if (!a->have_q8)
+			kern_act_prep(s->k, t, a->h, a->n, a->n, a->nb, s->act_q8);
+		a->have_q8 = 1;
+		return s->act_q8;
+	default:
+		return a->h; /* F32 weights take the rows as they are */
+	}
+}
+
+/*
+ * Several matrix products on the same input rows (q, k, v; gate, up) as one
+ * pool job, so that a token pays one synchronisation instead of three. Each
+ * matrix is cut into row chunks as kern_matmul cuts it; every output is
+ * still one canonical dot, so the split changes nothing.
+ */
+enum { MM_MAX = 3 };
+struct mm_part {
+	const model_matrix *w;
+	const void *act;
+	float *y;
+	int ldy, chunk, first_task;
+};
+struct mm_job {
+	const kern_table *k;
+	struct mm_part part[MM_MAX];
+	int n_parts, nb;
+};
+
+static void mm_task(void *ctx, int task, int worker)
+{
+	(void)worker;
+	const struct mm_job *j = ctx;
+	int i = j->n_parts - 1;
+	while (task < j->part[i].first_task)
+		i--;
+	const struct mm_part *p = &j->part[i];
+	const model_matrix *w = p->w;
+	int r0 = (task - p->first_task) * p->chunk;
+	int r1 = r0 + p->chunk < w->rows ? r0 + p->chunk : w->rows;
+	switch (w->type) {
+	case KERN_Q8_0: {
+		int nb = w->n / KERN_QK8_0;
+		j->k->matmul_q8_0(w->data, nb, p->act, nb, p->y, p->ldy, w->n, r0, r1, j->nb);
+		break;
+	}
+	case KERN_F16:
+		j->k->matmul_f16(w->data, w->n, p->act, w->n, p->y, p->ldy, w->n, r0, r1, j->nb);
+		break;
+	default:
+		j->k->matmul_f32(w->data, w->n, p->act, w->n, p->y, p->ldy, w->n, r0, r1, j->nb);
+		break;
+	}
+}
+
+/* y[i] (row stride ldy[i]) = w[i] times the nb rows of a, for i < count */
+static void matmuls(session *s, struct acts *a, int count, const model_matrix *const *w,
+                    float *const *y, const int *ldy)
+{
+	struct mm_job j = {.k = s->k, .n_parts = count, .nb = a->nb};
+	int nt = pool_threads(s->pool), tasks = 0;
+	for (int i = 0; i < count; i++) {
+		/* about four tasks per thread, even chunks of at least 16 rows (as kern_matmul) */
+		int rows = w[i]->rows;
+		int chunk = (rows + 4 * nt - 1) / (4 * nt);
+		chunk = chunk < 16 ? 16 : chunk + (chunk & 1);
+		j.part[i] =
+		    (struct mm_part){w[i], act_for(s, a, w[i]->type), y[i], ldy[i], chunk, tasks};
+		tasks += (rows + chunk - 1) / chunk;
+	}
+	pool_run(s->pool, tasks, mm_task, &j);
+}
+
+static void matmul(session *s, struct acts *a, const model_matrix *w, float *y, int ldy)
+{
+	matmuls(s, a, 1, &w, &y, &ldy);
+}
+
+/* x = token_embd[id], exactly (F16 and Q8_0 rows dequantize exactly) */
+static void embed(session *s, int32_t id, float *x)
+{
+	const model_matrix *t = &s->m->tok_embd;
+	size_t n = (size_t)t->n;
+	switch (t->type) {
+	case KERN_F16:
+		s->k->f16_to_f32((const uint16_t *)t->data + (size_t)id * n, x, t->n);
+		break;
+	case KERN_Q8_0:
+		s->k->dequant_q8_0((const kern_q8_0 *)t->data + (size_t)id * (n / KERN_QK8_0), x,
+		                   t->n);
+		break;
+	default:
+		memcpy(x, (const float *)t->data + (size_t)id * n, n * sizeof(float));
+		break;
+	}
+}
+
+static void call_hook(session *s, int pos0, int nb, int layer)
+{
+	if (!s->hook)
+		return;
+	int dim = s->m->dim;
+	for (int t = 0; t < nb; t++)
+		s->hook(s->hook_ctx, pos0 + t, layer, s->x + (size_t)t * dim, dim);
+}
+
+/* ---------------------------------------------------------------- attention */
+
+struct attn_job {
+	session *s;
+	const float *kc, *vc; /* this layer's cache */
+	int pos0, group;      /* group: query heads per kv head */
+};
+
+/* One (token, head) pair: scores over positions 0 .. pos0+t, softmax, weighted V sum. */
+static void attn_task(void *ctx, int task, int worker)
+{
+	const struct attn_job *j = ctx;
+	const session *s = j->s;
+	const kern_table *k = s->k;
+	int n_heads = s->m->n_heads, hd = s->m->head_dim;
+	int t = task / n_heads, h = task % n_heads;
+	int kvh = h / j->group, T = j->pos0 + t + 1;
+	const float *q = s->q + (size_t)t * s->q_dim + (size_t)h * hd;
+	const float *kr = j->kc + (size_t)kvh * hd;
+	float *p = s->scores + (size_t)worker * s->n_ctx;
+	for (int i = 0; i < T; i++)
+		p[i] = k->dot_f32(q, kr + (size_t)i * s->kv_dim, hd) * s->attn_scale;
+	k->softmax(p, p, T);
+	k->wsum(p, j->vc + (size_t)kvh * hd, s->kv_dim, T,
+	        s->att + (size_t)t * s->q_dim + (size_t)h * hd, hd);
+}
+
+/* ---------------------------------------------------------------- one step */
+
+static void layer_step(session *s, int l, int pos0, int nb)
+{
+	const model *m = s->m;
+	const model_layer *L = &m->layers[l];
+	const kern_table *k = s->k;
+	int dim = m->dim, hd = m->head_dim, ffn = m->ffn_dim;
+	size_t cache_off = ((size_t)l * s->n_ctx + (size_t)pos0) * s->kv_dim;
+	float *kc = s->kc + cache_off, *vc = s->vc + cache_off;
+
+	/* attention block: q, and k, v straight into the cache */
+	for (int t = 0; t < nb; t++)
+		k->rmsnorm(s->x + (size_t)t * dim, L->attn_norm, s->h + (size_t)t * dim, dim,
+		           m->rms_eps);
+	struct acts a = {s->h, dim, nb, 0, 0};
+	const model_matrix *qkv[3] = {&L->wq, &L->wk, &L->wv};
+	float *qkv_out[3] = {s->q, kc, vc};
+	int qkv_ld[3] = {s->q_dim, s->kv_dim, s->kv_dim};
+	matmuls(s, &a, 3, qkv, qkv_out, qkv_ld);
+	for (int t = 0; t < nb; t++) {
+		const float *cs = s->rope_cs + (size_t)t * hd;
+		k->rope(s->q + (size_t)t * s->q_dim, cs, cs + hd / 2, hd, m->n_heads);
+		k->rope(kc + (size_t)t * s->kv_dim, cs, cs + hd / 2, hd, m->n_kv_heads);
+	}
+	struct attn_job j = {s, s->kc + (size_t)l * s->n_ctx * s->kv_dim,
+	                     s->vc + (size_t)l * s->n_ctx * s->kv_dim, pos0,
+	                     m->n_heads / m->n_kv_heads};
+	pool_run(s->pool, nb * m->n_heads, attn_task, &j);
+	struct acts ao = {s->att, s->q_dim, nb, 0, 0};
+	matmul(s, &ao, &L->wo, s->tmp, dim);
+	k->add(s->x, s->tmp, s->x, nb * dim);
+
+	/* feed-forward block */
+	for (int t = 0; t < nb; t++)
+		k->rmsnorm(s->x + (size_t)t * dim, L->ffn_norm, s->h + (size_t)t * dim, dim,
+		           m->rms_eps);
+	struct acts af = {s->h, dim, nb, 0, 0};
+	const model_matrix *gu[2] = {&L->gate, &L->up};
+	float *gu_out[2] = {s->gate, s->up};
+	int gu_ld[2] = {ffn, ffn};
+	matmuls(s, &af, 2, gu, gu_out, gu_ld);
+	k->swiglu(s->gate, s->up, s->h, nb * ffn);
+	struct acts ad = {s->h, ffn, nb, 0, 0};
+	matmul(s, &ad, &L->down, s->tmp, dim);
+	k->add(s->x, s->tmp, s->x, nb * dim);
+}
+
+/* logits of step rows [r0, r0+cnt) into out (cnt x n_vocab) */
+static void output_step(session *s, int r0, int cnt, float *out)
+{
+	const model *m = s->m;
+	int dim = m->dim;
+	for (int t = 0; t < cnt; t++)
+		s->k->rmsnorm(s->x + (size_t)(r0 + t) * dim, m->output_norm, s->h + (size_t)t * dim,
+		              dim, m->rms_eps);
+	struct acts a = {s->h, dim, cnt, 0, 0};
+	matmul(s, &a, &m->output, out, m->n_vocab);
+}
+
+static void step(session *s, const int32_t *tokens, int nb, float *logits, int all)
+{
+	const model *m = s->m;
+	int pos0 = s->pos, hd = m->head_dim;
+	for (int t = 0; t < nb; t++) {
+		float *cs = s->rope_cs + (size_t)t * hd;
+		dm_rope_table_scaled(pos0 + t, hd, m->rope_base, m->rope_freq_scale, cs,
+		                     cs + hd / 2);
+		embed(s, tokens[t], s->x + (size_t)t * m->dim);
+	}
+	call_hook(s, pos0, nb, 0);
+	for (int l = 0; l < m->n_layers; l++) {
+		layer_step(s, l, pos0, nb);
+		call_hook(s, pos0, nb, l + 1);
+	}
+	if (logits && all)
+		output_step(s, 0, nb, logits);
+	else if (logits)
+		output_step(s, nb - 1, 1, logits);
+	s->pos += nb;
+}
+
+int session_eval(session *s, const int32_t *tokens, int n, float *logits, enum session_logits which,
+                 dai_err *e)
+{
+	const model *m = s->m;
+	if (n < 1)
+		return dai_errf(e, "no tokens to evaluate");
+	if (which != SESSION_LOGITS_NONE && !logits)
+		return dai_errf(e, "no buffer for the logits");
+	if (n > s->n_ctx - s->pos)
+		return dai_errf(e,
+		                "context overflow: %d tokens at position %d exceed the context of "
+		                "%d",
+		                n, s->pos, s->n_ctx);
+	for (int i = 0; i < n; i++)
+		if (tokens[i] < 0 || tokens[i] >= m->n_vocab)
+			return dai_errf(e,
+			                "token %d (at index %d) is outside the vocabulary [0, %d)",
+			                (int)tokens[i], i, m->n_vocab);
+	for (int done = 0; done < n;) {
+		int nb = n - done < s->n_batch ? n - done : s->n_batch;
+		float *out = NULL;
+		int all = which == SESSION_LOGITS_ALL;
+		if (all)
+			out = logits + (size_t)done * m->n_vocab;
+		else if (which == SESSION_LOGITS_LAST && done + nb == n)
+			out = logits;
+		step(s, tokens + done, nb, out, all);
+		done += nb;
+	}
+	return 0;
+}
