@@ -9,8 +9,8 @@
 # generation (TG tokens after that prompt), time to first token, peak RSS,
 # the decode bandwidth (weight bytes one step reads x generation tok/s) as a
 # share of the read bandwidth membw measures with as many threads, and
-# teacher-forced replay (the PP+TG ids given as one prompt) against
-# generation. Figures are the best of BENCH_REPS runs (peak RSS: the largest).
+# teacher-forced replay (the prompt and the generated ids given back as one
+# prompt) against generation. Figures are the best of BENCH_REPS runs (peak RSS: the largest).
 #
 # The engine is dai-infer (BIN_DIR/dai-infer -v prints a stats line); while
 # it is not built, modelbench (the same library, in-process) stands in, and
@@ -139,11 +139,15 @@ field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1; }
 max() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "") print b; else if (b == "" || a + 0 >= b + 0) print a; else print b }'; }
 min() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "") print b; else if (b == "" || a + 0 <= b + 0) print a; else print b }'; }
 
-# Runs dai-infer once; prints its stats line, or fails with a note.
+# Runs dai-infer once (seeded, so every run samples the same tokens), with
+# any further options after the four; prints its stats line, or fails with a
+# note.
 dai_run() {
 	model=$1 ids=$2 n=$3 t=$4
+	shift 4
 	err=$BENCH_DIR/dai-infer.err
-	if ! "$DAI_INFER" -m "$model" --prompt-ids "$ids" -n "$n" -t "$t" -v >/dev/null 2>"$err"; then
+	if ! "$DAI_INFER" -m "$model" --prompt-ids "$ids" -n "$n" -t "$t" -s "$SEED" -v "$@" \
+		>/dev/null 2>"$err"; then
 		say "dai-infer failed on $model (-n $n -t $t): $(tail -n 1 "$err")"
 		return 1
 	fi
@@ -174,13 +178,15 @@ bench_dai() {
 			rss=$(max "$rss" "$(field "$s" rss_mib)")
 			rp=$(max "$rp" "$(field "$s" replay_tps)")
 		else
-			s=$(dai_run "$model" "$BENCH_DIR/ids-$PP.bin" "$TG" "$t") || return 1
+			s=$(dai_run "$model" "$BENCH_DIR/ids-$PP.bin" "$TG" "$t" \
+				--ids "$BENCH_DIR/generated.bin") || return 1
 			pp=$(max "$pp" "$(field "$s" prompt_tps)")
 			tg=$(max "$tg" "$(field "$s" gen_tps)")
 			gtok=$(min "$gtok" "$(field "$s" gen_tokens)")
 			ttft=$(min "$ttft" "$(field "$s" ttft_s)")
 			rss=$(max "$rss" "$(field "$s" peak_rss_mib)")
-			s=$(dai_run "$model" "$BENCH_DIR/ids-$((PP + TG)).bin" 0 "$t") || return 1
+			# teacher-forced replay: prompt and generated ids as one prompt
+			s=$(dai_run "$model" "$BENCH_DIR/generated.bin" 0 "$t") || return 1
 			rp=$(max "$rp" "$(field "$s" prompt_tps)")
 		fi
 		r=$((r + 1))
@@ -280,7 +286,6 @@ bw=$("$MEMBW" -t "$max_threads") || die "membw failed"
 echo "$bw" >&2
 
 write_ids "$PP" "$VOCAB" "$BENCH_DIR/ids-$PP.bin"
-write_ids $((PP + TG)) "$VOCAB" "$BENCH_DIR/ids-$((PP + TG)).bin"
 
 for name in $BENCH_MODELS; do
 	model_args "$name" >/dev/null || die "unknown model '$name' in BENCH_MODELS"
@@ -350,7 +355,8 @@ END {
 				       (d_rss[k] > lim ? "!" : " "), d_rp[k], d_rp[k] / d_tg[k]
 			}
 		printf "rss max = file + float32 KV cache for the whole context + 64 MiB (! = above it)\n"
-		printf "replay = the %d+%d ids as one prompt, per token; rp/tg = replay t/s / tg t/s\n", pp, tg
+		printf "replay = prompt and generated ids evaluated again as one prompt (teacher-forced);\n"
+		printf "rp/tg = replay t/s / tg t/s\n"
 		printf "* = generation stopped early (end of text) in at least one run\n"
 	}
 	if (have_llama) {
