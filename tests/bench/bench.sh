@@ -281,9 +281,17 @@ fi
 [ -n "$LLAMA_BENCH" ] || say "LLAMA_BENCH not set: no llama.cpp comparison"
 [ "$have_dai" = 1 ] || [ -n "$LLAMA_BENCH" ] || die "nothing to measure"
 
-say "measuring read bandwidth (1..$max_threads threads)"
-bw=$("$MEMBW" -t "$max_threads") || die "membw failed"
-echo "$bw" >&2
+# Read bandwidth: measured before each model, the best figure per thread
+# count kept, so that a moment of other work does not set the roofline low.
+bw=
+measure_bw() {
+	say "measuring read bandwidth (1..$max_threads threads)"
+	now=$("$MEMBW" -t "$max_threads") || die "membw failed"
+	echo "$now" >&2
+	bw=$(printf '%s\n%s\n' "$bw" "$now" | awk '
+		{ for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[2] + 0 > best[kv[1]] + 0) best[kv[1]] = kv[2] } }
+		END { line = "membw"; for (t = 1; ("read_gbps_t" t) in best; t++) line = line " read_gbps_t" t "=" best["read_gbps_t" t]; print line }')
+}
 
 write_ids "$PP" "$VOCAB" "$BENCH_DIR/ids-$PP.bin"
 
@@ -296,6 +304,7 @@ for name in $BENCH_MODELS; do
 	mb=$("$MODELBYTES" "$model") || die "modelbytes failed on $model"
 	echo "bytes $name $(field "$mb" file_bytes) $(field "$mb" decode_bytes) $(field "$mb" kv_f32_bytes)" >>"$res"
 	cat "$model" >/dev/null # into the page cache, so no run pays for the disk
+	measure_bw
 	# the two engines take turns, so that both see much the same machine
 	for t in $BENCH_THREADS; do
 		if [ "$have_dai" = 1 ]; then
@@ -333,7 +342,7 @@ END {
 	split(load, la, " ")
 	printf "\nload average (1 min): %s at the start, %s at the end, on %s cores\n", la[1], la[2], la[3]
 	printf "(when other work competes, the figures come out low, multi-threaded ones most)\n"
-	printf "read bandwidth (membw, GB/s):"
+	printf "read bandwidth (membw, best before each model, GB/s):"
 	for (t = 1; val(bw, "read_gbps_t" t) != ""; t++)
 		printf " %s at %d thread%s;", val(bw, "read_gbps_t" t), t, (t > 1 ? "s" : "")
 	printf "\ndecode bytes = weights one generation step reads (the whole model but one\n"
