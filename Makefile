@@ -53,7 +53,7 @@ MAN7      := $(sort $(wildcard man/*.7))
 # library picks one at run time from CPUID, so the binary still runs anywhere.
 AVX2FLAGS := -mavx2 -mfma -mf16c
 
-.PHONY: all check unit cli fuzz fuzz-run deps install uninstall clean format demo bench
+.PHONY: unicode-tab all check unit cli fuzz fuzz-run deps install uninstall clean format demo bench bench-prove
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -83,23 +83,31 @@ $(B)/unit-tests: $(UNIT_OBJ) $(TTOOL_OBJ) $(B)/libdai.a
 	@sh mk/checkdeps.sh test
 	$(CC) $(SANFLAGS) -pthread -o $@ $(UNIT_OBJ) $(TTOOL_OBJ) $(B)/libdai.a $(DEP_LIBS) -lcriterion
 
+# A whole market round told as a story (MODEL=path.gguf: a real model).
+demo: $(TOOLS) $(B)/mkgguf
+	@sh mk/demo.sh $(BIN) $(B)/mkgguf
+
+# proofs: generation vs verification, one-step checks vs replay, sizes
+bench-prove: $(B)/mkgguf $(B)/provebench
+	@sh tests/bench/provebench.sh $(B)
+
 # mkgguf: random-weight Llama GGUF models (tests/tools/llama_gen.h)
 $(B)/mkgguf: $(B)/tests/tools/mkgguf.o $(TTOOL_OBJ) $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $< $(TTOOL_OBJ) $(B)/libdai.a $(DEP_LIBS)
 
-# Benchmark helpers (bandwidth probe, kernel and model benchmarks): one
-# program per tests/bench/*.c, linked with the library.
+# Benchmark helpers (bandwidth probe, kernel, model and proof benchmarks):
+# one program per tests/bench/*.c, linked with the library.
 $(BENCH_BIN): $(B)/%: $(B)/tests/bench/%.o $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
 
-check: $(TOOLS) $(B)/unit-tests
-	@sh tests/run.sh $(B)/unit-tests $(BIN)
+check: $(TOOLS) $(B)/unit-tests $(B)/mkgguf
+	@DAI_MKGGUF=$(B)/mkgguf sh tests/run.sh $(B)/unit-tests $(BIN)
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
-cli: $(TOOLS)
-	@sh tests/run.sh - $(BIN)
+cli: $(TOOLS) $(B)/mkgguf
+	@DAI_MKGGUF=$(B)/mkgguf sh tests/run.sh - $(BIN)
 
 # libFuzzer harnesses: each links the whole library built with clang.
 FUZZFLAGS := $(STD) -O1 -g -ffp-contract=off -pthread -Isrc/lib $(DEP_CFLAGS) \
@@ -122,7 +130,8 @@ fuzz-run: $(FUZZERS)
 # with the same options, LLAMA_BENCH a llama-bench binary to compare with.
 MKGGUF      ?= $(B)/mkgguf
 LLAMA_BENCH ?=
-bench: $(TOOLS) $(BENCH_BIN) $(if $(wildcard tests/tools/mkgguf.c),$(B)/mkgguf)
+bench: $(TOOLS) $(B)/membw $(B)/modelbytes $(B)/modelbench \
+	$(if $(wildcard tests/tools/mkgguf.c),$(B)/mkgguf)
 	@MKGGUF='$(MKGGUF)' LLAMA_BENCH='$(LLAMA_BENCH)' sh tests/bench/bench.sh $(B) $(BIN)
 
 deps:
@@ -141,6 +150,16 @@ uninstall:
 	rm -f $(TOOL_SRC:src/%.c=$(DESTDIR)$(PREFIX)/bin/%)
 	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
 		$(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
+
+# The Unicode class table of the BPE pre-tokenizers, from Debian's
+# unicode-data (Unicode 15.0) and the code points Unicode 15.1 added; the
+# generated file is committed, so building needs neither.
+UNICODE_DATA ?= /usr/share/unicode/UnicodeData.txt
+unicode-tab: mk/gen_unicode.awk mk/unicode-15.1-added.txt
+	cat $(UNICODE_DATA) mk/unicode-15.1-added.txt | \
+		awk '{ print substr("000000" $$0, length($$1) + 1) }' FS=';' | LC_ALL=C sort | \
+		awk -v version=15.0.0 -f mk/gen_unicode.awk > src/lib/unicode_tab.c.tmp
+	mv src/lib/unicode_tab.c.tmp src/lib/unicode_tab.c
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

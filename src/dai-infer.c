@@ -1,4 +1,5 @@
-/* dai-infer: run a GGUF model on a prompt and print the generated text. */
+/* dai-infer: run a model on a prompt and print the generated text, or, with
+ * -k, run the dai-job documents of a stream as a worker (job_stream.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <sodium.h>
@@ -13,12 +14,15 @@
 #include "engine.h"
 #include "fsio.h"
 #include "generate.h"
+#include "job_stream.h"
+#include "timefmt.h"
 
 static const char usage[] =
     "usage: dai-infer -m MODEL (-p TEXT | -f FILE | --prompt-ids FILE) [-n N] [-s SEED]\n"
     "                 [--temp T] [--top-k K] [--top-p P] [-t N] [--batch B]\n"
     "                 [--ids OUT] [--logits OUT] [-v]\n"
-    "  -m MODEL         a GGUF model file\n"
+    "       dai-infer -k WORKER.key -m PACK [-T TRACE] [-t N] [--batch B] [FILE]\n"
+    "  -m MODEL         a model pack or a GGUF model file\n"
     "  -p TEXT          the prompt; -f FILE reads it from a file (- for stdin)\n"
     "  --prompt-ids F   the prompt as int32 little-endian token ids (no BOS added)\n"
     "  -n N             generate at most N tokens (default 128; stops early at end of text)\n"
@@ -30,7 +34,11 @@ static const char usage[] =
     "  --batch B        evaluate the prompt B tokens at a time (default 64)\n"
     "  --ids OUT        write prompt and generated ids (int32 little-endian) to OUT\n"
     "  --logits OUT     write the float32 logits of every evaluated position to OUT\n"
-    "  -v               report the model, the seed and the speed on stderr\n";
+    "  -v               report the model, the seed and the speed on stderr\n"
+    "  -k WORKER.key    job mode: run each dai-job of the stream addressed to this worker\n"
+    "                   and pack, pass every document through and add a signed dai-receipt\n"
+    "  -T TRACE         job mode: write the job's trace to TRACE (a directory: one\n"
+    "                   DIR/<job id>.trace per job)\n";
 
 enum { OPT_PROMPT_IDS = 256, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_BATCH, OPT_IDS, OPT_LOGITS };
 
@@ -86,6 +94,38 @@ static char *read_input(const char *path, size_t *len)
 	return data;
 }
 
+static void note_refusal(void *ctx, const char *msg)
+{
+	(void)ctx;
+	cli_warn("%s", msg);
+}
+
+/* Job mode: the stream from FILE or stdin, documents and receipts to stdout. */
+static int job_mode(const char *key_path, const char *model_path, const char *trace,
+                    const char *input, int threads, int batch)
+{
+	dai_err e;
+	dai_key k;
+	engine en;
+	const char *name;
+	if (key_load(&k, key_path, &e))
+		cli_fail(&e);
+	if (engine_open(&en, model_path, &e))
+		cli_fail(&e);
+	int fd = cli_open_input(input, &name);
+	job_stream_opts o = {.run = {.n_threads = threads, .n_batch = batch},
+	                     .trace = trace,
+	                     .now = time_now(),
+	                     .note = note_refusal};
+	job_stream_stats st;
+	int rc = job_stream(&en, &k, fd, name, stdout, &o, &st, &e);
+	engine_close(&en);
+	key_free(&k);
+	if (rc)
+		cli_fail(&e);
+	return 0;
+}
+
 struct printer {
 	tok_stream *ts;
 	int failed;
@@ -115,7 +155,7 @@ static void write_file(const char *path, const void *data, size_t len)
 int main(int argc, char **argv)
 {
 	const char *model_path = NULL, *text = NULL, *text_file = NULL, *ids_file = NULL;
-	const char *ids_out = NULL, *logits_out = NULL;
+	const char *ids_out = NULL, *logits_out = NULL, *key_path = NULL, *trace_path = NULL;
 	long long n_predict = 128, threads = 0, batch = 0;
 	int verbose = 0, seed_given = 0;
 	gen_opts o = {.sample = {.temp = 0.8f, .top_k = 40, .top_p = 0.95f}, .stop_at_eog = 1};
@@ -123,7 +163,7 @@ int main(int argc, char **argv)
 	int c;
 
 	cli_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "m:p:f:n:s:t:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:p:f:n:s:t:vhk:T:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			model_path = optarg;
@@ -168,6 +208,12 @@ int main(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'k':
+			key_path = optarg;
+			break;
+		case 'T':
+			trace_path = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -175,6 +221,19 @@ int main(int argc, char **argv)
 			fputs(usage, stderr);
 			return EXIT_USAGE;
 		}
+	}
+	if (key_path) {
+		if (!model_path || text || text_file || ids_file || ids_out || logits_out ||
+		    argc - optind > 1) {
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+		return job_mode(key_path, model_path, trace_path,
+		                optind < argc ? argv[optind] : NULL, (int)threads, (int)batch);
+	}
+	if (trace_path) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
 	}
 	if (optind != argc || !model_path || (!!text + !!text_file + !!ids_file) != 1) {
 		fputs(usage, stderr);

@@ -30,7 +30,7 @@ for t in tests/cli/t_*.sh; do
 	[ -f "$t" ] || continue
 	work=$(mktemp -d)
 	log="$work/.log"
-	PATH="$bindir:$PATH" DAI_TESTDATA="$(pwd)/tests/data" TMPDIR="$work" HOME="$work" \
+	PATH="$bindir:$PATH" DAI_MKGGUF="${DAI_MKGGUF:+$(cd "$(dirname "$DAI_MKGGUF")" && pwd)/$(basename "$DAI_MKGGUF")}" DAI_TESTDATA="$(pwd)/tests/data" TMPDIR="$work" HOME="$work" \
 		DAI_PASSPHRASE= sh "$t" >"$log" 2>&1 </dev/null
 	rc=$?
 	p=$(grep -c '^ok ' "$log")

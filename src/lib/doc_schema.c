@@ -36,10 +36,109 @@ static const dai_schema_field receipt_fields[] = {
     {"trace-root", V_ID, 0},   {"trace-leaves", V_UINT, 0},  {"time", V_TIME, 0},
 };
 
+/* dai-fraud: a challenger's proof that a receipt is dishonest (prove.h):
+ * which receipt, of which job, model and worker; what kind of proof
+ * (signature, receipt, step, replay) and, for a step, the leaf (position,
+ * step) it is about; the receipt and the job themselves (base64, over
+ * several lines when long) and, for a step, the zlib-compressed proof
+ * (base64 over several lines). */
+static const dai_schema_field fraud_fields[] = {
+    {"job", V_ID, 0},
+    {"receipt", V_ID, 0},
+    {"model", V_ID, 0},
+    {"worker", V_DID, 0},
+    {"kind", V_WORD, 0},
+    {"reason", V_TEXT, F_OPT},
+    {"position", V_UINT, F_OPT},
+    {"step", V_UINT, F_OPT},
+    {"receipt-doc", V_B64, F_REPEAT},
+    {"job-doc", V_B64, F_REPEAT},
+    {"proof", V_B64, F_OPT | F_REPEAT},
+    {"time", V_TIME, 0},
+};
+
+/* dai-verdict: what dai-prove found: for a receipt (verify) valid or
+ * invalid, for a fraud document (check, which names it) proven or
+ * not-proven; kind and reason say what failed, position and step the leaf
+ * concerned. Signed by the validator, or unsigned. */
+static const dai_schema_field verdict_fields[] = {
+    {"job", V_ID, 0},
+    {"receipt", V_ID, 0},
+    {"fraud", V_ID, F_OPT},
+    {"model", V_ID, 0},
+    {"worker", V_DID, 0},
+    {"result", V_WORD, 0},
+    {"kind", V_WORD, F_OPT},
+    {"reason", V_TEXT, F_OPT},
+    {"position", V_UINT, F_OPT},
+    {"step", V_UINT, F_OPT},
+    {"time", V_TIME, 0},
+};
+
+/* dai-manifest: a model pack's first member (pack.h). Each file line is
+ * "<size> b2:<hex> <path>", checked by pack_manifest_parse; the first file
+ * is the GGUF model. */
+static const dai_schema_field manifest_fields[] = {
+    {"name", V_TEXT, 0},	       {"publisher", V_DID, 0},	   {"arch", V_TEXT, 0},
+    {"params", V_UINT, 0},	       {"tensor-type", V_TEXT, 0}, {"context-length", V_UINT, 0},
+    {"vocab-size", V_UINT, 0},     {"file", V_TEXT, F_REPEAT},
+};
+
+/* dai-offer: a worker's signed offer to run jobs on the listed packs (model
+ * ids, repeated) at a price per 1000 tokens (prompt and generated tokens
+ * together), for at most max-tokens generated tokens per job, backed by a
+ * stake the worker holds on the ledger. Valid until expires. */
+static const dai_schema_field offer_fields[] = {
+    {"worker", V_DID, 0},      {"model", V_ID, F_REPEAT}, {"price", V_UINT, 0},
+    {"max-tokens", V_UINT, 0}, {"stake", V_UINT, 0},      {"expires", V_TIME, 0},
+    {"time", V_TIME, 0},
+};
+
+/* dai-job: a buyer's signed request to one worker for one offer: the prompt
+ * (base64 of its UTF-8 bytes), the sampling parameters (integers, as in
+ * dai-receipt), the offer's price and the most the buyer will pay
+ * (max-price, the amount escrow locks). The nonce (32 lowercase hex digits)
+ * makes every job, and so its id, unique. Escrow is refused after expires. */
+static const dai_schema_field job_fields[] = {
+    {"offer", V_ID, 0},         {"worker", V_DID, 0},      {"model", V_ID, 0},
+    {"buyer", V_DID, 0},        {"prompt", V_B64, 0},      {"max-tokens", V_UINT, 0},
+    {"seed", V_UINT, 0},        {"temp-milli", V_UINT, 0}, {"top-k", V_UINT, 0},
+    {"top-p-milli", V_UINT, 0}, {"price", V_UINT, 0},      {"max-price", V_UINT, 0},
+    {"nonce", V_WORD, 0},       {"expires", V_TIME, 0},    {"time", V_TIME, 0},
+};
+
+/* dai-entry: one entry of the ledger (ledger_entry.h), signed by its actor.
+ * op names what it does; prev is the id of the entry before (absent only in
+ * the genesis); which of the optional fields an op carries is fixed per op
+ * (ledger_entry.c). alloc is "<did> <amount>"; doc holds an embedded
+ * document (the signed dai-job of an escrow, the dai-fraud of a challenge)
+ * as base64. */
+static const dai_schema_field entry_fields[] = {
+    {"op", V_WORD, 0},
+    {"prev", V_ID, F_OPT},
+    {"window", V_UINT, F_OPT},
+    {"bond", V_UINT, F_OPT},
+    {"alloc", V_TEXT, F_OPT | F_REPEAT},
+    {"to", V_DID, F_OPT},
+    {"amount", V_UINT, F_OPT},
+    {"job", V_ID, F_OPT},
+    {"receipt", V_ID, F_OPT},
+    {"tokens-in", V_UINT, F_OPT},
+    {"tokens-out", V_UINT, F_OPT},
+    {"doc", V_B64, F_OPT},
+    {"time", V_TIME, 0},
+};
+
 static const dai_schema schemas[] = {
     {"key", 1, key_fields, N(key_fields)},
     {"seckey", 1, seckey_fields, N(seckey_fields)},
     {"receipt", 1, receipt_fields, N(receipt_fields)},
+    {"manifest", 1, manifest_fields, N(manifest_fields)},
+    {"offer", 1, offer_fields, N(offer_fields)},
+    {"job", 1, job_fields, N(job_fields)},
+    {"entry", 1, entry_fields, N(entry_fields)},
+    {"fraud", 1, fraud_fields, N(fraud_fields)},
+    {"verdict", 1, verdict_fields, N(verdict_fields)},
 };
 
 const dai_schema *schema_find(const char *kind)

@@ -6,11 +6,13 @@
 int engine_open(engine *en, const char *path, dai_err *e)
 {
 	memset(en, 0, sizeof *en);
-	if (gguf_open(&en->file, path, e))
+	if (pack_open_model(&en->pack, path, e))
 		return -1;
-	if (model_load(&en->model, &en->file, e))
+	if (en->pack.has_manifest)
+		memcpy(en->model_id, en->pack.manifest.id, sizeof en->model_id);
+	if (model_load(&en->model, &en->pack.gguf, e))
 		goto fail;
-	en->tok = tok_load(&en->file, e);
+	en->tok = tok_load(&en->pack.gguf, e);
 	if (!en->tok)
 		goto fail;
 	if (tok_n_vocab(en->tok) != en->model.n_vocab) {
@@ -28,6 +30,6 @@ void engine_close(engine *en)
 {
 	tok_free(en->tok);
 	model_free(&en->model);
-	gguf_close(&en->file);
+	pack_close_model(&en->pack);
 	memset(en, 0, sizeof *en);
 }

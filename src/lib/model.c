@@ -109,9 +109,10 @@ static int hparams(model *m, const gguf_file *g, dai_err *e)
 		return -1;
 
 	/* RoPE scaling, as llama.cpp reads it: type "linear" (the default) or
-	 * "none"; the factor (rope.scaling.factor, else the older
+	 * "none"; for linear, the factor (rope.scaling.factor, else the older
 	 * rope.scale_linear) divides positions. */
 	m->rope_freq_scale = 1.0f;
+	int none = 0;
 	const char *type_key = ARCH ".rope.scaling.type";
 	if (gguf_find_key(g, type_key)) {
 		char type[32];
@@ -120,6 +121,7 @@ static int hparams(model *m, const gguf_file *g, dai_err *e)
 		if (strcmp(type, "linear") != 0 && strcmp(type, "none") != 0)
 			return dai_errf(e, "%s: key '%s': scaling '%.20s' is not supported",
 			                g->name, type_key, type);
+		none = strcmp(type, "none") == 0; /* llama.cpp: never scale when "none" */
 	}
 	float factor = 0.0f;
 	const char *fkey = ARCH ".rope.scaling.factor";
@@ -131,7 +133,7 @@ static int hparams(model *m, const gguf_file *g, dai_err *e)
 		if (factor != 0.0f && (!(factor > 0.0f) || isinf(factor)))
 			return dai_errf(e, "%s: key '%s': %g is not a valid factor", g->name, fkey,
 			                (double)factor);
-		if (factor != 0.0f)
+		if (factor != 0.0f && !none)
 			m->rope_freq_scale = 1.0f / factor;
 	}
 	return 0;

@@ -69,6 +69,8 @@ session *session_new(const model *m, const session_params *p, dai_err *e)
 	s->k = k;
 	s->n_ctx = p->n_ctx ? p->n_ctx : m->n_ctx_train;
 	s->n_batch = p->n_batch ? p->n_batch : SESSION_DEFAULT_BATCH;
+	if (s->n_batch > s->n_ctx) /* a step never holds more tokens than the cache */
+		s->n_batch = s->n_ctx;
 	s->q_dim = m->n_heads * m->head_dim;
 	s->kv_dim = m->n_kv_heads * m->head_dim;
 	s->wmax = m->dim > m->ffn_dim ? m->dim : m->ffn_dim;
@@ -101,8 +103,9 @@ session *session_new(const model *m, const session_params *p, dai_err *e)
 	s->rope_cs = alloc_floats(nb, (size_t)m->head_dim, &oom);
 	s->scores = alloc_floats((size_t)pool_threads(s->pool), (size_t)s->n_ctx, &oom);
 	if (oom) {
+		int n_ctx = s->n_ctx;
 		session_free(s);
-		return dai_errf(e, "out of memory for a context of %d tokens", p->n_ctx), NULL;
+		return dai_errf(e, "out of memory for a context of %d tokens", n_ctx), NULL;
 	}
 	return s;
 }
@@ -435,4 +438,95 @@ int session_eval(session *s, const int32_t *tokens, int n, float *logits, enum s
 		done += nb;
 	}
 	return 0;
+}
+
+/* ---------------------------------------------------------------- pieces, one at a time */
+
+int session_embed(session *s, int32_t id, float *x, dai_err *e)
+{
+	if (id < 0 || id >= s->m->n_vocab)
+		return dai_errf(e, "token %d is outside the vocabulary [0, %d)", (int)id,
+		                s->m->n_vocab);
+	embed(s, id, x);
+	return 0;
+}
+
+int session_layer(session *s, int l, const float *x, int n, float *out, dai_err *e)
+{
+	const model *m = s->m;
+	size_t dim = (size_t)m->dim;
+	if (l < 0 || l >= m->n_layers)
+		return dai_errf(e, "layer %d is outside [0, %d)", l, m->n_layers);
+	if (n < 1 || n > s->n_ctx)
+		return dai_errf(e, "%d tokens do not fit a context of %d", n, s->n_ctx);
+	for (int done = 0; done < n;) {
+		int nb = n - done < s->n_batch ? n - done : s->n_batch;
+		for (int t = 0; t < nb; t++) {
+			float *cs = s->rope_cs + (size_t)t * m->head_dim;
+			dm_rope_table_scaled(done + t, m->head_dim, m->rope_base,
+			                     m->rope_freq_scale, cs, cs + m->head_dim / 2);
+		}
+		memcpy(s->x, x + (size_t)done * dim, (size_t)nb * dim * sizeof(float));
+		layer_step(s, l, done, nb);
+		memcpy(out + (size_t)done * dim, s->x, (size_t)nb * dim * sizeof(float));
+		done += nb;
+	}
+	return 0;
+}
+
+/* Keys and values of a step's tokens into layer l's cache, and nothing
+ * else: all that later tokens' attention reads of them. The products are
+ * the rows layer_step computes, so the cache holds the same bits. */
+static void kv_step(session *s, int l, int pos0, int nb)
+{
+	const model *m = s->m;
+	const model_layer *L = &m->layers[l];
+	int dim = m->dim, hd = m->head_dim;
+	size_t cache_off = ((size_t)l * s->n_ctx + (size_t)pos0) * s->kv_dim;
+	float *kc = s->kc + cache_off, *vc = s->vc + cache_off;
+	for (int t = 0; t < nb; t++)
+		s->k->rmsnorm(s->x + (size_t)t * dim, L->attn_norm, s->h + (size_t)t * dim, dim,
+		              m->rms_eps);
+	struct acts a = {s->h, dim, nb, 0, 0};
+	const model_matrix *kv[2] = {&L->wk, &L->wv};
+	float *kv_out[2] = {kc, vc};
+	int kv_ld[2] = {s->kv_dim, s->kv_dim};
+	matmuls(s, &a, 2, kv, kv_out, kv_ld);
+	for (int t = 0; t < nb; t++) {
+		const float *cs = s->rope_cs + (size_t)t * hd;
+		s->k->rope(kc + (size_t)t * s->kv_dim, cs, cs + hd / 2, hd, m->n_kv_heads);
+	}
+}
+
+int session_layer_last(session *s, int l, const float *x, int n, float *out, dai_err *e)
+{
+	const model *m = s->m;
+	size_t dim = (size_t)m->dim;
+	if (l < 0 || l >= m->n_layers)
+		return dai_errf(e, "layer %d is outside [0, %d)", l, m->n_layers);
+	if (n < 1 || n > s->n_ctx)
+		return dai_errf(e, "%d tokens do not fit a context of %d", n, s->n_ctx);
+	for (int done = 0; done < n;) {
+		int last = done == n - 1;
+		int nb = last ? 1 : (n - 1 - done < s->n_batch ? n - 1 - done : s->n_batch);
+		for (int t = 0; t < nb; t++) {
+			float *cs = s->rope_cs + (size_t)t * m->head_dim;
+			dm_rope_table_scaled(done + t, m->head_dim, m->rope_base,
+			                     m->rope_freq_scale, cs, cs + m->head_dim / 2);
+		}
+		memcpy(s->x, x + (size_t)done * dim, (size_t)nb * dim * sizeof(float));
+		if (last)
+			layer_step(s, l, done, 1);
+		else
+			kv_step(s, l, done, nb);
+		done += nb;
+	}
+	memcpy(out, s->x, dim * sizeof(float));
+	return 0;
+}
+
+void session_head(session *s, const float *x, float *logits)
+{
+	memcpy(s->x, x, (size_t)s->m->dim * sizeof(float));
+	output_step(s, 0, 1, logits);
 }

@@ -105,4 +105,31 @@ void session_reset(session *s);
 /* Sets (fn NULL: clears) the residual hook. */
 void session_set_hook(session *s, session_hook fn, void *ctx);
 
+/*
+ * The pieces of the forward pass on their own, for checking one step of a
+ * trace (prove.h) without running the rest. Each gives bit for bit what
+ * session_eval computes at that point:
+ *
+ *   session_embed  x = the embedding of token id (dim floats)
+ *   session_layer  runs transformer block l (0-based) on the residuals
+ *                  x[0..n) (n rows of dim floats) of the tokens at
+ *                  positions 0 .. n-1, writing the residuals after the
+ *                  block to out (n rows); it uses the cache of layer l
+ *                  only, so the session's position is not changed, but
+ *                  the cache of that layer is overwritten
+ *   session_layer_last  the same for the last token only: out gets its
+ *                  residual after block l (dim floats); the tokens before
+ *                  it only get their keys and values into the cache, which
+ *                  is all its attention reads (about one token's work plus
+ *                  two small products per earlier token)
+ *   session_head   logits (n_vocab floats) = output(rmsnorm(x))
+ *
+ * session_layer needs n <= session_n_ctx and is split into steps of
+ * n_batch tokens like session_eval.
+ */
+int session_embed(session *s, int32_t id, float *x, dai_err *e);
+int session_layer(session *s, int l, const float *x, int n, float *out, dai_err *e);
+int session_layer_last(session *s, int l, const float *x, int n, float *out, dai_err *e);
+void session_head(session *s, const float *x, float *logits);
+
 #endif

@@ -1,7 +1,8 @@
 /*
- * tok.c - loading a SentencePiece vocabulary from GGUF metadata, piece
- * lookup, and decoding (whole sequences and streamed). The encoder is in
- * tok_spm.c; tok.h describes the behaviour.
+ * tok.c - loading a vocabulary from GGUF metadata, piece lookup, and
+ * decoding (whole sequences and streamed). The encoder is in tok_spm.c,
+ * what is particular to byte-level BPE in tok_bpe.c; tok.h describes the
+ * behaviour.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "tok.h"
 #include "tok_impl.h"
+#include "tok_pretok.h"
 
 #define K_MODEL "tokenizer.ggml.model"
 #define K_TOKENS "tokenizer.ggml.tokens"
@@ -212,6 +214,8 @@ static void mark_eog(dai_tok *t, int have_eot_key)
  * (special = true) holds them. */
 static int build_dec(dai_tok *t, const char *file, dai_err *e)
 {
+	if (t->bpe)
+		return tok_bpe_build_dec(t, e);
 	t->dec_off = malloc((t->n + 1) * sizeof *t->dec_off);
 	t->dec = malloc(t->text_off[t->n] ? t->text_off[t->n] : 1);
 	if (!t->dec || !t->dec_off)
@@ -257,6 +261,7 @@ static int build_dec(dai_tok *t, const char *file, dai_err *e)
 	return 0;
 }
 
+/* 0 for SentencePiece ("llama"), 1 for byte-level BPE ("gpt2"), else -1. */
 static int check_model(const gguf_file *g, dai_err *e)
 {
 	gguf_str model;
@@ -265,11 +270,10 @@ static int check_model(const gguf_file *g, dai_err *e)
 	if (model.len == 5 && memcmp(model.s, "llama", 5) == 0)
 		return 0;
 	if (model.len == 4 && memcmp(model.s, "gpt2", 4) == 0)
-		return dai_errf(e, "%s: key %s: BPE tokenizer 'gpt2' is not supported yet", g->name,
-		                K_MODEL);
+		return 1;
 	char buf[64];
-	return dai_errf(e, "%s: key %s: unsupported tokenizer '%s' (only 'llama' is)", g->name,
-	                K_MODEL, printable(model.s, model.len, buf, sizeof buf));
+	return dai_errf(e, "%s: key %s: unsupported tokenizer '%s' (only 'llama' and 'gpt2' are)",
+	                g->name, K_MODEL, printable(model.s, model.len, buf, sizeof buf));
 }
 
 static int load_arrays(dai_tok *t, const gguf_file *g, dai_err *e)
@@ -329,6 +333,10 @@ static int load_specials(dai_tok *t, const gguf_file *g, dai_err *e)
 {
 	t->bos = 1, t->eos = 2, t->unk = 0, t->pad = -1, t->eot = -1, t->eom = -1;
 	t->add_bos = 1, t->add_eos = 0, t->add_space_prefix = 1;
+	if (t->bpe) { /* llama.cpp's defaults for BPE, and Llama 3's BOS */
+		t->bos = 11, t->eos = 11, t->unk = -1;
+		t->add_bos = t->pre == TOK_PRE_LLAMA3, t->add_space_prefix = 0;
+	}
 	if (opt_id(g, "tokenizer.ggml.bos_token_id", &t->bos, t->n, e) ||
 	    opt_id(g, "tokenizer.ggml.eos_token_id", &t->eos, t->n, e) ||
 	    opt_id(g, "tokenizer.ggml.unknown_token_id", &t->unk, t->n, e) ||
@@ -376,14 +384,17 @@ static int load_specials(dai_tok *t, const gguf_file *g, dai_err *e)
 
 dai_tok *tok_load(const gguf_file *g, dai_err *e)
 {
-	if (check_model(g, e))
+	int bpe = check_model(g, e);
+	if (bpe < 0)
 		return NULL;
 	dai_tok *t = calloc(1, sizeof *t);
 	if (!t) {
 		dai_errf(e, "tokenizer: out of memory");
 		return NULL;
 	}
-	if (load_arrays(t, g, e) || build_hash(t, g->name, e) || load_specials(t, g, e) ||
+	t->bpe = bpe;
+	if (load_arrays(t, g, e) || build_hash(t, g->name, e) ||
+	    (t->bpe && tok_bpe_load(t, g, e)) || load_specials(t, g, e) ||
 	    build_dec(t, g->name, e)) {
 		tok_free(t);
 		return NULL;
@@ -404,6 +415,9 @@ void tok_free(dai_tok *t)
 	free(t->dec_off);
 	free(t->slot);
 	free(t->special);
+	free(t->merge_text);
+	free(t->merges);
+	free(t->merge_slot);
 	free(t);
 }
 
@@ -520,6 +534,8 @@ int tok_decode(const dai_tok *t, const int32_t *ids, size_t n, int flags, char *
 		memcpy(buf + o, p, pl);
 		o += pl;
 	}
+	if (t->clean_spaces && !(flags & TOK_KEEP_SPACES))
+		o = tok_bpe_clean_spaces(buf, o);
 	buf[o] = 0;
 	*out = buf;
 	*len = o;

@@ -1,7 +1,8 @@
 /*
  * tok_spm.c - SentencePiece encoding (tok_encode): special-token
  * fragments, the space prefix and escape, and the merge of neighbouring
- * symbols by piece score, as tok.h describes step by step.
+ * symbols by piece score, as tok.h describes step by step. The fragments
+ * between special tokens of a BPE vocabulary go to tok_bpe.c instead.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -13,13 +14,7 @@
 /* Text larger than this is refused (symbol indices are ints). */
 #define TOK_TEXT_MAX ((size_t)INT_MAX / 8)
 
-/* A growable id list. */
-typedef struct {
-	int32_t *v;
-	size_t n, cap;
-} idvec;
-
-static int push(idvec *o, int32_t id, dai_err *e)
+int tok_idvec_push(tok_idvec *o, int32_t id, dai_err *e)
 {
 	if (o->n == o->cap) {
 		size_t cap = o->cap ? 2 * o->cap : 64;
@@ -111,7 +106,7 @@ static void try_bigram(const dai_tok *t, const char *s, const symbol *sym, heap 
 }
 
 /* One escaped fragment s[0..len) to ids. */
-static int spm_fragment(const dai_tok *t, const char *s, size_t len, idvec *out, dai_err *e)
+static int spm_fragment(const dai_tok *t, const char *s, size_t len, tok_idvec *out, dai_err *e)
 {
 	if (len == 0)
 		return 0;
@@ -156,7 +151,7 @@ static int spm_fragment(const dai_tok *t, const char *s, size_t len, idvec *out,
 		const char *p = s + sym[i].start;
 		int32_t id = tok_find(t, p, sym[i].n);
 		if (id >= 0) {
-			if (push(out, id, e))
+			if (tok_idvec_push(out, id, e))
 				goto out;
 			continue;
 		}
@@ -169,7 +164,7 @@ static int spm_fragment(const dai_tok *t, const char *s, size_t len, idvec *out,
 				         c);
 				goto out;
 			}
-			if (push(out, id, e))
+			if (tok_idvec_push(out, id, e))
 				goto out;
 		}
 	}
@@ -305,7 +300,7 @@ int tok_encode(const dai_tok *t, const char *text, size_t len, int flags, int32_
 	if (len > TOK_TEXT_MAX)
 		return dai_errf(e, "tokenizer: text of %zu bytes is too long (at most %zu)", len,
 		                TOK_TEXT_MAX);
-	idvec out = {0};
+	tok_idvec out = {0};
 	fragvec f = {0};
 	if ((flags & TOK_ADD_BOS) && t->bos < 0) {
 		dai_errf(e, "tokenizer: the model has no BOS token");
@@ -315,7 +310,7 @@ int tok_encode(const dai_tok *t, const char *text, size_t len, int flags, int32_
 		dai_errf(e, "tokenizer: the model has no EOS token");
 		goto fail;
 	}
-	if ((flags & TOK_ADD_BOS) && push(&out, t->bos, e))
+	if ((flags & TOK_ADD_BOS) && tok_idvec_push(&out, t->bos, e))
 		goto fail;
 	if (len > 0 &&
 	    (frag_push(&f, (fragment){-1, 0, len}, e) || partition(t, text, flags, &f, e)))
@@ -323,9 +318,14 @@ int tok_encode(const dai_tok *t, const char *text, size_t len, int flags, int32_
 	int prev_special = 1; /* the first fragment gets the space prefix too */
 	for (size_t i = 0; i < f.n; i++) {
 		if (f.v[i].id >= 0) {
-			if (push(&out, f.v[i].id, e))
+			if (tok_idvec_push(&out, f.v[i].id, e))
 				goto fail;
 			prev_special = 1;
+			continue;
+		}
+		if (t->bpe) {
+			if (tok_bpe_fragment(t, text + f.v[i].off, f.v[i].len, &out, e))
+				goto fail;
 			continue;
 		}
 		size_t el;
@@ -341,7 +341,7 @@ int tok_encode(const dai_tok *t, const char *text, size_t len, int flags, int32_
 			goto fail;
 		prev_special = 0;
 	}
-	if ((flags & TOK_ADD_EOS) && push(&out, t->eos, e))
+	if ((flags & TOK_ADD_EOS) && tok_idvec_push(&out, t->eos, e))
 		goto fail;
 	if (!out.v && !(out.v = malloc(sizeof *out.v))) {
 		dai_errf(e, "tokenizer: out of memory");

@@ -5,10 +5,7 @@
  * cache" first reads 256 MiB so that the weights come from DRAM, as they do for a real model; the
  * other figure may be helped by a large last-level cache (the Q8_0 matrix is 17.8 MB).
  *
- * Build by hand (until `make bench` wires it in):
- *   make build/rel/libdai.a
- *   cc -std=c11 -O2 -D_DEFAULT_SOURCE -ffp-contract=off -Isrc/lib tests/bench/kernbench.c \
- *      build/rel/libdai.a -lm -pthread -o build/kernbench
+ * Build: make build/rel/kernbench
  * Usage: kernbench [threads] [seconds per case]
  */
 #include <stdint.h>

@@ -7,7 +7,8 @@
  * tokens/s) against the machine's measured read bandwidth, and peak RSS.
  *
  * Usage: modelbench MODEL [threads [n_prompt [n_gen]]]     (defaults 1 128 64)
- * Prints one line of "key=value" fields (easy to tabulate; see bench.sh).
+ * Prints one line of "key=value" fields (easy to tabulate; see bench.sh);
+ * *_tpcs are tokens per CPU second (see cpu_s).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,15 @@ static double now_s(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* CPU time of the process (all threads): on a loaded machine, tokens per
+ * CPU second at one thread estimate the speed the machine would give alone */
+static double cpu_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
@@ -100,16 +110,16 @@ int main(int argc, char **argv)
 	}
 	ids[0] = 1;
 
-	double t0 = now_s();
+	double t0 = now_s(), c0 = cpu_s();
 	if (session_eval(s, ids, np, logits, SESSION_LOGITS_LAST, &e))
 		goto fail;
-	double t1 = now_s();
+	double t1 = now_s(), c1 = cpu_s();
 	for (int i = 0; i < ng; i++) {
 		ids[np + i] = argmax(logits, m.n_vocab);
 		if (session_eval(s, &ids[np + i], 1, logits, SESSION_LOGITS_LAST, &e))
 			goto fail;
 	}
-	double t2 = now_s();
+	double t2 = now_s(), c2 = cpu_s();
 	session_reset(s);
 	if (session_eval(s, ids, np + ng, logits, SESSION_LOGITS_LAST, &e))
 		goto fail;
@@ -122,12 +132,13 @@ int main(int argc, char **argv)
 	double gen_tps = ng / (t2 - t1);
 	printf("model=%s threads=%d kern=%s prompt_tps=%.1f gen_tps=%.2f replay_tps=%.1f "
 	       "replay_speedup=%.1f ttft_ms=%.0f decode_gbs=%.2f read_gbs=%.2f roofline=%.0f%% "
-	       "rss_mib=%.0f file_mib=%.0f kv_mib=%.1f\n",
+	       "rss_mib=%.0f file_mib=%.0f kv_mib=%.1f prompt_tpcs=%.1f gen_tpcs=%.2f\n",
 	       argv[1], threads, session_kern(s)->name, np / (t1 - t0), gen_tps,
 	       (np + ng) / (t3 - t2), ((np + ng) / (t3 - t2)) / gen_tps, (t1 - t_load) * 1e3,
 	       wbytes * gen_tps / 1e9, bw, 100.0 * wbytes * gen_tps / 1e9 / bw,
 	       (double)ru.ru_maxrss / 1024.0, (double)g.size / (1 << 20),
-	       2.0 * m.n_layers * (np + ng + 1) * m.n_kv_heads * m.head_dim * 4 / (1 << 20));
+	       2.0 * m.n_layers * (np + ng + 1) * m.n_kv_heads * m.head_dim * 4 / (1 << 20),
+	       np / (c1 - c0), ng / (c2 - c1));
 	session_free(s);
 	model_free(&m);
 	gguf_close(&g);

@@ -1,8 +1,13 @@
 /* libFuzzer harness for the model loader: parse the input as a GGUF file
  * and load it as a Llama model; when it loads, evaluate two tokens with a
  * small context and check the session's bounds. Any crash, leak or
- * sanitizer report is a bug; load errors are expected. Seeds: tiny models
- * made by mkgguf (tests/fuzz/seeds/fuzz_model/). */
+ * sanitizer report is a bug; load errors are expected. Seeds
+ * (tests/fuzz/seeds/fuzz_model/) are tiny models made by mkgguf:
+ *   mkgguf --dim 32 --layers 1 --heads 2 --kv-heads 1 --ffn 32 --vocab 259 --ctx 16 f32.gguf
+ *   mkgguf ... the same ... --type f16 --tied f16-tied.gguf
+ *   mkgguf --dim 32 --layers 2 --heads 1 --ffn 64 --vocab 259 --ctx 16 --type q8_0 \
+ *          --rope-linear 2 q8_0.gguf
+ */
 #include <stdint.h>
 #include <stdlib.h>
 

@@ -139,3 +139,14 @@ Test(codec, times)
 	cr_assert_eq(duration_parse("-2s", &d), -1);
 	cr_assert_eq(duration_parse("2sx", &d), -1);
 }
+
+Test(codec, base64_high_bit_bytes_refused)
+{
+	unsigned char out[8];
+	size_t n;
+	cr_assert_eq(b64_decode(out, sizeof out, &n, "ab/+", 4), 0);
+	/* Each character with its high bit set is not the character below it. */
+	static const char *bad[] = {"ab\xaf+", "ab/\xab", "\xc1" "b/+", "ab\xbd\xbd"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		cr_assert_eq(b64_decode(out, sizeof out, &n, bad[i], 4), -1, "case %zu", i);
+}

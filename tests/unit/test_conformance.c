@@ -101,6 +101,18 @@ static void run_case(const char *c, struct tol tol)
 	cr_expect(max <= tol.max, "%s: max |dlogit| %.3g (row %d) > %.3g", c, max, worst, tol.max);
 	cr_expect(mean <= tol.mean, "%s: mean |dlogit| %.3g > %.3g", c, mean, tol.mean);
 
+	/* the reference kernels give the same bits, in batches of 5 on 2 threads */
+	session_params rp = {.n_ctx = N_IDS, .n_batch = 5, .n_threads = 2, .kern = kern_ref()};
+	session *rs = session_new(&m, &rp, &e);
+	cr_assert(rs, "%s", e.msg);
+	float *again = malloc(sizeof(float) * N_IDS * N_VOCAB);
+	cr_assert(again);
+	cr_assert_eq(session_eval(rs, ids, N_IDS, again, SESSION_LOGITS_ALL, &e), 0, "%s", e.msg);
+	cr_expect(memcmp(again, got, sizeof(float) * N_IDS * N_VOCAB) == 0,
+	          "%s: logits of the reference kernels differ from %s", c, session_kern(s)->name);
+	free(again);
+	session_free(rs);
+
 	/* free-running greedy from the prompt */
 	session_reset(s);
 	float last[N_VOCAB];

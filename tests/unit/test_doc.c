@@ -116,8 +116,9 @@ Test(doc, every_flipped_byte_fails)
 			s[i] ^= (char)(1 << bit);
 			dai_doc d;
 			dai_err e;
-			int ok = parse(&d, s, &e) == 0 && doc_verify(&d, &e) == 0;
-			if (ok)
+			int parsed = parse(&d, s, &e) == 0;
+			int ok = parsed && doc_verify(&d, &e) == 0;
+			if (parsed)
 				doc_free(&d);
 			cr_assert(!ok, "flip of bit %d at byte %zu still verifies", bit, i);
 			s[i] ^= (char)(1 << bit);

@@ -496,6 +496,44 @@ Test(kern, matmul_ref_vs_avx2)
 			check_matmul(R, A, &r, shapes[s][0], shapes[s][1], shapes[s][2], pad * 5);
 }
 
+/*
+ * Batched Q8_0 products over raw blocks: some activation rows hold -128
+ * quants (the exact path) between rows without (the shared-weight fast
+ * path), with block counts that leave tails; every output equals the
+ * reference dot, in a batch and one activation at a time.
+ */
+Test(kern, matmul_q8_0_mixed_rows)
+{
+	const kern_table *A = need_avx2(), *R = kern_ref();
+	rng r = {4242};
+	enum { ROWS = 7, BATCH = 11, NBMAX = 21 };
+	static kern_q8_0 w[ROWS * NBMAX], x[BATCH * NBMAX];
+	float y[BATCH * ROWS];
+	int nbs[] = {1, 7, 8, 9, 16, 21};
+	for (size_t t = 0; t < sizeof nbs / sizeof nbs[0]; t++) {
+		int nb = nbs[t];
+		rfill_q8(&r, w, ROWS * nb);
+		for (int b = 0; b < BATCH; b++)
+			rfill_q8x(&r, x + b * nb, nb, b % 4 != 1); /* rows 1, 5, 9 keep -128 */
+		memset(y, 0, sizeof y);
+		A->matmul_q8_0(w, nb, x, nb, y, ROWS, nb * 32, 0, ROWS, BATCH);
+		for (int b = 0; b < BATCH; b++)
+			for (int i = 0; i < ROWS; i++) {
+				float want = R->dot_q8_0(w + i * nb, x + b * nb, nb);
+				cr_assert_eq(fbits(y[b * ROWS + i]), fbits(want),
+				             "nb %d row %d batch %d", nb, i, b);
+			}
+		/* one activation at a time (the matrix-vector path, rows in pairs) */
+		for (int b = 0; b < BATCH; b++) {
+			float yv[ROWS];
+			A->matmul_q8_0(w, nb, x + b * nb, nb, yv, ROWS, nb * 32, 0, ROWS, 1);
+			for (int i = 0; i < ROWS; i++)
+				cr_assert_eq(fbits(yv[i]), fbits(y[b * ROWS + i]),
+				             "matvec nb %d row %d", nb, i);
+		}
+	}
+}
+
 /* the reference alone (runs without AVX2 too): matmul == dot per element */
 Test(kern, matmul_ref_is_dot)
 {

@@ -8,7 +8,9 @@
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ggml_type.h"
 #include "gguf.h"
@@ -554,4 +556,56 @@ Test(model, vocab_mismatch)
 	p.omit_key = "tokenizer.ggml.tokens";
 	expect_load_fail(&p, short_vocab, "tokenizer.ggml.tokens",
 	                 "3 tokens, but token_embd has 300");
+}
+
+/* rope.scaling.type "none" ignores the factor; without a type, linear applies */
+Test(model, rope_scaling_type)
+{
+	llama_gen p;
+	llama_gen_defaults(&p);
+	p.rope_linear = 4.0f;
+	p.omit_key = "llama.rope.scaling.type";
+	for (int with_none = 0; with_none < 2; with_none++) {
+		extra_key = "llama.rope.scaling.type", extra_is_str = 1, extra_str = "none";
+		unsigned char *buf;
+		size_t len;
+		dai_err e;
+		cr_assert_eq(llama_gen_mem(&p, with_none ? extra_fn : NULL, &buf, &len, &e), 0,
+		             "%s", e.msg);
+		gguf_file g;
+		model m;
+		cr_assert_eq(gguf_open_mem(&g, buf, len, "r.gguf", &e), 0, "%s", e.msg);
+		cr_assert_eq(model_load(&m, &g, &e), 0, "%s", e.msg);
+		cr_expect_eq(m.rope_freq_scale, with_none ? 1.0f : 0.25f);
+		model_free(&m);
+		gguf_close(&g);
+		free(buf);
+	}
+}
+
+/* The file writer (mkgguf's) writes the same bytes as the memory one, and
+ * a bad shape is an error that leaves no file behind. */
+Test(model, generator_file)
+{
+	char dir[] = "/tmp/dai-gen-XXXXXX";
+	cr_assert(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof path, "%s/m.gguf", dir);
+	llama_gen p = shape(64, 1, 2, 1, 96, GGML_TYPE_F16);
+	dai_err e;
+	cr_assert_eq(llama_gen_file(&p, path, &e), 0, "%s", e.msg);
+	unsigned char *a;
+	size_t la;
+	cr_assert_eq(llama_gen_mem(&p, NULL, &a, &la, &e), 0, "%s", e.msg);
+	gguf_file g;
+	cr_assert_eq(gguf_open(&g, path, &e), 0, "%s", e.msg);
+	cr_expect(g.size == la && memcmp(g.base, a, la) == 0, "file and memory differ");
+	gguf_close(&g);
+	free(a);
+	unlink(path);
+	p.n_heads = 3; /* 64 is not a multiple of 3 */
+	cr_assert_eq(llama_gen_file(&p, path, &e), -1);
+	cr_expect(strstr(e.msg, "bad shape"), "%s", e.msg);
+	cr_expect_eq(access(path, F_OK), -1);
+	cr_assert_eq(rmdir(dir), 0, "temporary files left in %s", dir);
 }

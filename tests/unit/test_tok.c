@@ -560,7 +560,7 @@ Test(tok, bad_vocabularies)
 	gguf_w_init(&w);
 	gguf_w_str(&w, "tokenizer.ggml.model", "gpt2");
 	gguf_w_arr_str(&w, "tokenizer.ggml.tokens", p3, 3);
-	expect_load_fail(&w, "not supported yet");
+	expect_load_fail(&w, "tokenizer.ggml.merges: missing");
 
 	gguf_w_init(&w);
 	gguf_w_str(&w, "tokenizer.ggml.model", "t5\x01");

@@ -52,6 +52,15 @@ static float fold8(float *A)
 	return A[0];
 }
 
+/* the same fold on a register: lanes j + (j+4), then j + (j+2), then 0 + 1 */
+INLINE float fold8_reg(__m256 a)
+{
+	__m128 v = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+	v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+	v = _mm_add_ss(v, _mm_movehdup_ps(v));
+	return _mm_cvtss_f32(v);
+}
+
 /* ---- f32 / f16 dot tiles ---- */
 
 /* prefetch distance for weight rows, bytes */
@@ -179,75 +188,165 @@ static float avx2_dot_f16(const uint16_t *wr, const float *xr, int n)
 }
 
 /*
- * Batched products, blocked like a GEMM so that the activations in use stay
- * in L1: GEMM_BB activations x GEMM_RB weight rows at a time, columns in
- * chunks of GEMM_KC (a multiple of 32, so every chunk starts at lane 0).
- * Between chunks the 32 lanes of each output wait in `lanes`; the per-lane
+ * Batched products, blocked like a GEMM: GEMM_RB weight rows x GEMM_BB
+ * activations at a time, columns in chunks of GEMM_KC (a multiple of 32,
+ * so every chunk starts at lane 0). Between chunks the 32 lanes of each
+ * output wait in `lanes`.
+ *
+ * The tile is R <= 3 weight rows x C <= 3 activations, one lane group at a
+ * time: lanes 8q .. 8q+7 of a canonical dot only ever see the elements i
+ * with i % 32 in [8q, 8q+8), in increasing i, so each group of 8 lanes can
+ * be accumulated on its own. With one register per output, a tile keeps
+ * its 9 accumulators in registers and loads each weight vector once for C
+ * activations and each activation vector once for R rows. The per-lane
  * order of operations is exactly that of one canonical dot.
  */
 enum { GEMM_KC = 1024, GEMM_RB = 32, GEMM_BB = 6 };
 
-/* one weight row against C activations, columns [k0, k1) */
-INLINE void gemm_step(const void *wr, const float *const *xr, int C, int k0, int k1, int first,
-                      int last, float *lanes, float *out, int f16, ptrdiff_t pf)
+/* R rows x C activations, columns [k0, k1); ln[r * 3 + c]: the 32 lanes of
+ * output (r, c); on the last chunk out[r * 3 + c] gets the folded dot */
+INLINE void gemm_group(const void *const *w, int R, const float *const *x, int C, int k0, int k1,
+                       int first, int last, float *const *ln, float *out, int f16, ptrdiff_t pf)
 {
-	__m256 acc[3][4];
+	for (int q = 0; q < 4; q++) {
+		__m256 acc[3][3];
 #pragma GCC unroll 3
-	for (int c = 0; c < C; c++)
-#pragma GCC unroll 4
-		for (int q = 0; q < 4; q++)
-			acc[c][q] = first ? _mm256_setzero_ps()
-			                  : _mm256_loadu_ps(lanes + (size_t)c * 32 + 8 * q);
-	const void *w1[1] = {wr};
-	tile_accum(w1, 1, xr, C, k0, k1, f16, pf, acc);
+		for (int r = 0; r < R; r++)
 #pragma GCC unroll 3
-	for (int c = 0; c < C; c++) {
-		if (last) {
-			out[c] = fold32(acc[c][0], acc[c][1], acc[c][2], acc[c][3]);
-			continue;
+			for (int c = 0; c < C; c++)
+				acc[r][c] = first ? _mm256_setzero_ps()
+				                  : _mm256_loadu_ps(ln[r * 3 + c] + 8 * q);
+		int i0 = k0;
+		for (; i0 + 32 <= k1; i0 += 32) {
+			int i = i0 + 8 * q;
+			if (q == 0) /* the next rows' chunk, while this one is in use */
+#pragma GCC unroll 3
+				for (int r = 0; r < R; r++) {
+					const char *pw =
+					    (const char *)w[r] + (size_t)i0 * (f16 ? 2 : 4) + pf;
+					_mm_prefetch(pw, _MM_HINT_T0);
+					if (!f16)
+						_mm_prefetch(pw + 64, _MM_HINT_T0);
+				}
+			__m256 wv[3];
+#pragma GCC unroll 3
+			for (int r = 0; r < R; r++)
+				wv[r] = load_w(w[r], i, f16);
+#pragma GCC unroll 3
+			for (int c = 0; c < C; c++) {
+				__m256 xv = _mm256_loadu_ps(x[c] + i);
+#pragma GCC unroll 3
+				for (int r = 0; r < R; r++)
+					acc[r][c] = _mm256_fmadd_ps(wv[r], xv, acc[r][c]);
+			}
 		}
-#pragma GCC unroll 4
-		for (int q = 0; q < 4; q++)
-			_mm256_storeu_ps(lanes + (size_t)c * 32 + 8 * q, acc[c][q]);
+		/* the tail (end of the rows only): masked loads, and a blend so
+		 * that lanes past it keep their exact value */
+		int cnt = k1 - i0 - 8 * q;
+		if (cnt > 0) {
+			cnt = cnt > 8 ? 8 : cnt;
+			int i = i0 + 8 * q;
+			__m256i mask = lane_mask(cnt);
+			__m256 wv[3];
+#pragma GCC unroll 3
+			for (int r = 0; r < R; r++)
+				wv[r] = load_w_part(w[r], i, cnt, mask, f16);
+#pragma GCC unroll 3
+			for (int c = 0; c < C; c++) {
+				__m256 xv = _mm256_maskload_ps(x[c] + i, mask);
+#pragma GCC unroll 3
+				for (int r = 0; r < R; r++) {
+					__m256 t = _mm256_fmadd_ps(wv[r], xv, acc[r][c]);
+					acc[r][c] = _mm256_blendv_ps(acc[r][c], t,
+					                             _mm256_castsi256_ps(mask));
+				}
+			}
+		}
+#pragma GCC unroll 3
+		for (int r = 0; r < R; r++)
+#pragma GCC unroll 3
+			for (int c = 0; c < C; c++)
+				_mm256_storeu_ps(ln[r * 3 + c] + 8 * q, acc[r][c]);
 	}
+	if (!last)
+		return;
+#pragma GCC unroll 3
+	for (int r = 0; r < R; r++)
+#pragma GCC unroll 3
+		for (int c = 0; c < C; c++) {
+			const float *l = ln[r * 3 + c];
+			out[r * 3 + c] = fold32(_mm256_loadu_ps(l), _mm256_loadu_ps(l + 8),
+			                        _mm256_loadu_ps(l + 16), _mm256_loadu_ps(l + 24));
+		}
+}
+
+/* the R x C tile with constant sizes, so that it unrolls into registers */
+INLINE void gemm_group_rc(const void *const *w, int R, const float *const *x, int C, int k0, int k1,
+                          int first, int last, float *const *ln, float *out, int f16, ptrdiff_t pf)
+{
+#define GG(r, c)                                                                                   \
+	case r * 4 + c:                                                                            \
+		gemm_group(w, r, x, c, k0, k1, first, last, ln, out, f16, pf);                     \
+		break
+	switch (R * 4 + C) {
+		GG(3, 3);
+		GG(3, 2);
+		GG(3, 1);
+		GG(2, 3);
+		GG(2, 2);
+		GG(2, 1);
+		GG(1, 3);
+		GG(1, 2);
+	default:
+		gemm_group(w, 1, x, 1, k0, k1, first, last, ln, out, f16, pf);
+		break;
+	}
+#undef GG
 }
 
 INLINE void gemm_tiles(const char *wb, size_t wsz, int ldw, const float *x, int ldx, float *y,
                        int ldy, int n, int row0, int row1, int batch, int f16)
 {
 	float lanes[GEMM_RB * GEMM_BB * 32];
-	/* while one row's chunk is in use, prefetch the next row's */
-	ptrdiff_t pf = (ptrdiff_t)((size_t)ldw * wsz);
-	for (int b0 = 0; b0 < batch; b0 += GEMM_BB) {
-		int b1 = b0 + GEMM_BB < batch ? b0 + GEMM_BB : batch;
-		for (int r0 = row0; r0 < row1; r0 += GEMM_RB) {
-			int r1 = r0 + GEMM_RB < row1 ? r0 + GEMM_RB : row1;
+	/* row blocks outside: a block of weight rows is read from memory once and
+	 * stays in L2 while every group of activations passes over it */
+	for (int r0 = row0; r0 < row1; r0 += GEMM_RB) {
+		int r1 = r0 + GEMM_RB < row1 ? r0 + GEMM_RB : row1;
+		for (int b0 = 0; b0 < batch; b0 += GEMM_BB) {
+			int b1 = b0 + GEMM_BB < batch ? b0 + GEMM_BB : batch;
 			for (int k0 = 0; k0 < n; k0 += GEMM_KC) {
 				int k1 = k0 + GEMM_KC < n ? k0 + GEMM_KC : n;
 				int first = k0 == 0, last = k1 == n;
-				for (int r = r0; r < r1; r++) {
-					const void *wr = wb + (size_t)r * ldw * wsz;
+				for (int r = r0; r < r1; r += 3) {
+					int R = r1 - r < 3 ? r1 - r : 3;
+					const void *wr[3];
+					for (int i = 0; i < 3; i++)
+						wr[i] =
+						    wb + (size_t)(r + (i < R ? i : 0)) * ldw * wsz;
+					ptrdiff_t pf = (ptrdiff_t)((size_t)R * ldw * wsz);
 					for (int b = b0; b < b1; b += 3) {
 						int C = b1 - b < 3 ? b1 - b : 3;
-						float *ln =
-						    lanes +
-						    ((size_t)(r - r0) * GEMM_BB + (b - b0)) * 32;
-						const float *xr[3] = {
-						    x + (size_t)b * ldx,
-						    x + (size_t)(b + (C > 1)) * ldx,
-						    x + (size_t)(b + 2 * (C > 2)) * ldx};
-						float out[3];
-						if (C == 3)
-							gemm_step(wr, xr, 3, k0, k1, first, last,
-							          ln, out, f16, pf);
-						else if (C == 2)
-							gemm_step(wr, xr, 2, k0, k1, first, last,
-							          ln, out, f16, pf);
-						else
-							gemm_step(wr, xr, 1, k0, k1, first, last,
-							          ln, out, f16, pf);
-						for (int c = 0; last && c < C; c++)
-							y[(size_t)(b + c) * ldy + r] = out[c];
+						const float *xr[3];
+						float *ln[9];
+						float out[9];
+						for (int i = 0; i < 3; i++)
+							xr[i] =
+							    x + (size_t)(b + (i < C ? i : 0)) * ldx;
+						/* only the R x C lanes in use get a pointer
+						 * (others would point past lanes[]) */
+						for (int i = 0; i < 9; i++)
+							ln[i] = i / 3 < R && i % 3 < C
+							            ? lanes + ((size_t)(r - r0 + i / 3) *
+							                           GEMM_BB +
+							                       (size_t)(b - b0 + i % 3)) *
+							                          32
+							            : lanes;
+						gemm_group_rc(wr, R, xr, C, k0, k1, first, last, ln,
+						              out, f16, pf);
+						for (int i = 0; last && i < R; i++)
+							for (int c = 0; c < C; c++)
+								y[(size_t)(b + c) * ldy + r + i] =
+								    out[i * 3 + c];
 					}
 				}
 			}
@@ -367,6 +466,7 @@ INLINE float q8_dot(const kern_q8_0 *w, const kern_q8_0 *x, const float *xs, int
 	__m256 acc = _mm256_setzero_ps();
 	int k = 0;
 	for (; k + 8 <= nb; k += 8) {
+#pragma GCC unroll 5
 		for (int l = 0; l < 5; l++)
 			_mm_prefetch((const char *)(w + k) + Q8_PREFETCH + 64 * l, _MM_HINT_T0);
 		__m256i h01 = _mm256_hadd_epi32(q8_partial(w + k, x + k, exact),
@@ -385,6 +485,8 @@ INLINE float q8_dot(const kern_q8_0 *w, const kern_q8_0 *x, const float *xs, int
 		__m256 s = _mm256_mul_ps(q8_scales(w + k), sx);
 		acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(isum), acc);
 	}
+	if (k == nb) /* no tail: fold in registers (a store and reloads cost more than the adds) */
+		return fold8_reg(acc);
 	float A[8];
 	_mm256_storeu_ps(A, acc);
 	for (; k < nb; k++) {
@@ -402,18 +504,165 @@ static float avx2_dot_q8_0(const kern_q8_0 *w, const kern_q8_0 *x, int nb)
 	return q8_dot(w, x, NULL, nb, 0);
 }
 
+/* exact sums of 8 consecutive blocks k..k+7, lane j = block k+j (the tree of q8_dot) */
+INLINE __m256i q8_isum8(__m256i p0, __m256i p1, __m256i p2, __m256i p3, __m256i p4, __m256i p5,
+                        __m256i p6, __m256i p7)
+{
+	__m256i q0 = _mm256_hadd_epi32(_mm256_hadd_epi32(p0, p1), _mm256_hadd_epi32(p2, p3));
+	__m256i q1 = _mm256_hadd_epi32(_mm256_hadd_epi32(p4, p5), _mm256_hadd_epi32(p6, p7));
+	return _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20),
+	                        _mm256_permute2x128_si256(q0, q1, 0x31));
+}
+
+/* partial sums of one weight block against C activation blocks (fast path:
+ * no -128 in x), sharing the weight load and |w| */
+#define Q8_MULTI 3
+INLINE void q8_partial_multi(const kern_q8_0 *w, const kern_q8_0 *const *x, int k, int C,
+                             __m256i *p)
+{
+	__m256i wv = _mm256_loadu_si256((const __m256i *)w[k].q);
+	__m256i aw = _mm256_sign_epi8(wv, wv);
+	const __m256i ones = _mm256_set1_epi16(1);
+#pragma GCC unroll 3
+	for (int c = 0; c < C; c++) {
+		__m256i xv = _mm256_loadu_si256((const __m256i *)x[c][k].q);
+		p[c] = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, wv)), ones);
+	}
+}
+
+/*
+ * C (<= Q8_MULTI) canonical Q8_0 dots of one weight row against C
+ * activation rows with no -128 quant, scales given as floats (ws: the
+ * weight row's, xs[c]: each activation's). The same per-lane operations
+ * as q8_dot: exact block sums, s = ws[k] * xs[k], A[k % 8] = fma(s, isum, A).
+ */
+INLINE void q8_dot_multi(const kern_q8_0 *w, const float *ws, const kern_q8_0 *const *x,
+                         const float *const *xs, int C, int nb, float *out)
+{
+	__m256 acc[Q8_MULTI];
+#pragma GCC unroll 3
+	for (int c = 0; c < C; c++)
+		acc[c] = _mm256_setzero_ps();
+	int k = 0;
+	for (; k + 8 <= nb; k += 8) {
+		/* q8_isum8's tree, built as the blocks come so that few sums stay live */
+		__m256i q[2][Q8_MULTI];
+#pragma GCC unroll 2
+		for (int half = 0; half < 2; half++) {
+			__m256i h[2][Q8_MULTI];
+#pragma GCC unroll 2
+			for (int pr = 0; pr < 2; pr++) {
+				__m256i p0[Q8_MULTI], p1[Q8_MULTI];
+				int j = k + 4 * half + 2 * pr;
+				q8_partial_multi(w, x, j, C, p0);
+				q8_partial_multi(w, x, j + 1, C, p1);
+#pragma GCC unroll 3
+				for (int c = 0; c < C; c++)
+					h[pr][c] = _mm256_hadd_epi32(p0[c], p1[c]);
+			}
+#pragma GCC unroll 3
+			for (int c = 0; c < C; c++)
+				q[half][c] = _mm256_hadd_epi32(h[0][c], h[1][c]);
+		}
+		__m256 sw = _mm256_loadu_ps(ws + k);
+#pragma GCC unroll 3
+		for (int c = 0; c < C; c++) {
+			__m256i isum =
+			    _mm256_add_epi32(_mm256_permute2x128_si256(q[0][c], q[1][c], 0x20),
+			                     _mm256_permute2x128_si256(q[0][c], q[1][c], 0x31));
+			__m256 s = _mm256_mul_ps(sw, _mm256_loadu_ps(xs[c] + k));
+			acc[c] = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(isum), acc[c]);
+		}
+	}
+#pragma GCC unroll 3
+	for (int c = 0; c < C; c++) {
+		if (k == nb) {
+			out[c] = fold8_reg(acc[c]);
+			continue;
+		}
+		float A[8];
+		_mm256_storeu_ps(A, acc[c]);
+		for (int kk = k; kk < nb; kk++) {
+			int32_t isum = hsum_epi32(q8_partial_exact(w + kk, x[c] + kk));
+			float sc = ws[kk] * xs[c][kk];
+			A[kk % 8] = fmaf(sc, (float)isum, A[kk % 8]);
+		}
+		out[c] = fold8(A);
+	}
+}
+
+/*
+ * Two weight rows against one activation with no -128 quant (the
+ * matrix-vector case): the activation blocks and scales are loaded once
+ * for both rows. Per row, the same operations as q8_dot.
+ */
+INLINE void q8_dot_rows2(const kern_q8_0 *w0, const kern_q8_0 *w1, const kern_q8_0 *x,
+                         const float *xs, int nb, float *out)
+{
+	const kern_q8_0 *w[2] = {w0, w1};
+	const __m256i ones = _mm256_set1_epi16(1);
+	__m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+	int k = 0;
+	for (; k + 8 <= nb; k += 8) {
+		__m256i p[2][8];
+#pragma GCC unroll 2
+		for (int r = 0; r < 2; r++)
+#pragma GCC unroll 5
+			for (int l = 0; l < 5; l++)
+				_mm_prefetch((const char *)(w[r] + k) + Q8_PREFETCH + 64 * l,
+				             _MM_HINT_T0);
+#pragma GCC unroll 8
+		for (int j = 0; j < 8; j++) {
+			__m256i xv = _mm256_loadu_si256((const __m256i *)x[k + j].q);
+#pragma GCC unroll 2
+			for (int r = 0; r < 2; r++) {
+				__m256i wv = _mm256_loadu_si256((const __m256i *)w[r][k + j].q);
+				p[r][j] = _mm256_madd_epi16(
+				    _mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv),
+				                         _mm256_sign_epi8(xv, wv)),
+				    ones);
+			}
+		}
+		__m256 sx = _mm256_loadu_ps(xs + k);
+#pragma GCC unroll 2
+		for (int r = 0; r < 2; r++) {
+			__m256i isum = q8_isum8(p[r][0], p[r][1], p[r][2], p[r][3], p[r][4],
+			                        p[r][5], p[r][6], p[r][7]);
+			__m256 sc = _mm256_mul_ps(q8_scales(w[r] + k), sx);
+			acc[r] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(isum), acc[r]);
+		}
+	}
+#pragma GCC unroll 2
+	for (int r = 0; r < 2; r++) {
+		if (k == nb) {
+			out[r] = fold8_reg(acc[r]);
+			continue;
+		}
+		float A[8];
+		_mm256_storeu_ps(A, acc[r]);
+		for (int kk = k; kk < nb; kk++) {
+			int32_t isum = hsum_epi32(q8_partial_exact(w[r] + kk, x + kk));
+			float sc = f16_to_f32(w[r][kk].d) * xs[kk];
+			A[kk % 8] = fmaf(sc, (float)isum, A[kk % 8]);
+		}
+		out[r] = fold8(A);
+	}
+}
+
 /*
  * Per block of activations (sized to stay in L2 while the weight rows
  * stream by): check each row for -128 once and convert its scales once,
- * then every weight row against every activation of the block.
+ * then every weight row against every activation of the block. With
+ * several activations, each weight row's scales are converted once and
+ * runs of up to Q8_MULTI fast-path activations share the weight loads.
  */
-enum { Q8_XS_MAX = 4096, Q8_BB_MAX = 64 };
+enum { Q8_XS_MAX = 4096, Q8_WS_MAX = 1024, Q8_BB_MAX = 64 };
 
 static void avx2_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, int ldx, float *y,
                              int ldy, int n, int row0, int row1, int batch)
 {
 	int nb = n / KERN_QK8_0;
-	float xs[Q8_XS_MAX];
+	float xs[Q8_XS_MAX], ws[Q8_WS_MAX];
 	unsigned char exact[Q8_BB_MAX];
 	size_t row_bytes = (size_t)(nb > 0 ? nb : 1) * sizeof(kern_q8_0);
 	int bb = (int)((192u * 1024u) / row_bytes);
@@ -421,6 +670,8 @@ static void avx2_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, in
 	int use_xs = nb > 0 && nb <= Q8_XS_MAX;
 	if (use_xs && bb > Q8_XS_MAX / nb)
 		bb = Q8_XS_MAX / nb;
+	/* the shared-weight path needs the scales of both sides as floats */
+	int multi = use_xs && batch > 1 && nb <= (int)(sizeof ws / sizeof ws[0]);
 	for (int b0 = 0; b0 < batch; b0 += bb) {
 		int b1 = b0 + bb < batch ? b0 + bb : batch;
 		for (int b = b0; b < b1; b++) {
@@ -429,13 +680,63 @@ static void avx2_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, in
 			for (int k = 0; use_xs && k < nb; k++)
 				xs[(b - b0) * nb + k] = f16_to_f32(xb[k].d);
 		}
-		for (int r = row0; r < row1; r++) {
+		int r = row0;
+		if (batch == 1 && use_xs && !exact[0]) /* matrix-vector: rows in pairs */
+			for (; r + 2 <= row1; r += 2) {
+				float out[2];
+				q8_dot_rows2(w + (size_t)r * ldw, w + (size_t)(r + 1) * ldw, x, xs,
+				             nb, out);
+				y[r] = out[0];
+				y[r + 1] = out[1];
+			}
+		/* runs of up to Q8_MULTI fast-path activations (C > 0), or one
+		 * activation on its own (C == 0), fixed for every weight row */
+		struct q8_group {
+			int b, C;
+			const kern_q8_0 *xr[Q8_MULTI];
+			const float *xsr[Q8_MULTI];
+		} grp[Q8_BB_MAX];
+		int n_grp = 0;
+		for (int b = b0; b < b1; n_grp++) {
+			struct q8_group *gp = &grp[n_grp];
+			int C = 0;
+			while (multi && C < Q8_MULTI && b + C < b1 && !exact[b + C - b0])
+				C++;
+			gp->b = b;
+			gp->C = C;
+			for (int c = 0; c < Q8_MULTI; c++) {
+				int bc = b + (c < C ? c : 0);
+				gp->xr[c] = x + (size_t)bc * ldx;
+				gp->xsr[c] = use_xs ? xs + (bc - b0) * nb : NULL;
+			}
+			b += C > 0 ? C : 1;
+		}
+		for (; r < row1; r++) {
 			const kern_q8_0 *wr = w + (size_t)r * ldw;
-			for (int b = b0; b < b1; b++) {
-				const kern_q8_0 *xb = x + (size_t)b * ldx;
-				const float *xsb = use_xs ? xs + (b - b0) * nb : NULL;
-				y[(size_t)b * ldy + r] = exact[b - b0] ? q8_dot(wr, xb, xsb, nb, 1)
-				                                       : q8_dot(wr, xb, xsb, nb, 0);
+			if (multi)
+				for (int k = 0; k < nb; k++)
+					ws[k] = f16_to_f32(wr[k].d);
+			for (int gi = 0; gi < n_grp; gi++) {
+				const struct q8_group *gp = &grp[gi];
+				float out[Q8_MULTI];
+				switch (gp->C) {
+				case 3:
+					q8_dot_multi(wr, ws, gp->xr, gp->xsr, 3, nb, out);
+					break;
+				case 2:
+					q8_dot_multi(wr, ws, gp->xr, gp->xsr, 2, nb, out);
+					break;
+				case 1:
+					q8_dot_multi(wr, ws, gp->xr, gp->xsr, 1, nb, out);
+					break;
+				default:
+					out[0] = exact[gp->b - b0]
+					             ? q8_dot(wr, gp->xr[0], gp->xsr[0], nb, 1)
+					             : q8_dot(wr, gp->xr[0], gp->xsr[0], nb, 0);
+					break;
+				}
+				for (int c = 0; c < (gp->C > 0 ? gp->C : 1); c++)
+					y[(size_t)(gp->b + c) * ldy + r] = out[c];
 			}
 		}
 	}
