@@ -922,6 +922,18 @@ Test(ledger, multi_line_escrow_replays, .timeout = 120)
 	               .top_p_milli = 1000,
 	               .max_price = 100,
 	               .expires = T0 + 7200};
+	/* The longest prompt fits one line; one byte more is refused. */
+	static unsigned char longest[JOB_PROMPT_MAX + 1];
+	memset(longest, 'y', sizeof longest);
+	js.prompt = longest;
+	js.prompt_len = JOB_PROMPT_MAX;
+	must(job_make(&offer, &buyer, &js, T0, &job, &e), &e);
+	doc_free(&job);
+	js.prompt_len++;
+	cr_assert_eq(job_make(&offer, &buyer, &js, T0, &job, &e), -1);
+	cr_assert(strstr(e.msg, "shorten"), "%s", e.msg);
+	js.prompt = prompt;
+	js.prompt_len = sizeof prompt;
 	must(job_make(&offer, &buyer, &js, T0, &job, &e), &e);
 	cr_assert_gt(job.len, DAI_B64_CHUNK);
 	genesis(&l);
