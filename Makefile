@@ -4,14 +4,16 @@
 #   make check      build and run all unit and CLI tests (closing line: N passed, N failed)
 #   make SAN=1 check   the same under ASan+UBSan (objects in build/san/)
 #   make fuzz       build the libFuzzer harnesses with clang (build/fuzz/)
-#   make deps       install the Debian packages dai needs
+#   make bench      speed of dai-infer on generated models (LLAMA_BENCH=path: against llama.cpp)
+#   make deps       install the Debian packages dai needs, and solc and anvil from npm
+#   make contracts  rebuild contracts/DaiEscrow.bin and .abi with solc from npm
 #   make install PREFIX=/usr/local
 
 PREFIX  ?= /usr/local
 MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 FUZZCC  ?= clang
-PKGS    := libsodium libarchive zlib
+PKGS    := libsodium libarchive zlib libsecp256k1 libcurl
 
 WARN    := -Wall -Wextra -Werror
 STD     := -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64
@@ -42,6 +44,8 @@ TTOOL_SRC := $(sort $(filter-out tests/tools/mkgguf.c,$(wildcard tests/tools/*.c
 TTOOL_OBJ := $(TTOOL_SRC:tests/%.c=$(B)/tests/%.o)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/%)
 MAN1      := $(sort $(wildcard man/*.1))
 MAN5      := $(sort $(wildcard man/*.5))
 MAN7      := $(sort $(wildcard man/*.7))
@@ -50,7 +54,7 @@ MAN7      := $(sort $(wildcard man/*.7))
 # library picks one at run time from CPUID, so the binary still runs anywhere.
 AVX2FLAGS := -mavx2 -mfma -mf16c
 
-.PHONY: unicode-tab all check unit cli fuzz fuzz-run deps install uninstall clean format demo bench bench-prove
+.PHONY: unicode-tab all check unit cli fuzz fuzz-run deps npm-deps contracts install uninstall clean format demo bench bench-prove
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -80,28 +84,22 @@ $(B)/unit-tests: $(UNIT_OBJ) $(TTOOL_OBJ) $(B)/libdai.a
 	@sh mk/checkdeps.sh test
 	$(CC) $(SANFLAGS) -pthread -o $@ $(UNIT_OBJ) $(TTOOL_OBJ) $(B)/libdai.a $(DEP_LIBS) -lcriterion
 
-# benchmarks (not part of check): models made by mkgguf in build/bench/
-$(B)/modelbench: $(B)/tests/bench/modelbench.o $(B)/libdai.a
-	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
-$(B)/kernbench: $(B)/tests/bench/kernbench.o $(B)/libdai.a
-	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
-$(B)/kquantbench: $(B)/tests/bench/kquantbench.o $(B)/libdai.a
-	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
 # A whole market round told as a story (MODEL=path.gguf: a real model).
 demo: $(TOOLS) $(B)/mkgguf
 	@sh mk/demo.sh $(BIN) $(B)/mkgguf
 
-bench: $(B)/mkgguf $(B)/modelbench
-	@sh tests/bench/bench.sh $(B)
 # proofs: generation vs verification, one-step checks vs replay, sizes
-$(B)/provebench: $(B)/tests/bench/provebench.o $(B)/libdai.a
-	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
 bench-prove: $(B)/mkgguf $(B)/provebench
 	@sh tests/bench/provebench.sh $(B)
 
 # mkgguf: random-weight Llama GGUF models (tests/tools/llama_gen.h)
 $(B)/mkgguf: $(B)/tests/tools/mkgguf.o $(TTOOL_OBJ) $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $< $(TTOOL_OBJ) $(B)/libdai.a $(DEP_LIBS)
+
+# Benchmark helpers (bandwidth probe, kernel, model and proof benchmarks):
+# one program per tests/bench/*.c, linked with the library.
+$(BENCH_BIN): $(B)/%: $(B)/tests/bench/%.o $(B)/libdai.a
+	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
 
 check: $(TOOLS) $(B)/unit-tests $(B)/mkgguf
 	@DAI_MKGGUF=$(B)/mkgguf sh tests/run.sh $(B)/unit-tests $(BIN)
@@ -128,10 +126,43 @@ FUZZ_SECONDS ?= 60
 fuzz-run: $(FUZZERS)
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
 
+# Benchmark (not a test: never part of check). Models are made by mkgguf
+# (tests/tools) and cached in build/bench; MKGGUF may name another generator
+# with the same options, LLAMA_BENCH a llama-bench binary to compare with.
+MKGGUF      ?= $(B)/mkgguf
+LLAMA_BENCH ?=
+bench: $(TOOLS) $(B)/membw $(B)/modelbytes $(B)/modelbench \
+	$(if $(wildcard tests/tools/mkgguf.c),$(B)/mkgguf)
+	@MKGGUF='$(MKGGUF)' LLAMA_BENCH='$(LLAMA_BENCH)' sh tests/bench/bench.sh $(B) $(BIN)
+
 deps:
 	apt-get update
 	apt-get install -y build-essential pkg-config libsodium-dev libarchive-dev zlib1g-dev \
-		libcriterion-dev clang
+		libsecp256k1-dev libcurl4-openssl-dev libcriterion-dev clang
+	@# npm for the chain tests' tools: Debian's, unless a node with its own npm is there
+	command -v npm >/dev/null 2>&1 || apt-get install -y nodejs npm || \
+		echo "dai: no npm: the chain tests will be skipped" >&2
+	-$(MAKE) npm-deps
+
+# The Solidity compiler and the local EVM node of the chain tests, from npm,
+# in build/npm (not committed; the tests skip with a message without them).
+NPM_DIR       := build/npm
+SOLC_VERSION  := 0.8.26
+ANVIL_VERSION := 1.7.1
+# anvil's package is for x86-64 Linux only: elsewhere solc alone is installed.
+NPM_INSTALL   := npm install --no-save --no-audit --no-fund
+npm-deps:
+	mkdir -p $(NPM_DIR)
+	cd $(NPM_DIR) && { $(NPM_INSTALL) solc@$(SOLC_VERSION) \
+		@foundry-rs/anvil-linux-amd64@$(ANVIL_VERSION) || \
+		{ echo "dai: no anvil for this machine: the chain tests will be skipped" >&2; \
+		$(NPM_INSTALL) solc@$(SOLC_VERSION); }; }
+
+# The compiled contract is committed beside its source; tests/cli/t_contracts.sh
+# checks that it is what this compiler makes of the source.
+contracts:
+	@test -d $(NPM_DIR)/node_modules/solc || $(MAKE) npm-deps
+	node mk/solc.js $(NPM_DIR)/node_modules contracts
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
@@ -161,4 +192,5 @@ format:
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TTOOL_OBJ:.o=.d) $(B)/tests/tools/mkgguf.d $(B)/tests/bench/modelbench.d $(B)/tests/bench/provebench.d $(TOOL_SRC:src/%.c=$(B)/%.d)
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TTOOL_OBJ:.o=.d) $(B)/tests/tools/mkgguf.d \
+	$(TOOL_SRC:src/%.c=$(B)/%.d) $(BENCH_SRC:tests/%.c=$(B)/tests/%.d)

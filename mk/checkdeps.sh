@@ -16,6 +16,8 @@ build)
 	need libsodium libsodium-dev
 	need libarchive libarchive-dev
 	need zlib zlib1g-dev
+	need libsecp256k1 libsecp256k1-dev
+	need libcurl libcurl4-openssl-dev
 	;;
 test)
 	need criterion libcriterion-dev

@@ -44,6 +44,7 @@ for t in tests/cli/t_*.sh; do
 		cat "$log"
 	else
 		echo "$t: $p passed"
+		grep '^# skip' "$log"
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))

@@ -112,7 +112,8 @@ static const dai_schema_field job_fields[] = {
  * the genesis); which of the optional fields an op carries is fixed per op
  * (ledger_entry.c). alloc is "<did> <amount>"; doc holds an embedded
  * document (the signed dai-job of an escrow, the dai-fraud of a challenge)
- * as base64. */
+ * as base64 over repeated lines, cut canonically (b64lines.h: every line
+ * but the last holds exactly 36864 bytes). */
 static const dai_schema_field entry_fields[] = {
     {"op", V_WORD, 0},
     {"prev", V_ID, F_OPT},
@@ -125,7 +126,18 @@ static const dai_schema_field entry_fields[] = {
     {"receipt", V_ID, F_OPT},
     {"tokens-in", V_UINT, F_OPT},
     {"tokens-out", V_UINT, F_OPT},
-    {"doc", V_B64, F_OPT},
+    {"doc", V_B64, F_OPT | F_REPEAT},
+    {"time", V_TIME, 0},
+};
+
+/* dai-bind: binds an identity (did, which signs the document) to a chain
+ * account (address: 0x and 40 lowercase hex digits), which signs too:
+ * chain-sig is its EIP-191 signature (r, s, v) of the text
+ * "dai-bind <did> <address>" (bind.h). */
+static const dai_schema_field bind_fields[] = {
+    {"did", V_DID, 0},
+    {"address", V_WORD, 0},
+    {"chain-sig", V_B64, 0},
     {"time", V_TIME, 0},
 };
 
@@ -139,6 +151,7 @@ static const dai_schema schemas[] = {
     {"entry", 1, entry_fields, N(entry_fields)},
     {"fraud", 1, fraud_fields, N(fraud_fields)},
     {"verdict", 1, verdict_fields, N(verdict_fields)},
+    {"bind", 1, bind_fields, N(bind_fields)},
 };
 
 const dai_schema *schema_find(const char *kind)
