@@ -4,6 +4,7 @@
 #   make check      build and run all unit and CLI tests (closing line: N passed, N failed)
 #   make SAN=1 check   the same under ASan+UBSan (objects in build/san/)
 #   make fuzz       build the libFuzzer harnesses with clang (build/fuzz/)
+#   make bench      speed of dai-infer on generated models (LLAMA_BENCH=path: against llama.cpp)
 #   make deps       install the Debian packages dai needs, and solc and anvil from npm
 #   make contracts  rebuild contracts/DaiEscrow.bin and .abi with solc from npm
 #   make install PREFIX=/usr/local
@@ -43,6 +44,8 @@ TTOOL_SRC := $(sort $(filter-out tests/tools/mkgguf.c,$(wildcard tests/tools/*.c
 TTOOL_OBJ := $(TTOOL_SRC:tests/%.c=$(B)/tests/%.o)
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/%)
 MAN1      := $(sort $(wildcard man/*.1))
 MAN5      := $(sort $(wildcard man/*.5))
 MAN7      := $(sort $(wildcard man/*.7))
@@ -81,28 +84,22 @@ $(B)/unit-tests: $(UNIT_OBJ) $(TTOOL_OBJ) $(B)/libdai.a
 	@sh mk/checkdeps.sh test
 	$(CC) $(SANFLAGS) -pthread -o $@ $(UNIT_OBJ) $(TTOOL_OBJ) $(B)/libdai.a $(DEP_LIBS) -lcriterion
 
-# benchmarks (not part of check): models made by mkgguf in build/bench/
-$(B)/modelbench: $(B)/tests/bench/modelbench.o $(B)/libdai.a
-	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
-$(B)/kernbench: $(B)/tests/bench/kernbench.o $(B)/libdai.a
-	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
-$(B)/kquantbench: $(B)/tests/bench/kquantbench.o $(B)/libdai.a
-	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
 # A whole market round told as a story (MODEL=path.gguf: a real model).
 demo: $(TOOLS) $(B)/mkgguf
 	@sh mk/demo.sh $(BIN) $(B)/mkgguf
 
-bench: $(B)/mkgguf $(B)/modelbench
-	@sh tests/bench/bench.sh $(B)
 # proofs: generation vs verification, one-step checks vs replay, sizes
-$(B)/provebench: $(B)/tests/bench/provebench.o $(B)/libdai.a
-	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
 bench-prove: $(B)/mkgguf $(B)/provebench
 	@sh tests/bench/provebench.sh $(B)
 
 # mkgguf: random-weight Llama GGUF models (tests/tools/llama_gen.h)
 $(B)/mkgguf: $(B)/tests/tools/mkgguf.o $(TTOOL_OBJ) $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $< $(TTOOL_OBJ) $(B)/libdai.a $(DEP_LIBS)
+
+# Benchmark helpers (bandwidth probe, kernel, model and proof benchmarks):
+# one program per tests/bench/*.c, linked with the library.
+$(BENCH_BIN): $(B)/%: $(B)/tests/bench/%.o $(B)/libdai.a
+	$(CC) $(SANFLAGS) -pthread -o $@ $< $(B)/libdai.a $(DEP_LIBS)
 
 check: $(TOOLS) $(B)/unit-tests $(B)/mkgguf
 	@DAI_MKGGUF=$(B)/mkgguf sh tests/run.sh $(B)/unit-tests $(BIN)
@@ -128,6 +125,15 @@ fuzz: $(FUZZERS)
 FUZZ_SECONDS ?= 60
 fuzz-run: $(FUZZERS)
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+# Benchmark (not a test: never part of check). Models are made by mkgguf
+# (tests/tools) and cached in build/bench; MKGGUF may name another generator
+# with the same options, LLAMA_BENCH a llama-bench binary to compare with.
+MKGGUF      ?= $(B)/mkgguf
+LLAMA_BENCH ?=
+bench: $(TOOLS) $(B)/membw $(B)/modelbytes $(B)/modelbench \
+	$(if $(wildcard tests/tools/mkgguf.c),$(B)/mkgguf)
+	@MKGGUF='$(MKGGUF)' LLAMA_BENCH='$(LLAMA_BENCH)' sh tests/bench/bench.sh $(B) $(BIN)
 
 deps:
 	apt-get update
@@ -186,4 +192,5 @@ format:
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TTOOL_OBJ:.o=.d) $(B)/tests/tools/mkgguf.d $(B)/tests/bench/modelbench.d $(B)/tests/bench/provebench.d $(TOOL_SRC:src/%.c=$(B)/%.d)
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(TTOOL_OBJ:.o=.d) $(B)/tests/tools/mkgguf.d \
+	$(TOOL_SRC:src/%.c=$(B)/%.d) $(BENCH_SRC:tests/%.c=$(B)/tests/%.d)

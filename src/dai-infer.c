@@ -13,17 +13,22 @@
 #include "cli.h"
 #include "engine.h"
 #include "fsio.h"
+#include "chat.h"
 #include "generate.h"
 #include "job_stream.h"
 #include "timefmt.h"
 
 static const char usage[] =
     "usage: dai-infer -m MODEL (-p TEXT | -f FILE | --prompt-ids FILE) [-n N] [-s SEED]\n"
+    "                 [--chat [--system TEXT] | --raw]\n"
     "                 [--temp T] [--top-k K] [--top-p P] [-t N] [--batch B]\n"
     "                 [--ids OUT] [--logits OUT] [-v]\n"
     "       dai-infer -k WORKER.key -m PACK [-T TRACE] [-t N] [--batch B] [FILE]\n"
     "  -m MODEL         a model pack or a GGUF model file\n"
     "  -p TEXT          the prompt; -f FILE reads it from a file (- for stdin)\n"
+    "  --chat           the prompt is a user message: wrap it in the model's chat format\n"
+    "  --system TEXT    with --chat, a system message before it\n"
+    "  --raw            the prompt is plain text (the default)\n"
     "  --prompt-ids F   the prompt as int32 little-endian token ids (no BOS added)\n"
     "  -n N             generate at most N tokens (default 128; stops early at end of text)\n"
     "  -s SEED          sampling seed (default: random, printed with -v)\n"
@@ -40,7 +45,18 @@ static const char usage[] =
     "  -T TRACE         job mode: write the job's trace to TRACE (a directory: one\n"
     "                   DIR/<job id>.trace per job)\n";
 
-enum { OPT_PROMPT_IDS = 256, OPT_TEMP, OPT_TOPK, OPT_TOPP, OPT_BATCH, OPT_IDS, OPT_LOGITS };
+enum {
+	OPT_PROMPT_IDS = 256,
+	OPT_TEMP,
+	OPT_TOPK,
+	OPT_TOPP,
+	OPT_BATCH,
+	OPT_IDS,
+	OPT_LOGITS,
+	OPT_CHAT,
+	OPT_RAW,
+	OPT_SYSTEM
+};
 
 static const struct option longopts[] = {
     {"prompt-ids", required_argument, NULL, OPT_PROMPT_IDS},
@@ -50,6 +66,9 @@ static const struct option longopts[] = {
     {"batch", required_argument, NULL, OPT_BATCH},
     {"ids", required_argument, NULL, OPT_IDS},
     {"logits", required_argument, NULL, OPT_LOGITS},
+    {"chat", no_argument, NULL, OPT_CHAT},
+    {"raw", no_argument, NULL, OPT_RAW},
+    {"system", required_argument, NULL, OPT_SYSTEM},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -148,6 +167,8 @@ int main(int argc, char **argv)
 	long long n_predict = 128, threads = 0, batch = 0;
 	int verbose = 0, seed_given = 0;
 	gen_opts o = {.sample = {.temp = 0.8f, .top_k = 40, .top_p = 0.95f}, .stop_at_eog = 1};
+	const char *system_text = NULL;
+	int chat = 0;
 	double t_start = now_s();
 	int c;
 
@@ -194,6 +215,13 @@ int main(int argc, char **argv)
 		case OPT_LOGITS:
 			logits_out = optarg;
 			break;
+		case OPT_CHAT:
+		case OPT_RAW:
+			chat = c == OPT_CHAT;
+			break;
+		case OPT_SYSTEM:
+			system_text = optarg;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -223,6 +251,10 @@ int main(int argc, char **argv)
 	if (optind != argc || !model_path || (!!text + !!text_file + !!ids_file) != 1) {
 		cli_usage(usage);
 	}
+	if ((system_text && !chat) || (chat && ids_file))
+		cli_die(EXIT_USAGE, "%s",
+		        chat ? "--chat takes a text prompt, not --prompt-ids"
+		             : "--system needs --chat");
 	if (!seed_given)
 		randombytes_buf(&o.sample.seed, sizeof o.sample.seed);
 	o.sample.seed &= INT64_MAX; /* printable as the -s that repeats the run */
@@ -255,11 +287,19 @@ int main(int argc, char **argv)
 				        ids_file, i, prompt[i], m->n_vocab);
 	} else {
 		size_t len = text ? strlen(text) : 0;
-		char *owned = text ? NULL : read_input(text_file, &len);
-		if (tok_encode(en.tok, text ? text : owned, len, tok_default_flags(en.tok), &prompt,
-		               &n_prompt, &e))
+		char *owned = text ? NULL : read_input(text_file, &len), *wrapped = NULL;
+		const char *in = text ? text : owned;
+		int flags = tok_default_flags(en.tok);
+		if (chat) { /* the model's markers become its special tokens */
+			if (chat_prompt(en.model.file, system_text, in, len, &wrapped, &len, &e))
+				cli_fail(&e);
+			in = wrapped;
+			flags |= TOK_PARSE_SPECIAL;
+		}
+		if (tok_encode(en.tok, in, len, flags, &prompt, &n_prompt, &e))
 			cli_fail(&e);
 		free(owned);
+		free(wrapped);
 	}
 	if (n_prompt == 0)
 		cli_die(EXIT_BAD, "the prompt has no tokens");

@@ -212,7 +212,7 @@ static int cmd_job(struct opts *o)
 	if (!o->key || !!o->prompt == !!o->prompt_file || o->nmodels > 1)
 		cli_usage(usage);
 	if (o->prompt_file) {
-		if (file_read_all(o->prompt_file, LEDGER_DOC_MAX, &prompt, &plen, &e))
+		if (file_read_all(o->prompt_file, JOB_PROMPT_MAX, &prompt, &plen, &e))
 			cli_fail(&e);
 	} else {
 		prompt = strdup(o->prompt);

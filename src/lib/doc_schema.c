@@ -112,7 +112,8 @@ static const dai_schema_field job_fields[] = {
  * the genesis); which of the optional fields an op carries is fixed per op
  * (ledger_entry.c). alloc is "<did> <amount>"; doc holds an embedded
  * document (the signed dai-job of an escrow, the dai-fraud of a challenge)
- * as base64. */
+ * as base64 over repeated lines, cut canonically (b64lines.h: every line
+ * but the last holds exactly 36864 bytes). */
 static const dai_schema_field entry_fields[] = {
     {"op", V_WORD, 0},
     {"prev", V_ID, F_OPT},
@@ -125,7 +126,7 @@ static const dai_schema_field entry_fields[] = {
     {"receipt", V_ID, F_OPT},
     {"tokens-in", V_UINT, F_OPT},
     {"tokens-out", V_UINT, F_OPT},
-    {"doc", V_B64, F_OPT},
+    {"doc", V_B64, F_OPT | F_REPEAT},
     {"time", V_TIME, 0},
 };
 

@@ -182,16 +182,12 @@ static int entry_fill(ledger_entry *en, dai_doc *d, const char *where, dai_err *
 		}
 	}
 	if (have & X_DOC) {
-		size_t tn;
-		const char *v = doc_get(d, "doc");
-		tn = strlen(v);
-		en->doc = malloc(tn / 4 * 3 + 1);
-		if (!en->doc ||
-		    b64_decode((unsigned char *)en->doc, tn / 4 * 3 + 1, &en->doc_len, v, tn)) {
-			dai_errf(e, "%s: bad embedded document", where);
+		unsigned char *doc;
+		if (doc_get_b64_lines(d, "doc", LEDGER_DOC_MAX, &doc, &en->doc_len, e)) {
+			dai_err_prefix(e, where);
 			goto fail;
 		}
-		en->doc[en->doc_len] = 0;
+		en->doc = (char *)doc;
 	}
 	return 0;
 fail:
@@ -243,8 +239,13 @@ int entry_encode(const ledger_entry *in, const unsigned char *sk, ledger_entry *
 		docb_addf(&b, "tokens-in", "%llu", (unsigned long long)in->tokens_in);
 	if (want & X_TOUT)
 		docb_addf(&b, "tokens-out", "%llu", (unsigned long long)in->tokens_out);
+	if ((want & X_DOC) && in->doc_len > LEDGER_DOC_MAX) {
+		docb_free(&b);
+		return dai_errf(e, "entry: the embedded document is %zu bytes, over %u",
+		                in->doc_len, LEDGER_DOC_MAX);
+	}
 	if (want & X_DOC)
-		docb_add_b64(&b, "doc", in->doc, in->doc_len);
+		docb_add_b64_lines(&b, "doc", in->doc, in->doc_len);
 	time_format(t, in->time);
 	docb_add(&b, "time", t);
 	if (docb_sign(&b, &d, sk, e))

@@ -13,10 +13,14 @@
  *   genesis    window (seconds), bond, alloc "<did> <amount>" (repeated)
  *   transfer   to, amount
  *   stake      amount            unstake   amount
- *   escrow     job, doc (the signed dai-job, base64)
+ *   escrow     job, doc (the signed dai-job)
  *   claim      job, receipt, tokens-in, tokens-out
- *   challenge  job, doc (the dai-fraud document, base64)
+ *   challenge  job, doc (the dai-fraud document)
  *   finalize   job               withdraw  job
+ *
+ * doc is an embedded document's bytes as base64 over repeated doc lines
+ * (b64lines.h): each line but the last holds exactly DAI_B64_CHUNK (36864)
+ * bytes, the last 1 to 36864, so an embedded document has one spelling.
  *
  * Parsing checks the form, the fields of the op and the signature; whether
  * the entry is allowed is the state's business (ledger_state.h).
@@ -26,6 +30,7 @@
 
 #include <stdint.h>
 
+#include "b64lines.h"
 #include "doc.h"
 
 enum ledger_op {
@@ -41,10 +46,16 @@ enum ledger_op {
 	OP_COUNT
 };
 
-/* The largest document an entry can embed: its base64 must fit one
- * document line (DAI_LINE_MAX). */
-#define LEDGER_DOC_MAX (DAI_LINE_MAX / 4 * 3 - 1024)
-
+/* The largest document an entry can embed: 8 MiB, in 228 doc lines. An
+ * entry also has at most 5 other fields, and its 228 doc lines of 49157
+ * bytes ("doc " + 49152 + newline) take 11.2 MB: it stays well inside
+ * DAI_FIELDS_MAX and DAI_DOC_MAX. The largest dai-fraud that fits has a
+ * compressed step proof of about 6 MiB (man/dai-settle.1 works it out). */
+#define LEDGER_DOC_MAX (8u * 1024u * 1024u)
+#define LEDGER_DOC_LINES ((LEDGER_DOC_MAX + DAI_B64_CHUNK - 1) / DAI_B64_CHUNK)
+_Static_assert(LEDGER_DOC_LINES + 8 <= DAI_FIELDS_MAX, "doc lines must fit the field limit");
+_Static_assert((DAI_B64_CHUNK / 3 * 4 + 5ull) * LEDGER_DOC_LINES + 4096 <= DAI_DOC_MAX,
+               "an entry with the largest doc must fit the document limit");
 
 typedef struct ledger_alloc {
 	char did[DAI_DID_MAX];

@@ -140,6 +140,9 @@ int job_make(const dai_doc *offer, const dai_key *k, const job_spec *s, long lon
 	if (n > cap)
 		return dai_errf(e, "%llu tokens asked, dai-offer %s allows at most %llu",
 		                (unsigned long long)n, oid, (unsigned long long)cap);
+	if (s->prompt_len > JOB_PROMPT_MAX)
+		return dai_errf(e, "the prompt is %zu bytes, over the %u a job holds: shorten it",
+		                s->prompt_len, JOB_PROMPT_MAX);
 	if (s->expires <= now)
 		return dai_errf(e, "the job would expire before it is made");
 	if (s->seed >= JOB_SEED_LIMIT || s->top_p_milli > 1000)
@@ -172,17 +175,7 @@ int job_make(const dai_doc *offer, const dai_key *k, const job_spec *s, long lon
 	docb_add(&b, "expires", t);
 	time_format(t, now);
 	docb_add(&b, "time", t);
-	if (docb_sign(&b, out, k->sk, e))
-		return -1;
-	if (out->len > LEDGER_DOC_MAX) {
-		size_t len = out->len;
-		doc_free(out);
-		return dai_errf(e,
-		                "the job is %zu bytes, over the %u a ledger entry can hold: "
-		                "shorten the prompt",
-		                len, (unsigned)LEDGER_DOC_MAX);
-	}
-	return 0;
+	return docb_sign(&b, out, k->sk, e);
 }
 
 int milli_parse(const char *s, uint64_t max_milli, uint64_t *out)

@@ -73,6 +73,9 @@ typedef struct job_spec {
 	long long expires;
 } job_spec;
 
+/* The longest prompt a job holds: its base64 is one document line. */
+#define JOB_PROMPT_MAX ((DAI_LINE_MAX - 7) / 4 * 3)
+
 /* Builds the buyer's (k) signed job for a checked offer, with a fresh
  * nonce. */
 int job_make(const dai_doc *offer, const dai_key *k, const job_spec *s, long long now, dai_doc *out,

@@ -1,4 +1,4 @@
-/* model.c - see model.h: Llama hyperparameters and tensors from GGUF, all checked. */
+/* model.c - see model.h: llama and qwen2 hyperparameters and tensors from GGUF, all checked. */
 #include "model.h"
 
 #include <math.h>
@@ -7,7 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARCH "llama"
+/* The architectures model_load accepts (model.h says how they differ). */
+static const struct {
+	const char *name;
+	enum model_arch arch;
+	int rope_neox;
+} archs[] = {
+    {"llama", MODEL_ARCH_LLAMA, 0},
+    {"qwen2", MODEL_ARCH_QWEN2, 1},
+};
+#define ARCH_LIST "llama, qwen2"
+
+/* "<arch>.<suffix>" in buf (the keys of the hyperparameters). */
+#define KEY_MAX 96
+static const char *key(char *buf, const model *m, const char *suffix)
+{
+	snprintf(buf, KEY_MAX, "%s.%s", m->arch_name, suffix);
+	return buf;
+}
 
 /* A required integer key in [lo, hi]. */
 static int get_int(const gguf_file *g, const char *key, int lo, int hi, int *out, dai_err *e)
@@ -47,24 +64,81 @@ static int opt_pos_float(const gguf_file *g, const char *key, float *out, dai_er
 	return 0;
 }
 
-static int hparams(model *m, const gguf_file *g, dai_err *e)
+static int find_arch(model *m, const gguf_file *g, dai_err *e)
 {
 	char arch[64];
 	if (!gguf_find_key(g, "general.architecture"))
 		return dai_errf(e, "%s: key 'general.architecture' is missing", g->name);
 	if (gguf_get_strz(g, "general.architecture", arch, sizeof arch, e))
 		return -1;
-	if (strcmp(arch, ARCH) != 0)
-		return dai_errf(e, "%s: architecture '%.40s' is not supported (only '" ARCH "')",
-		                g->name, arch);
-	if (get_int(g, ARCH ".embedding_length", 1, MODEL_DIM_MAX, &m->dim, e) ||
-	    get_int(g, ARCH ".block_count", 1, MODEL_LAYERS_MAX, &m->n_layers, e) ||
-	    get_int(g, ARCH ".feed_forward_length", 1, MODEL_DIM_MAX, &m->ffn_dim, e) ||
-	    get_int(g, ARCH ".context_length", 1, MODEL_DIM_MAX, &m->n_ctx_train, e) ||
-	    get_int(g, ARCH ".attention.head_count", 1, MODEL_DIM_MAX, &m->n_heads, e))
+	for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
+		if (strcmp(arch, archs[i].name) == 0) {
+			m->arch = archs[i].arch;
+			m->arch_name = archs[i].name;
+			m->rope_neox = archs[i].rope_neox;
+			return 0;
+		}
+	return dai_errf(e, "%s: architecture '%.40s' is not supported (supported: " ARCH_LIST ")",
+	                g->name, arch);
+}
+
+/*
+ * RoPE scaling, as llama.cpp reads it: type "linear" (the default) or
+ * "none"; for linear, the factor (rope.scaling.factor, else the older
+ * rope.scale_linear) divides positions. Llama 3.1 scaling comes as the
+ * rope_freqs tensor, not as keys. What changes the angles in a way this
+ * does not compute (YaRN, LongRoPE, an attention factor) is refused.
+ */
+static int rope_scaling(model *m, const gguf_file *g, dai_err *e)
+{
+	char k[KEY_MAX];
+	m->rope_freq_scale = 1.0f;
+	int none = 0;
+	if (gguf_find_key(g, key(k, m, "rope.scaling.type"))) {
+		char type[32];
+		if (gguf_get_strz(g, k, type, sizeof type, e))
+			return -1;
+		if (strcmp(type, "linear") != 0 && strcmp(type, "none") != 0)
+			return dai_errf(e,
+			                "%s: key '%s': scaling '%.20s' is not supported (linear, "
+			                "none)",
+			                g->name, k, type);
+		none = strcmp(type, "none") == 0; /* llama.cpp: never scale when "none" */
+	}
+	float factor = 0.0f;
+	if (!gguf_find_key(g, key(k, m, "rope.scaling.factor")))
+		key(k, m, "rope.scale_linear");
+	if (gguf_find_key(g, k)) {
+		if (gguf_get_f32(g, k, &factor, e))
+			return -1;
+		if (factor != 0.0f && (!(factor > 0.0f) || isinf(factor)))
+			return dai_errf(e, "%s: key '%s': %g is not a valid factor", g->name, k,
+			                (double)factor);
+		if (factor != 0.0f && !none)
+			m->rope_freq_scale = 1.0f / factor;
+	}
+	float attn_factor = 1.0f;
+	if (opt_pos_float(g, key(k, m, "rope.scaling.attn_factor"), &attn_factor, e))
+		return -1;
+	if (attn_factor != 1.0f)
+		return dai_errf(e, "%s: key '%s': %g, only 1 is supported", g->name, k,
+		                (double)attn_factor);
+	return 0;
+}
+
+static int hparams(model *m, const gguf_file *g, dai_err *e)
+{
+	char k[KEY_MAX];
+	if (find_arch(m, g, e))
+		return -1;
+	if (get_int(g, key(k, m, "embedding_length"), 1, MODEL_DIM_MAX, &m->dim, e) ||
+	    get_int(g, key(k, m, "block_count"), 1, MODEL_LAYERS_MAX, &m->n_layers, e) ||
+	    get_int(g, key(k, m, "feed_forward_length"), 1, MODEL_DIM_MAX, &m->ffn_dim, e) ||
+	    get_int(g, key(k, m, "context_length"), 1, MODEL_DIM_MAX, &m->n_ctx_train, e) ||
+	    get_int(g, key(k, m, "attention.head_count"), 1, MODEL_DIM_MAX, &m->n_heads, e))
 		return -1;
 	m->n_kv_heads = m->n_heads;
-	if (opt_int(g, ARCH ".attention.head_count_kv", 1, m->n_heads, &m->n_kv_heads, e))
+	if (opt_int(g, key(k, m, "attention.head_count_kv"), 1, m->n_heads, &m->n_kv_heads, e))
 		return -1;
 	if (m->dim % m->n_heads)
 		return dai_errf(e, "%s: embedding_length %d is not a multiple of head_count %d",
@@ -76,11 +150,12 @@ static int hparams(model *m, const gguf_file *g, dai_err *e)
 	if (m->head_dim % 2)
 		return dai_errf(e, "%s: head dimension %d is odd (RoPE rotates pairs)", g->name,
 		                m->head_dim);
-	int kl = m->head_dim, vl = m->head_dim, n_rot = m->head_dim, experts = 0;
-	if (opt_int(g, ARCH ".attention.key_length", 1, MODEL_DIM_MAX, &kl, e) ||
-	    opt_int(g, ARCH ".attention.value_length", 1, MODEL_DIM_MAX, &vl, e) ||
-	    opt_int(g, ARCH ".rope.dimension_count", 1, MODEL_DIM_MAX, &n_rot, e) ||
-	    opt_int(g, ARCH ".expert_count", 0, MODEL_DIM_MAX, &experts, e))
+	int kl = m->head_dim, vl = m->head_dim, n_rot = m->head_dim, experts = 0, swa = 0;
+	if (opt_int(g, key(k, m, "attention.key_length"), 1, MODEL_DIM_MAX, &kl, e) ||
+	    opt_int(g, key(k, m, "attention.value_length"), 1, MODEL_DIM_MAX, &vl, e) ||
+	    opt_int(g, key(k, m, "rope.dimension_count"), 1, MODEL_DIM_MAX, &n_rot, e) ||
+	    opt_int(g, key(k, m, "expert_count"), 0, MODEL_DIM_MAX, &experts, e) ||
+	    opt_int(g, key(k, m, "attention.sliding_window"), 0, INT32_MAX, &swa, e))
 		return -1;
 	if (kl != m->head_dim || vl != m->head_dim)
 		return dai_errf(e,
@@ -88,55 +163,26 @@ static int hparams(model *m, const gguf_file *g, dai_err *e)
 		                "(not supported)",
 		                g->name, kl, vl, m->head_dim);
 	if (n_rot != m->head_dim)
-		return dai_errf(e,
-		                "%s: key '" ARCH ".rope.dimension_count': %d, expected the head "
-		                "dimension %d",
-		                g->name, n_rot, m->head_dim);
+		return dai_errf(e, "%s: key '%s': %d, expected the head dimension %d", g->name,
+		                key(k, m, "rope.dimension_count"), n_rot, m->head_dim);
 	if (experts > 0)
+		return dai_errf(e, "%s: key '%s': mixture of experts is not supported", g->name,
+		                key(k, m, "expert_count"));
+	if (swa > 0 && swa < m->n_ctx_train)
 		return dai_errf(e,
-		                "%s: key '" ARCH ".expert_count': mixture of experts is not "
-		                "supported",
-		                g->name);
+		                "%s: key '%s': attention over a sliding window of %d tokens is "
+		                "not supported",
+		                g->name, key(k, m, "attention.sliding_window"), swa);
 
-	const char *eps_key = ARCH ".attention.layer_norm_rms_epsilon";
-	if (!gguf_find_key(g, eps_key))
-		return dai_errf(e, "%s: key '%s' is missing", g->name, eps_key);
+	if (!gguf_find_key(g, key(k, m, "attention.layer_norm_rms_epsilon")))
+		return dai_errf(e, "%s: key '%s' is missing", g->name, k);
 	m->rms_eps = 0.0f;
-	if (opt_pos_float(g, eps_key, &m->rms_eps, e))
+	if (opt_pos_float(g, k, &m->rms_eps, e))
 		return -1;
 	m->rope_base = 10000.0f;
-	if (opt_pos_float(g, ARCH ".rope.freq_base", &m->rope_base, e))
+	if (opt_pos_float(g, key(k, m, "rope.freq_base"), &m->rope_base, e))
 		return -1;
-
-	/* RoPE scaling, as llama.cpp reads it: type "linear" (the default) or
-	 * "none"; for linear, the factor (rope.scaling.factor, else the older
-	 * rope.scale_linear) divides positions. */
-	m->rope_freq_scale = 1.0f;
-	int none = 0;
-	const char *type_key = ARCH ".rope.scaling.type";
-	if (gguf_find_key(g, type_key)) {
-		char type[32];
-		if (gguf_get_strz(g, type_key, type, sizeof type, e))
-			return -1;
-		if (strcmp(type, "linear") != 0 && strcmp(type, "none") != 0)
-			return dai_errf(e, "%s: key '%s': scaling '%.20s' is not supported",
-			                g->name, type_key, type);
-		none = strcmp(type, "none") == 0; /* llama.cpp: never scale when "none" */
-	}
-	float factor = 0.0f;
-	const char *fkey = ARCH ".rope.scaling.factor";
-	if (!gguf_find_key(g, fkey))
-		fkey = ARCH ".rope.scale_linear";
-	if (gguf_find_key(g, fkey)) {
-		if (gguf_get_f32(g, fkey, &factor, e))
-			return -1;
-		if (factor != 0.0f && (!(factor > 0.0f) || isinf(factor)))
-			return dai_errf(e, "%s: key '%s': %g is not a valid factor", g->name, fkey,
-			                (double)factor);
-		if (factor != 0.0f && !none)
-			m->rope_freq_scale = 1.0f / factor;
-	}
-	return 0;
+	return rope_scaling(m, g, e);
 }
 
 /* the weight types the kernels take (kern.h, kern_quant.h) */
@@ -239,6 +285,50 @@ static int take_vector(const gguf_file *g, unsigned char *used, const char *name
 	return 0;
 }
 
+/* A vector that may be absent (*v NULL), unless required. */
+static int take_opt_vector(const gguf_file *g, unsigned char *used, const char *name, int n,
+                           int required, const float **v, dai_err *e)
+{
+	*v = NULL;
+	if (!required && !gguf_find_tensor(g, name))
+		return 0;
+	return take_vector(g, used, name, n, v, e);
+}
+
+/*
+ * The tensors an architecture adds to the llama set: attention biases
+ * (qwen2: q, k, v required; llama: q, k, v, output optional, as llama.cpp
+ * loads them) and llama's RoPE frequency factors (one tensor for every
+ * layer; each factor must be positive and finite, it divides an angle).
+ */
+static int arch_tensors(model *m, const gguf_file *g, unsigned char *used, dai_err *e)
+{
+	int qwen2 = m->arch == MODEL_ARCH_QWEN2;
+	int q_dim = m->n_heads * m->head_dim, kv_dim = m->n_kv_heads * m->head_dim;
+	for (int l = 0; l < m->n_layers; l++) {
+		model_layer *L = &m->layers[l];
+		char nm[GGUF_TENSOR_NAME_MAX + 1];
+#define NAME(s) (snprintf(nm, sizeof nm, "blk.%d." s ".bias", l), nm)
+		if (take_opt_vector(g, used, NAME("attn_q"), q_dim, qwen2, &L->bq, e) ||
+		    take_opt_vector(g, used, NAME("attn_k"), kv_dim, qwen2, &L->bk, e) ||
+		    take_opt_vector(g, used, NAME("attn_v"), kv_dim, qwen2, &L->bv, e))
+			return -1;
+		if (!qwen2 && take_opt_vector(g, used, NAME("attn_output"), m->dim, 0, &L->bo, e))
+			return -1;
+#undef NAME
+	}
+	if (qwen2)
+		return 0;
+	const char *rf = "rope_freqs.weight";
+	if (take_opt_vector(g, used, rf, m->head_dim / 2, 0, &m->rope_freqs, e))
+		return -1;
+	for (int i = 0; m->rope_freqs && i < m->head_dim / 2; i++)
+		if (!(m->rope_freqs[i] > 0.0f) || isinf(m->rope_freqs[i]))
+			return dai_errf(e, "%s: tensor %s: factor %d is %g, not a positive number",
+			                g->name, rf, i, (double)m->rope_freqs[i]);
+	return 0;
+}
+
 static int tensors(model *m, const gguf_file *g, unsigned char *used, dai_err *e)
 {
 	const gguf_tensor *emb = gguf_find_tensor(g, "token_embd.weight");
@@ -279,11 +369,13 @@ static int tensors(model *m, const gguf_file *g, unsigned char *used, dai_err *e
 		m->output = m->tok_embd;
 		m->output_tied = 1;
 	}
+	if (arch_tensors(m, g, used, e))
+		return -1;
 	for (size_t i = 0; i < g->n_tensors; i++)
 		if (!used[i])
-			return dai_errf(
-			    e, "%s: tensor %s is not part of a llama model (not supported)",
-			    g->name, g->tensors[i].name);
+			return dai_errf(e,
+			                "%s: tensor %s is not part of a %s model (not supported)",
+			                g->name, g->tensors[i].name, m->arch_name);
 	return 0;
 }
 
@@ -299,11 +391,12 @@ static int check_vocab(const model *m, const gguf_file *g, dai_err *e)
 		                tok->type == GGUF_T_ARRAY ? (unsigned long long)tok->n : 0ull,
 		                m->n_vocab);
 	int vs = m->n_vocab;
-	if (opt_int(g, ARCH ".vocab_size", 1, MODEL_DIM_MAX, &vs, e))
+	char k[KEY_MAX];
+	if (opt_int(g, key(k, m, "vocab_size"), 1, MODEL_DIM_MAX, &vs, e))
 		return -1;
 	if (vs != m->n_vocab)
-		return dai_errf(e, "%s: key '" ARCH ".vocab_size': %d, but token_embd has %d rows",
-		                g->name, vs, m->n_vocab);
+		return dai_errf(e, "%s: key '%s': %d, but token_embd has %d rows", g->name, k, vs,
+		                m->n_vocab);
 	return 0;
 }
 

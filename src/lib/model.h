@@ -1,15 +1,25 @@
 /*
  * model.h - a Llama-family model described by an opened GGUF file.
  *
- * model_load reads general.architecture = "llama" files: the
- * hyperparameters (llama.embedding_length, block_count,
- * feed_forward_length, context_length, attention.head_count,
- * attention.head_count_kv, attention.layer_norm_rms_epsilon,
- * rope.freq_base, rope.dimension_count, rope.scaling.type/factor) and the
- * tensors token_embd, blk.N.{attn_norm, attn_q, attn_k, attn_v,
- * attn_output, ffn_norm, ffn_gate, ffn_up, ffn_down}, output_norm and
- * output (absent: tied to token_embd). Matrices may be F32, F16 or Q8_0,
- * each on its own; norm weights are F32.
+ * model_load reads general.architecture = "llama" or "qwen2" files (the
+ * keys below are prefixed with the architecture's name): the
+ * hyperparameters (embedding_length, block_count, feed_forward_length,
+ * context_length, attention.head_count, attention.head_count_kv,
+ * attention.layer_norm_rms_epsilon, rope.freq_base, rope.dimension_count,
+ * rope.scaling.type/factor) and the tensors token_embd, blk.N.{attn_norm,
+ * attn_q, attn_k, attn_v, attn_output, ffn_norm, ffn_gate, ffn_up,
+ * ffn_down}, output_norm and output (absent: tied to token_embd). Matrices
+ * may be F32, F16 or Q8_0, each on its own; norm weights are F32.
+ *
+ * The architectures differ as in llama.cpp (LLM_ARCH_LLAMA, LLM_ARCH_QWEN2):
+ *   llama  RoPE on adjacent pairs (2i, 2i+1); optional F32 biases
+ *          blk.N.attn_{q,k,v,output}.bias; optional rope_freqs.weight
+ *          (head_dim/2 F32 frequency factors, Llama 3.1 RoPE scaling: pair i
+ *          turns by theta_i / rope_freqs[i]). Mistral models are llama
+ *          models (llama.cpp ignores their sliding window; a file that
+ *          declares one shorter than the context is refused).
+ *   qwen2  RoPE "NEOX": pairs (i, i + head_dim/2); the q, k and v biases
+ *          are required, there is no output bias or rope_freqs.
  *
  * Everything is checked before use: every key's type and range, every
  * tensor's presence, type, shape and alignment, the head layout (head_dim
@@ -39,17 +49,24 @@ typedef struct model_matrix {
 } model_matrix;
 
 typedef struct model_layer {
-	const float *attn_norm; /* dim */
-	model_matrix wq;        /* dim -> n_heads * head_dim */
-	model_matrix wk, wv;    /* dim -> n_kv_heads * head_dim */
-	model_matrix wo;        /* n_heads * head_dim -> dim */
-	const float *ffn_norm;  /* dim */
-	model_matrix gate, up;  /* dim -> ffn_dim */
-	model_matrix down;      /* ffn_dim -> dim */
+	const float *attn_norm;         /* dim */
+	const float *bq, *bk, *bv, *bo; /* biases added after wq, wk, wv, wo; NULL: none */
+	model_matrix wq;                /* dim -> n_heads * head_dim */
+	model_matrix wk, wv;            /* dim -> n_kv_heads * head_dim */
+	model_matrix wo;                /* n_heads * head_dim -> dim */
+	const float *ffn_norm;          /* dim */
+	model_matrix gate, up;          /* dim -> ffn_dim */
+	model_matrix down;              /* ffn_dim -> dim */
 } model_layer;
+
+enum model_arch { MODEL_ARCH_LLAMA, MODEL_ARCH_QWEN2 };
 
 typedef struct model {
 	const gguf_file *file;
+	enum model_arch arch;
+	const char *arch_name;   /* "llama", "qwen2" */
+	int rope_neox;           /* RoPE on pairs (i, i + head_dim/2), not (2i, 2i+1) */
+	const float *rope_freqs; /* head_dim/2 frequency factors (rope_freqs.weight), or NULL */
 	int n_vocab;
 	int dim;
 	int n_layers;

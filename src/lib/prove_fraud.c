@@ -4,6 +4,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "b64lines.h"
 #include "codec.h"
 #include "prove_impl.h"
 #include "session.h"
@@ -11,52 +12,13 @@
 
 void prove_add_b64_lines(dai_docb *b, const char *key, const void *data, size_t n)
 {
-	const unsigned char *p = data;
-	size_t off = 0;
-	do {
-		size_t c = n - off < PROVE_B64_CHUNK ? n - off : PROVE_B64_CHUNK;
-		docb_add_b64(b, key, p + off, c);
-		off += c;
-	} while (off < n);
+	docb_add_b64_lines(b, key, data, n);
 }
 
 int prove_get_b64_lines(const dai_doc *d, const char *key, size_t max, unsigned char **out,
                         size_t *n, dai_err *e)
 {
-	size_t total = 0, lines = 0;
-	for (size_t i = 0; i < d->nfields; i++)
-		if (strcmp(d->fields[i].key, key) == 0) {
-			total += d->fields[i].vallen / 4 * 3;
-			lines++;
-		}
-	if (!lines)
-		return dai_errf(e, "dai-%s: no %s", d->kind, key);
-	if (total > max + 2) /* the last line's padding is not known yet */
-		return dai_errf(e, "dai-%s: %s is over %zu bytes", d->kind, key, max);
-	unsigned char *buf = malloc(total + 1);
-	if (!buf)
-		return dai_errf(e, "out of memory");
-	size_t have = 0;
-	for (size_t i = 0; i < d->nfields; i++) {
-		const dai_field *f = &d->fields[i];
-		size_t got;
-		if (strcmp(f->key, key) != 0)
-			continue;
-		/* every line but the last is a whole chunk */
-		if (b64_decode(buf + have, total + 1 - have, &got, f->val, f->vallen) ||
-		    (--lines && got != PROVE_B64_CHUNK)) {
-			free(buf);
-			return dai_errf(e, "dai-%s: %s: bad base64 lines", d->kind, key);
-		}
-		have += got;
-	}
-	if (have > max) {
-		free(buf);
-		return dai_errf(e, "dai-%s: %s is over %zu bytes", d->kind, key, max);
-	}
-	*out = buf;
-	*n = have;
-	return 0;
+	return doc_get_b64_lines(d, key, max, out, n, e);
 }
 
 /* Appends n bytes to a growing buffer. */

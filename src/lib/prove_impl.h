@@ -6,6 +6,7 @@
 #ifndef DAI_PROVE_IMPL_H
 #define DAI_PROVE_IMPL_H
 
+#include "b64lines.h"
 #include "job.h"
 #include "prove.h"
 
@@ -55,9 +56,9 @@ uint64_t prove_first_diff(const unsigned char *a, const unsigned char *b, uint64
  * root; else -1 with the reason in r (kind "replay"). */
 int prove_trace_matches(const engine *en, const prove_seq *q, const dai_trace *t, prove_report *r);
 
-/* Base64 over several lines of one key (each line at most
- * PROVE_B64_LINE characters), for values bigger than a document line. */
-#define PROVE_B64_CHUNK 36864 /* bytes per line: 49152 base64 characters */
+/* Base64 over several lines of one key (b64lines.h), for values bigger
+ * than a document line. */
+#define PROVE_B64_CHUNK DAI_B64_CHUNK
 void prove_add_b64_lines(dai_docb *b, const char *key, const void *data, size_t n);
 int prove_get_b64_lines(const dai_doc *d, const char *key, size_t max, unsigned char **out,
                         size_t *n, dai_err *e);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rope.h"
 #include "kern/dmath.h"
 #include "kern/kern_quant.h"
 
@@ -342,12 +343,40 @@ static void attn_task(void *ctx, int task, int worker)
 
 /* ---------------------------------------------------------------- one step */
 
+/* rows of n (stride ld) += b, for nb rows; nothing when b is NULL */
+static void add_bias(session *s, const float *b, float *y, int ld, int nb, int n)
+{
+	for (int t = 0; b && t < nb; t++)
+		s->k->add(y + (size_t)t * ld, b, y + (size_t)t * ld, n);
+}
+
+/*
+ * After the q, k, v products of a step's nb tokens: the biases (as llama.cpp
+ * adds them, after the product), then RoPE on q and k (rope.h: the model's
+ * pairing and angles). q may be NULL: keys and values only.
+ */
+static void qkv_finish(session *s, const model_layer *L, float *q, float *kc, float *vc, int nb)
+{
+	const model *m = s->m;
+	int hd = m->head_dim;
+	if (q)
+		add_bias(s, L->bq, q, s->q_dim, nb, s->q_dim);
+	add_bias(s, L->bk, kc, s->kv_dim, nb, s->kv_dim);
+	add_bias(s, L->bv, vc, s->kv_dim, nb, s->kv_dim);
+	for (int t = 0; t < nb; t++) {
+		const float *cs = s->rope_cs + (size_t)t * hd;
+		if (q)
+			rope_apply(s->k, m, q + (size_t)t * s->q_dim, m->n_heads, cs, cs + hd / 2);
+		rope_apply(s->k, m, kc + (size_t)t * s->kv_dim, m->n_kv_heads, cs, cs + hd / 2);
+	}
+}
+
 static void layer_step(session *s, int l, int pos0, int nb)
 {
 	const model *m = s->m;
 	const model_layer *L = &m->layers[l];
 	const kern_table *k = s->k;
-	int dim = m->dim, hd = m->head_dim, ffn = m->ffn_dim;
+	int dim = m->dim, ffn = m->ffn_dim;
 	size_t cache_off = ((size_t)l * s->n_ctx + (size_t)pos0) * s->kv_dim;
 	float *kc = s->kc + cache_off, *vc = s->vc + cache_off;
 
@@ -360,17 +389,14 @@ static void layer_step(session *s, int l, int pos0, int nb)
 	float *qkv_out[3] = {s->q, kc, vc};
 	int qkv_ld[3] = {s->q_dim, s->kv_dim, s->kv_dim};
 	matmuls(s, &a, 3, qkv, qkv_out, qkv_ld);
-	for (int t = 0; t < nb; t++) {
-		const float *cs = s->rope_cs + (size_t)t * hd;
-		k->rope(s->q + (size_t)t * s->q_dim, cs, cs + hd / 2, hd, m->n_heads);
-		k->rope(kc + (size_t)t * s->kv_dim, cs, cs + hd / 2, hd, m->n_kv_heads);
-	}
+	qkv_finish(s, L, s->q, kc, vc, nb);
 	struct attn_job j = {s, s->kc + (size_t)l * s->n_ctx * s->kv_dim,
 	                     s->vc + (size_t)l * s->n_ctx * s->kv_dim, pos0,
 	                     m->n_heads / m->n_kv_heads};
 	pool_run(s->pool, nb * m->n_heads, attn_task, &j);
 	struct acts ao = {.h = s->att, .n = s->q_dim, .nb = nb};
 	matmul(s, &ao, &L->wo, s->tmp, dim);
+	add_bias(s, L->bo, s->tmp, dim, nb, dim);
 	k->add(s->x, s->tmp, s->x, nb * dim);
 
 	/* feed-forward block */
@@ -406,8 +432,7 @@ static void step(session *s, const int32_t *tokens, int nb, float *logits, int a
 	int pos0 = s->pos, hd = m->head_dim;
 	for (int t = 0; t < nb; t++) {
 		float *cs = s->rope_cs + (size_t)t * hd;
-		dm_rope_table_scaled(pos0 + t, hd, m->rope_base, m->rope_freq_scale, cs,
-		                     cs + hd / 2);
+		rope_table(m, pos0 + t, cs, cs + hd / 2);
 		embed(s, tokens[t], s->x + (size_t)t * m->dim);
 	}
 	call_hook(s, pos0, nb, 0);
@@ -477,8 +502,7 @@ int session_layer(session *s, int l, const float *x, int n, float *out, dai_err 
 		int nb = n - done < s->n_batch ? n - done : s->n_batch;
 		for (int t = 0; t < nb; t++) {
 			float *cs = s->rope_cs + (size_t)t * m->head_dim;
-			dm_rope_table_scaled(done + t, m->head_dim, m->rope_base,
-			                     m->rope_freq_scale, cs, cs + m->head_dim / 2);
+			rope_table(m, done + t, cs, cs + m->head_dim / 2);
 		}
 		memcpy(s->x, x + (size_t)done * dim, (size_t)nb * dim * sizeof(float));
 		layer_step(s, l, done, nb);
@@ -495,7 +519,7 @@ static void kv_step(session *s, int l, int pos0, int nb)
 {
 	const model *m = s->m;
 	const model_layer *L = &m->layers[l];
-	int dim = m->dim, hd = m->head_dim;
+	int dim = m->dim;
 	size_t cache_off = ((size_t)l * s->n_ctx + (size_t)pos0) * s->kv_dim;
 	float *kc = s->kc + cache_off, *vc = s->vc + cache_off;
 	for (int t = 0; t < nb; t++)
@@ -506,10 +530,7 @@ static void kv_step(session *s, int l, int pos0, int nb)
 	float *kv_out[2] = {kc, vc};
 	int kv_ld[2] = {s->kv_dim, s->kv_dim};
 	matmuls(s, &a, 2, kv, kv_out, kv_ld);
-	for (int t = 0; t < nb; t++) {
-		const float *cs = s->rope_cs + (size_t)t * hd;
-		s->k->rope(kc + (size_t)t * s->kv_dim, cs, cs + hd / 2, hd, m->n_kv_heads);
-	}
+	qkv_finish(s, L, NULL, kc, vc, nb);
 }
 
 int session_layer_last(session *s, int l, const float *x, int n, float *out, dai_err *e)
@@ -525,8 +546,7 @@ int session_layer_last(session *s, int l, const float *x, int n, float *out, dai
 		int nb = last ? 1 : (n - 1 - done < s->n_batch ? n - 1 - done : s->n_batch);
 		for (int t = 0; t < nb; t++) {
 			float *cs = s->rope_cs + (size_t)t * m->head_dim;
-			dm_rope_table_scaled(done + t, m->head_dim, m->rope_base,
-			                     m->rope_freq_scale, cs, cs + m->head_dim / 2);
+			rope_table(m, done + t, cs, cs + m->head_dim / 2);
 		}
 		memcpy(s->x, x + (size_t)done * dim, (size_t)nb * dim * sizeof(float));
 		if (last)

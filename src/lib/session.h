@@ -17,10 +17,12 @@
  * the thread count, n_batch, or the way tokens are split across calls, and
  * equal between kernel tables.
  *
- * The math is llama.cpp's LLM_ARCH_LLAMA: x = token_embd[id]; per layer
- * h = rmsnorm(x)*attn_norm, q/k/v = W h, RoPE (normal mode) on q and k,
+ * The math is llama.cpp's LLM_ARCH_LLAMA (and LLM_ARCH_QWEN2, model.h):
+ * x = token_embd[id]; per layer h = rmsnorm(x)*attn_norm, q/k/v = W h (plus
+ * the bias, when the model has one), RoPE on q and k (rope.h: normal or
+ * NEOX pairs, angles scaled by the frequency factors if any),
  * causal softmax(q.k * 1/sqrt(head_dim)) v with query head j reading kv head
- * j / (n_heads / n_kv_heads), x += Wo attn, h = rmsnorm(x)*ffn_norm,
+ * j / (n_heads / n_kv_heads), x += Wo attn (+ bo), h = rmsnorm(x)*ffn_norm,
  * x += Wdown(silu(Wgate h) * Wup h); logits = Woutput(rmsnorm(x)*output_norm).
  * Before each matrix product the activation row is prepared for the
  * weight's type (F16: rounded to half; Q8_0: quantized), as llama.cpp does.

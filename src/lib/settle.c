@@ -76,6 +76,11 @@ int settle_challenge(ledger *l, const dai_key *k, const dai_doc *fraud, char id[
 	const char *job = doc_get(fraud, "job");
 	if (!job || strlen(job) != DAI_ID_LEN)
 		return dai_errf(e, "challenge: the dai-fraud names no job");
+	if (fraud->len > LEDGER_DOC_MAX)
+		return dai_errf(e,
+		                "challenge: the dai-fraud is %zu bytes; a ledger entry holds "
+		                "documents of at most %u bytes",
+		                fraud->len, LEDGER_DOC_MAX);
 	ledger_entry req = {.op = OP_CHALLENGE};
 	snprintf(req.job, sizeof req.job, "%s", job);
 	req.doc = fraud->raw;

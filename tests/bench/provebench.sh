@@ -8,9 +8,15 @@
 # Usage: tests/bench/provebench.sh BUILD_DIR   (holding mkgguf and provebench)
 set -eu
 B=$1
-. "$(dirname "$0")/models.sh"
-gen_m110 f32
-gen_m110 q8_0
+D=build/bench
+mkdir -p "$D"
+gen() { # name, mkgguf arguments...
+	f=$D/$1.gguf
+	shift
+	[ -f "$f" ] || "$B/mkgguf" "$@" --seed 1 "$f"
+}
+gen m110-f32 --dim 768 --layers 12 --heads 12 --ffn 2048 --vocab 32000 --ctx 1024 --type f32
+gen m110-q8_0 --dim 768 --layers 12 --heads 12 --ffn 2048 --vocab 32000 --ctx 1024 --type q8_0
 for m in m110-f32 m110-q8_0; do
 	"$B/provebench" "$D/$m.gguf" "${THREADS:-1}" "${GEN_TOKENS:-128}"
 done

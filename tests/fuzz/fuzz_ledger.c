@@ -6,7 +6,8 @@
  * Seeds (tests/fuzz/seeds/fuzz_ledger/): round.ledger, a ledger written by
  * dai-settle with every op but challenge (genesis, stake, transfer, escrow,
  * claim, finalize, unstake, escrow, withdraw); torn.ledger, its first 2000
- * bytes. */
+ * bytes; multiline.ledger, a genesis, a stake and the escrow of a job with a
+ * 40000-byte prompt, whose doc runs over two lines. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

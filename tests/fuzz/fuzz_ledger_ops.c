@@ -7,7 +7,9 @@
  *
  * Seed (tests/fuzz/seeds/fuzz_ledger_ops/round), written by hand: escrow,
  * claim, finalize after the window, stake, transfer, escrow, withdraw after
- * expiry and window, then a claim and a challenge that must be refused. */
+ * expiry and window, then a claim and a challenge that must be refused: a
+ * challenge's dai-fraud names a pack that is nowhere, so it is never
+ * decided. */
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +21,8 @@
 #define T0 1767225600LL
 #define MAXJOBS 32
 
+static const char *const offers_model =
+    "b2:0000000000000000000000000000000000000000000000000000000000000007";
 static dai_key keys[4];
 static unsigned char sks[4][64];
 static dai_doc offers[4];
@@ -33,8 +37,7 @@ static void init_keys(void)
 		crypto_sign_seed_keypair(keys[i].pk, sks[i], seed);
 		keys[i].sk = sks[i];
 		ed25519_did(keys[i].did, keys[i].pk);
-		const char *models[] = {
-		    "b2:0000000000000000000000000000000000000000000000000000000000000007"};
+		const char *models[] = {offers_model};
 		offer_spec os = {models, 1, 100 + (uint64_t)i * 50, 64, 0, T0 + 1000000000LL};
 		if (offer_make(&keys[i], &os, T0, &offers[i], &e))
 			abort();
@@ -132,6 +135,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				dai_docb b;
 				docb_init(&b, "fraud", 1);
 				docb_add(&b, "job", req.job);
+				docb_add(&b, "receipt", req.job);
+				docb_add(&b, "model", offers_model);
+				docb_add(&b, "worker", keys[x % 4].did);
+				docb_add(&b, "kind", "replay");
+				docb_add_b64_lines(&b, "receipt-doc", data, size);
+				docb_add_b64_lines(&b, "job-doc", data, size);
+				docb_add(&b, "time", "2026-01-01T00:00:00Z");
 				if (docb_unsigned(&b, &fraud, &e))
 					abort();
 				req.doc = fraud.raw;
@@ -152,7 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!rc && st.entries != entries + 1)
 			abort();
 		if (req.op == OP_CHALLENGE && rc == 0)
-			abort(); /* no verdict can be reached yet */
+			abort(); /* no pack, no verdict: always refused */
 		check(&st);
 	}
 	for (size_t i = 0; i < njobs; i++)

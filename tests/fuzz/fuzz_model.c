@@ -7,6 +7,9 @@
  *   mkgguf ... the same ... --type f16 --tied f16-tied.gguf
  *   mkgguf --dim 32 --layers 2 --heads 1 --ffn 64 --vocab 259 --ctx 16 --type q8_0 \
  *          --rope-linear 2 q8_0.gguf
+ *   mkgguf --dim 32 --layers 1 --heads 2 --kv-heads 1 --ffn 32 --vocab 259 --ctx 16 \
+ *          --arch qwen2 --biases --tied qwen2-tied.gguf
+ *   mkgguf ... the f32 shape ... --biases --rope-freqs rope-freqs.gguf
  */
 #include <stdint.h>
 #include <stdlib.h>

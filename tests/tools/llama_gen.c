@@ -153,7 +153,7 @@ static int vocab_make(struct vocab *v, int n, dai_err *e)
 
 static int plan_make(const llama_gen *p, llama_gen_tensor **out, int *count, dai_err *e)
 {
-	int max = 2 + 9 * p->n_layers + 1;
+	int max = 3 + 13 * p->n_layers + 1;
 	llama_gen_tensor *t = calloc((size_t)max, sizeof *t);
 	if (!t)
 		return dai_errf(e, "out of memory");
@@ -163,12 +163,16 @@ static int plan_make(const llama_gen *p, llama_gen_tensor **out, int *count, dai
 	struct {
 		const char *fmt;
 		int ne0, ne1; /* ne1 0: a vector */
-		int out;      /* residual projection: the smaller std */
+		int out;      /* residual projection: the smaller std; < 0: a bias, -flag */
 	} blk[] = {
 	    {"blk.%d.attn_norm.weight", p->dim, 0, 0},
 	    {"blk.%d.attn_q.weight", p->dim, p->dim, 0},
 	    {"blk.%d.attn_k.weight", p->dim, kv, 0},
 	    {"blk.%d.attn_v.weight", p->dim, kv, 0},
+	    {"blk.%d.attn_q.bias", p->dim, 0, -LLAMA_GEN_BIAS_QKV},
+	    {"blk.%d.attn_k.bias", kv, 0, -LLAMA_GEN_BIAS_QKV},
+	    {"blk.%d.attn_v.bias", kv, 0, -LLAMA_GEN_BIAS_QKV},
+	    {"blk.%d.attn_output.bias", p->dim, 0, -LLAMA_GEN_BIAS_O},
 	    {"blk.%d.attn_output.weight", p->dim, p->dim, 1},
 	    {"blk.%d.ffn_norm.weight", p->dim, 0, 0},
 	    {"blk.%d.ffn_gate.weight", p->dim, p->ffn_dim, 0},
@@ -178,8 +182,16 @@ static int plan_make(const llama_gen *p, llama_gen_tensor **out, int *count, dai
 	llama_gen_tensor *x = &t[n++];
 	snprintf(x->name, sizeof x->name, "token_embd.weight");
 	x->n_dims = 2, x->ne[0] = p->dim, x->ne[1] = p->n_vocab, x->type = p->type, x->std = std;
+	if (p->rope_freqs) {
+		x = &t[n++];
+		snprintf(x->name, sizeof x->name, "rope_freqs.weight");
+		x->n_dims = 1, x->ne[0] = hd / 2, x->ne[1] = 1, x->type = GGML_TYPE_F32;
+		x->std = -1.0f; /* the ramp of factors, see tensor_data */
+	}
 	for (int l = 0; l < p->n_layers; l++)
 		for (size_t b = 0; b < sizeof blk / sizeof blk[0]; b++) {
+			if (blk[b].out < 0 && !(p->biases & -blk[b].out))
+				continue;
 			x = &t[n++];
 			snprintf(x->name, sizeof x->name, blk[b].fmt, l);
 			x->n_dims = blk[b].ne1 ? 2 : 1;
@@ -187,6 +199,8 @@ static int plan_make(const llama_gen *p, llama_gen_tensor **out, int *count, dai
 			x->ne[1] = blk[b].ne1 ? blk[b].ne1 : 1;
 			x->type = blk[b].ne1 ? p->type : GGML_TYPE_F32;
 			x->std = blk[b].ne1 ? (blk[b].out ? std_out : std) : 0.0f;
+			if (blk[b].out < 0)
+				x->std = std;
 		}
 	x = &t[n++];
 	snprintf(x->name, sizeof x->name, "output_norm.weight");
@@ -260,27 +274,31 @@ static void metadata(const llama_gen *p, const struct vocab *v, gguf_writer *w)
 #define F32(k, val)                                                                                \
 	if (strcmp(o, k))                                                                          \
 	gguf_w_f32(w, k, val)
+	const char *arch = p->arch ? p->arch : "llama";
+	char kb[96];
+#define AK(s) (snprintf(kb, sizeof kb, "%s." s, arch), kb)
 	if (strcmp(o, "general.architecture"))
-		gguf_w_str(w, "general.architecture", "llama");
+		gguf_w_str(w, "general.architecture", arch);
 	if (strcmp(o, "general.name"))
 		gguf_w_str(w, "general.name", p->name ? p->name : "random-llama");
 	U32("general.file_type", ftype);
 	U32("general.alignment", ALIGN);
-	U32("llama.context_length", p->n_ctx);
-	U32("llama.embedding_length", p->dim);
-	U32("llama.block_count", p->n_layers);
-	U32("llama.feed_forward_length", p->ffn_dim);
-	U32("llama.attention.head_count", p->n_heads);
-	U32("llama.attention.head_count_kv", p->n_kv_heads);
-	U32("llama.rope.dimension_count", p->dim / p->n_heads);
-	F32("llama.rope.freq_base", p->rope_base);
-	F32("llama.attention.layer_norm_rms_epsilon", p->rms_eps);
+	U32(AK("context_length"), p->n_ctx);
+	U32(AK("embedding_length"), p->dim);
+	U32(AK("block_count"), p->n_layers);
+	U32(AK("feed_forward_length"), p->ffn_dim);
+	U32(AK("attention.head_count"), p->n_heads);
+	U32(AK("attention.head_count_kv"), p->n_kv_heads);
+	U32(AK("rope.dimension_count"), p->dim / p->n_heads);
+	F32(AK("rope.freq_base"), p->rope_base);
+	F32(AK("attention.layer_norm_rms_epsilon"), p->rms_eps);
 	if (p->rope_linear > 0) {
-		if (strcmp(o, "llama.rope.scaling.type"))
-			gguf_w_str(w, "llama.rope.scaling.type", "linear");
-		F32("llama.rope.scaling.factor", p->rope_linear);
+		if (strcmp(o, AK("rope.scaling.type")))
+			gguf_w_str(w, AK("rope.scaling.type"), "linear");
+		F32(AK("rope.scaling.factor"), p->rope_linear);
 	}
-	U32("llama.vocab_size", p->n_vocab);
+	U32(AK("vocab_size"), p->n_vocab);
+#undef AK
 	if (strcmp(o, "tokenizer.ggml.model"))
 		gguf_w_str(w, "tokenizer.ggml.model", "llama");
 	if (strcmp(o, "tokenizer.ggml.tokens"))
@@ -326,6 +344,9 @@ static int tensor_data(const llama_gen *p, const llama_gen_tensor *t, int index,
 		size_t c = n - i < CHUNK ? (size_t)(n - i) : CHUNK;
 		if (t->std > 0)
 			normals(&s, vals, c, t->std);
+		else if (t->std < 0) /* rope_freqs: 1 .. 8, a basic-arithmetic ramp */
+			for (size_t j = 0; j < c; j++)
+				vals[j] = c > 1 ? 1.0f + 7.0f * (float)j / (float)(c - 1) : 1.0f;
 		else
 			for (size_t j = 0; j < c; j++)
 				vals[j] = 1.0f;

@@ -18,6 +18,10 @@
  * only, so a seed gives the same file on every machine. Q8_0 weights are
  * quantized with the reference kernel (kern.h contract 3a).
  *
+ * Other architectures: arch names another general.architecture (the keys
+ * go under that prefix), biases adds F32 bias vectors, rope_freqs the
+ * rope_freqs.weight tensor (a deterministic ramp of factors).
+ *
  * Tensor data is generated and written in chunks, so memory stays small
  * whatever the model size.
  */
@@ -48,6 +52,9 @@ typedef struct llama_gen {
 	float rope_base;   /* 10000 */
 	float rope_linear; /* 0: no rope.scaling keys; else type linear with this factor */
 	int tied;          /* no output.weight */
+	const char *arch;  /* general.architecture and the key prefix; NULL: "llama" */
+	int biases;        /* LLAMA_GEN_BIAS_*: F32 bias vectors (std as the weights) */
+	int rope_freqs;    /* write rope_freqs.weight: factors 1 + 7 i / (head_dim/2 - 1) */
 	const char *name;  /* general.name */
 
 	/*
@@ -59,6 +66,9 @@ typedef struct llama_gen {
 	void *edit_ctx;
 	const char *omit_key;
 } llama_gen;
+
+#define LLAMA_GEN_BIAS_QKV 1 /* blk.N.attn_{q,k,v}.bias (required by qwen2) */
+#define LLAMA_GEN_BIAS_O 2   /* blk.N.attn_output.bias (llama only) */
 
 /* A small valid model: dim 64, 2 layers, 4 heads, 2 kv heads, ffn 128,
  * vocab 300, ctx 128, F32, seed 1. */

@@ -433,8 +433,10 @@ Test(ledger, challenge_of_another_claim_refused)
 	dai_docb b;
 	docb_init(&b, "fraud", 1);
 	docb_add(&b, "job", jid);
-	docb_add(&b, "receipt", "b2:0000000000000000000000000000000000000000000000000000000000000001");
-	docb_add(&b, "model", "b2:0000000000000000000000000000000000000000000000000000000000000002");
+	docb_add(&b, "receipt",
+	         "b2:0000000000000000000000000000000000000000000000000000000000000001");
+	docb_add(&b, "model",
+	         "b2:0000000000000000000000000000000000000000000000000000000000000002");
 	docb_add(&b, "worker", worker.did);
 	docb_add(&b, "kind", "replay");
 	docb_add_b64(&b, "receipt-doc", rc.raw, rc.len);
@@ -776,4 +778,240 @@ Test(ledger, parallel_replay_finds_damage, .timeout = 120)
 	cr_assert_eq(l.st.entries, 599);
 	ledger_close(&l);
 	free(buf);
+}
+
+/* An embedded document runs over several doc lines: 36864 bytes each but
+ * the last. */
+/* The first "\ndoc " in p[0..n), or NULL. */
+static const char *next_doc_line(const char *p, size_t n)
+{
+	for (size_t i = 0; i + 5 <= n; i++)
+		if (memcmp(p + i, "\ndoc ", 5) == 0)
+			return p + i;
+	return NULL;
+}
+
+static size_t doc_lines(const char *raw, size_t len)
+{
+	size_t n = 0;
+	for (const char *p = raw; (p = next_doc_line(p, len - (size_t)(p - raw))); p++)
+		n++;
+	return n;
+}
+
+Test(ledger, multi_line_doc_round_trips)
+{
+	dai_err e;
+	static const size_t sizes[] = {1, 36863, 36864, 36865, 2 * 36864, 3 * 36864 + 1234};
+	static const size_t lines[] = {1, 1, 1, 2, 2, 4};
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		for (int op = OP_ESCROW; op <= OP_CHALLENGE; op += OP_CHALLENGE - OP_ESCROW) {
+			size_t n = sizes[i];
+			char *doc = malloc(n);
+			cr_assert(doc);
+			randombytes_buf(doc, n);
+			ledger_entry in = {
+			    .op = (enum ledger_op)op, .time = T0, .doc = doc, .doc_len = n};
+			strcpy(in.prev, model);
+			strcpy(in.job, model);
+			ledger_entry out, back;
+			must(entry_encode(&in, op == OP_ESCROW ? buyer.sk : other.sk, &out, &e),
+			     &e);
+			cr_assert_eq(out.doc_len, n);
+			cr_assert_eq(memcmp(out.doc, doc, n), 0);
+			cr_assert_eq(doc_lines(out.raw.raw, out.raw.len), lines[i], "%zu bytes", n);
+			must(entry_parse(&back, out.raw.raw, out.raw.len, "entry", 1, &e), &e);
+			cr_assert_str_eq(back.id, out.id);
+			cr_assert_eq(back.doc_len, n);
+			cr_assert_eq(memcmp(back.doc, doc, n), 0);
+			entry_free(&out);
+			entry_free(&back);
+			free(doc);
+		}
+	}
+	/* Over the limit: refused when encoding. */
+	ledger_entry big = {.op = OP_CHALLENGE, .time = T0, .doc_len = LEDGER_DOC_MAX + 1}, out;
+	big.doc = calloc(1, big.doc_len);
+	cr_assert(big.doc);
+	strcpy(big.prev, model);
+	strcpy(big.job, model);
+	cr_assert_eq(entry_encode(&big, other.sk, &out, &e), -1);
+	cr_assert(strstr(e.msg, "over"), "%s", e.msg);
+	big.doc_len = LEDGER_DOC_MAX;
+	must(entry_encode(&big, other.sk, &out, &e), &e);
+	cr_assert_eq(doc_lines(out.raw.raw, out.raw.len), LEDGER_DOC_LINES);
+	entry_free(&out);
+	free(big.doc);
+}
+
+/* A signed challenge entry whose doc lines are the given base64 chunks of
+ * data (cut by the caller, canonically or not); its parse result. */
+static int parse_cut(const unsigned char *data, const size_t *cut, size_t ncut, dai_err *e)
+{
+	dai_docb b;
+	dai_doc d;
+	docb_init(&b, "entry", 1);
+	docb_add(&b, "op", "challenge");
+	docb_add(&b, "prev", model);
+	docb_add(&b, "job", model);
+	for (size_t i = 0, off = 0; i < ncut; off += cut[i++])
+		docb_add_b64(&b, "doc", data + off, cut[i]);
+	docb_add(&b, "time", "2026-01-01T00:00:00Z");
+	if (docb_sign(&b, &d, other.sk, e))
+		return -1; /* the document form itself refused it */
+	ledger_entry en;
+	int rc = entry_parse(&en, d.raw, d.len, "entry", 1, e);
+	if (rc == 0)
+		entry_free(&en);
+	doc_free(&d);
+	return rc;
+}
+
+Test(ledger, non_canonical_doc_lines_refused)
+{
+	dai_err e;
+	static unsigned char data[3 * 36864];
+	randombytes_buf(data, sizeof data);
+	const size_t good[] = {36864, 36864, 100};
+	must(parse_cut(data, good, 3, &e), &e);
+	const size_t short_middle[] = {36864, 36000, 964};
+	cr_assert_eq(parse_cut(data, short_middle, 3, &e), -1);
+	cr_assert(strstr(e.msg, "line 2 of 3: not a whole chunk"), "%s", e.msg);
+	const size_t short_first[] = {100, 36864};
+	cr_assert_eq(parse_cut(data, short_first, 2, &e), -1);
+	cr_assert(strstr(e.msg, "line 1 of 2"), "%s", e.msg);
+	const size_t long_line[] = {36865};
+	cr_assert_eq(parse_cut(data, long_line, 1, &e), -1);
+	cr_assert(strstr(e.msg, "not a whole chunk"), "%s", e.msg);
+	const size_t empty_last[] = {36864, 0};
+	cr_assert_eq(parse_cut(data, empty_last, 2, &e), -1);
+	const size_t empty_middle[] = {36864, 0, 36864};
+	cr_assert_eq(parse_cut(data, empty_middle, 3, &e), -1);
+
+	/* An empty line written by hand, signature and all. */
+	char body[256];
+	unsigned char sig[64];
+	char sig64[89], text[512];
+	int n = snprintf(body, sizeof body,
+	                 "dai-entry 1\nop challenge\nprev %s\njob %s\ndoc AAAA\ndoc \n"
+	                 "time 2026-01-01T00:00:00Z\n",
+	                 model, model);
+	crypto_sign_detached(sig, NULL, (const unsigned char *)body, (size_t)n, other.sk);
+	b64_encode(sig64, sig, 64);
+	int tn = snprintf(text, sizeof text, "%ssig %s %s\n", body, other.did + 8, sig64);
+	ledger_entry en;
+	cr_assert_eq(entry_parse(&en, text, (size_t)tn, "entry", 1, &e), -1);
+}
+
+/* A real escrow whose job (a long prompt) spans two doc lines: appended,
+ * replayed, verified, saved in and resumed from a snapshot, claimed, and
+ * its torn tail found wherever the write stopped. */
+Test(ledger, multi_line_escrow_replays, .timeout = 120)
+{
+	ledger l;
+	dai_err e;
+	dai_doc offer, job, rc;
+	const char *models[] = {model};
+	offer_spec os = {models, 1, 500, 64, 40, T0 + 86400};
+	static unsigned char prompt[40000];
+	memset(prompt, 'x', sizeof prompt);
+	must(offer_make(&worker, &os, T0, &offer, &e), &e);
+	job_spec js = {.prompt = prompt,
+	               .prompt_len = sizeof prompt,
+	               .max_tokens = 16,
+	               .top_p_milli = 1000,
+	               .max_price = 100,
+	               .expires = T0 + 7200};
+	/* The longest prompt fits one line; one byte more is refused. */
+	static unsigned char longest[JOB_PROMPT_MAX + 1];
+	memset(longest, 'y', sizeof longest);
+	js.prompt = longest;
+	js.prompt_len = JOB_PROMPT_MAX;
+	must(job_make(&offer, &buyer, &js, T0, &job, &e), &e);
+	doc_free(&job);
+	js.prompt_len++;
+	cr_assert_eq(job_make(&offer, &buyer, &js, T0, &job, &e), -1);
+	cr_assert(strstr(e.msg, "shorten"), "%s", e.msg);
+	js.prompt = prompt;
+	js.prompt_len = sizeof prompt;
+	must(job_make(&offer, &buyer, &js, T0, &job, &e), &e);
+	cr_assert_gt(job.len, DAI_B64_CHUNK);
+	genesis(&l);
+	uint64_t before = l.size;
+	must(settle_escrow(&l, &buyer, &job, NULL, &e), &e);
+	uint64_t after = l.size;
+	for (int i = 0; i < LEDGER_SNAP_EVERY + 2; i++)
+		must(settle_transfer(&l, &buyer, other.did, 1, NULL, &e), &e);
+	ledger_close(&l);
+
+	char *buf;
+	size_t len;
+	must(file_read_all(path, 1 << 24, &buf, &len, &e), &e);
+	cr_assert_eq(doc_lines(buf + before, after - before), 2);
+
+	must(ledger_open(&l, path, LEDGER_VERIFY, &e), &e);
+	cr_assert(!l.damaged, "%s", l.damage.msg);
+	ledger_close(&l);
+	must(ledger_open(&l, path, LEDGER_READ, &e), &e); /* saves a snapshot */
+	ledger_close(&l);
+	must(ledger_open(&l, path, LEDGER_WRITE, &e), &e);
+	cr_assert(l.from_snapshot);
+	make_receipt(&job, &worker, buyer.did, 1, 1, &rc);
+	must(settle_claim(&l, &worker, &rc, NULL, &e), &e);
+	ledger_close(&l);
+
+	/* Torn inside the two-line entry: everything from it on is the tail. */
+	const char *second = next_doc_line(buf + before, after - before);
+	second = next_doc_line(second + 1, after - (size_t)(second + 1 - buf));
+	size_t cuts[] = {before + 1, (size_t)(second - buf), (size_t)(second - buf) + 5, after - 2,
+	                 after - 1};
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		write_bytes(path, buf, cuts[i]);
+		must(ledger_open(&l, path, LEDGER_READ, &e), &e);
+		cr_assert(l.damaged, "cut at %zu not detected", cuts[i]);
+		cr_assert_eq(l.valid_end, before);
+		ledger_close(&l);
+	}
+	free(buf);
+	doc_free(&offer);
+	doc_free(&job);
+	doc_free(&rc);
+}
+
+/* A challenge bigger than an entry can hold is refused up front. */
+Test(ledger, oversized_challenge_refused)
+{
+	ledger l;
+	dai_err e;
+	dai_doc job, rc, fraud;
+	char jid[DAI_ID_LEN + 1];
+	genesis(&l);
+	make_job(&worker, &buyer, &job);
+	doc_id(&job, jid);
+	must(settle_escrow(&l, &buyer, &job, NULL, &e), &e);
+	make_receipt(&job, &worker, buyer.did, 1, 1, &rc);
+	must(settle_claim(&l, &worker, &rc, NULL, &e), &e);
+	size_t n = LEDGER_DOC_MAX / 4 * 3;
+	unsigned char *proof = calloc(1, n);
+	cr_assert(proof);
+	dai_docb b;
+	docb_init(&b, "fraud", 1);
+	docb_add(&b, "job", jid);
+	docb_add(&b, "receipt", model);
+	docb_add(&b, "model", model);
+	docb_add(&b, "worker", worker.did);
+	docb_add(&b, "kind", "step");
+	docb_add_b64(&b, "receipt-doc", rc.raw, rc.len);
+	docb_add_b64(&b, "job-doc", job.raw, job.len);
+	docb_add_b64_lines(&b, "proof", proof, n);
+	docb_add(&b, "time", "2026-01-01T00:00:00Z");
+	must(docb_sign(&b, &fraud, other.sk, &e), &e);
+	cr_assert_gt(fraud.len, LEDGER_DOC_MAX);
+	SNAP(&l);
+	refused(&l, settle_challenge(&l, &other, &fraud, NULL, &e), &e, "at most", size0, head0);
+	ledger_close(&l);
+	free(proof);
+	doc_free(&job);
+	doc_free(&rc);
+	doc_free(&fraud);
 }

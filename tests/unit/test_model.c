@@ -498,10 +498,10 @@ Test(model, bad_tensors)
 	expect_edit_fail((struct edit){"output.weight", 0, 0, 1, -1}, "output.weight", "shape");
 }
 
-/* a tensor the llama graph does not use (llama.cpp would apply rope_freqs) is refused */
+/* a tensor the llama graph does not use (llama.cpp would add an ffn bias) is refused */
 Test(model, unknown_tensor)
 {
-	/* a model whose tensors are all there plus rope_freqs */
+	/* a model whose tensors are all there plus an ffn_up bias */
 	llama_gen p;
 	llama_gen_defaults(&p);
 	unsigned char *buf;
@@ -528,9 +528,9 @@ Test(model, unknown_tensor)
 		const gguf_tensor *t = &g.tensors[i];
 		gguf_w_tensor(&w, t->name, t->type, t->n_dims, t->ne, t->data, (size_t)t->size);
 	}
-	static const float ff[8] = {1, 1, 1, 1, 1, 1, 1, 1};
-	int64_t ne[1] = {8};
-	gguf_w_tensor(&w, "rope_freqs.weight", GGML_TYPE_F32, 1, ne, ff, sizeof ff);
+	static const float bias[128];
+	int64_t ne[1] = {128};
+	gguf_w_tensor(&w, "blk.0.ffn_up.bias", GGML_TYPE_F32, 1, ne, bias, sizeof bias);
 	gguf_close(&g);
 	free(buf);
 	cr_assert_eq(gguf_w_finish(&w, &buf, &len, &e), 0, "%s", e.msg);
@@ -538,7 +538,7 @@ Test(model, unknown_tensor)
 	cr_assert_eq(gguf_open_mem(&g, buf, len, "bad.gguf", &e), 0, "%s", e.msg);
 	model m;
 	cr_assert_eq(model_load(&m, &g, &e), -1);
-	cr_expect(strstr(e.msg, "rope_freqs.weight") && strstr(e.msg, "not supported"), "%s",
+	cr_expect(strstr(e.msg, "blk.0.ffn_up.bias") && strstr(e.msg, "not supported"), "%s",
 	          e.msg);
 	gguf_close(&g);
 	free(buf);

@@ -1,0 +1,705 @@
+/*
+ * Unit tests: the architectures beyond plain llama. qwen2 (q, k, v biases,
+ * NEOX RoPE), llama with attention biases and rope_freqs (Llama 3.1 RoPE
+ * factors): the forward pass against a straightforward double-precision
+ * implementation of llama.cpp's graph, bit-for-bit determinism across
+ * threads, batch splits, kernel tables and generation vs replay, the RoPE
+ * helpers against their formulas, and one-line errors for what is refused.
+ * Test models come from tests/tools/llama_gen; two reference cases with
+ * llama.cpp's logits are in tests/data.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsio.h"
+#include "ggml_type.h"
+#include "gguf.h"
+#include "kern/dmath.h"
+#include "model.h"
+#include "rope.h"
+#include "session.h"
+#include "tools/llama_gen.h"
+
+TestSuite(arch);
+
+struct loaded {
+	unsigned char *buf;
+	size_t len;
+	gguf_file g;
+	model m;
+};
+
+static void load_x(struct loaded *L, const llama_gen *p, void (*extra)(gguf_writer *))
+{
+	dai_err e;
+	cr_assert_eq(llama_gen_mem(p, extra, &L->buf, &L->len, &e), 0, "%s", e.msg);
+	cr_assert_eq(gguf_open_mem(&L->g, L->buf, L->len, "gen.gguf", &e), 0, "%s", e.msg);
+	cr_assert_eq(model_load(&L->m, &L->g, &e), 0, "%s", e.msg);
+}
+
+static void load(struct loaded *L, const llama_gen *p)
+{
+	load_x(L, p, NULL);
+}
+
+static void unload(struct loaded *L)
+{
+	model_free(&L->m);
+	gguf_close(&L->g);
+	free(L->buf);
+}
+
+static llama_gen qwen2(int dim, int heads, int kv, uint32_t type)
+{
+	llama_gen p;
+	llama_gen_defaults(&p);
+	p.arch = "qwen2";
+	p.biases = LLAMA_GEN_BIAS_QKV;
+	p.dim = dim, p.n_heads = heads, p.n_kv_heads = kv, p.type = type;
+	p.seed = 100 + (uint64_t)dim;
+	return p;
+}
+
+static llama_gen llama3(int dim, int heads, int kv, uint32_t type)
+{
+	llama_gen p;
+	llama_gen_defaults(&p);
+	p.rope_freqs = 1;
+	p.biases = LLAMA_GEN_BIAS_QKV | LLAMA_GEN_BIAS_O;
+	p.dim = dim, p.n_heads = heads, p.n_kv_heads = kv, p.type = type;
+	p.seed = 200 + (uint64_t)dim;
+	return p;
+}
+
+static void pseudo_ids(int32_t *ids, int n, int n_vocab, uint64_t r)
+{
+	for (int i = 0; i < n; i++) {
+		r = r * 6364136223846793005u + 1442695040888963407u;
+		ids[i] = (int32_t)((r >> 33) % (uint64_t)n_vocab);
+	}
+}
+
+/* ---------------------------------------------------------------- reference */
+
+static void ref_rmsnorm(const double *x, const float *w, double *y, int n, double eps)
+{
+	double ss = 0;
+	for (int i = 0; i < n; i++)
+		ss += x[i] * x[i];
+	double s = 1.0 / sqrt(ss / n + eps);
+	for (int i = 0; i < n; i++)
+		y[i] = x[i] * s * w[i];
+}
+
+/* y = W x (+ b) for an F32 matrix */
+static void ref_mv(const model_matrix *w, const double *x, const float *b, double *y)
+{
+	const float *W = w->data;
+	for (int r = 0; r < w->rows; r++) {
+		double acc = b ? b[r] : 0.0;
+		for (int i = 0; i < w->n; i++)
+			acc += (double)W[(size_t)r * w->n + i] * x[i];
+		y[r] = acc;
+	}
+}
+
+/* RoPE as llama.cpp defines it, in double: pair (2i, 2i+1) or (i, i+hd/2) */
+static void ref_rope(const model *m, double *x, int n_heads, int pos)
+{
+	int hd = m->head_dim, half = hd / 2;
+	for (int h = 0; h < n_heads; h++)
+		for (int i = 0; i < half; i++) {
+			double theta = pos * pow(m->rope_base, -2.0 * i / hd);
+			if (m->rope_freqs)
+				theta /= m->rope_freqs[i];
+			theta *= m->rope_freq_scale;
+			int a = m->rope_neox ? i : 2 * i, b = m->rope_neox ? i + half : 2 * i + 1;
+			double *v = x + (size_t)h * hd, x0 = v[a], x1 = v[b];
+			v[a] = x0 * cos(theta) - x1 * sin(theta);
+			v[b] = x0 * sin(theta) + x1 * cos(theta);
+		}
+}
+
+/* Logits of every position of ids (n x vocab), F32 weights only. */
+static double *ref_forward(const model *m, const int32_t *ids, int n)
+{
+	int dim = m->dim, hd = m->head_dim, qd = m->n_heads * hd, kvd = m->n_kv_heads * hd;
+	int ffn = m->ffn_dim, V = m->n_vocab;
+	double *x = calloc((size_t)dim, sizeof *x), *h = calloc((size_t)dim, sizeof *h);
+	double *q = calloc((size_t)qd, sizeof *q), *att = calloc((size_t)qd, sizeof *att);
+	double *kc = calloc((size_t)m->n_layers * n * kvd, sizeof *kc);
+	double *vc = calloc((size_t)m->n_layers * n * kvd, sizeof *vc);
+	double *g = calloc((size_t)ffn, sizeof *g), *u = calloc((size_t)ffn, sizeof *u);
+	double *o = calloc((size_t)(dim > ffn ? dim : ffn), sizeof *o), *p = calloc((size_t)n, 8);
+	double *logits = calloc((size_t)n * V, sizeof *logits);
+	cr_assert(x && h && q && att && kc && vc && g && u && o && p && logits);
+	for (int t = 0; t < n; t++) {
+		const float *emb = (const float *)m->tok_embd.data + (size_t)ids[t] * dim;
+		for (int i = 0; i < dim; i++)
+			x[i] = emb[i];
+		for (int l = 0; l < m->n_layers; l++) {
+			const model_layer *L = &m->layers[l];
+			double *kl = kc + ((size_t)l * n + t) * kvd,
+			       *vl = vc + ((size_t)l * n + t) * kvd;
+			ref_rmsnorm(x, L->attn_norm, h, dim, m->rms_eps);
+			ref_mv(&L->wq, h, L->bq, q);
+			ref_mv(&L->wk, h, L->bk, kl);
+			ref_mv(&L->wv, h, L->bv, vl);
+			ref_rope(m, q, m->n_heads, t);
+			ref_rope(m, kl, m->n_kv_heads, t);
+			int group = m->n_heads / m->n_kv_heads;
+			for (int hh = 0; hh < m->n_heads; hh++) {
+				int kvh = hh / group;
+				double mx = -INFINITY, sum = 0;
+				for (int j = 0; j <= t; j++) {
+					const double *kr =
+					    kc + ((size_t)l * n + j) * kvd + (size_t)kvh * hd;
+					double d = 0;
+					for (int i = 0; i < hd; i++)
+						d += q[hh * hd + i] * kr[i];
+					p[j] = d / sqrt((double)hd);
+					mx = p[j] > mx ? p[j] : mx;
+				}
+				for (int j = 0; j <= t; j++)
+					sum += p[j] = exp(p[j] - mx);
+				for (int i = 0; i < hd; i++) {
+					double a = 0;
+					for (int j = 0; j <= t; j++)
+						a += p[j] / sum *
+						     vc[((size_t)l * n + j) * kvd +
+						        (size_t)kvh * hd + i];
+					att[hh * hd + i] = a;
+				}
+			}
+			ref_mv(&L->wo, att, L->bo, o);
+			for (int i = 0; i < dim; i++)
+				x[i] += o[i];
+			ref_rmsnorm(x, L->ffn_norm, h, dim, m->rms_eps);
+			ref_mv(&L->gate, h, NULL, g);
+			ref_mv(&L->up, h, NULL, u);
+			for (int i = 0; i < ffn; i++)
+				g[i] = g[i] / (1.0 + exp(-g[i])) * u[i];
+			ref_mv(&L->down, g, NULL, o);
+			for (int i = 0; i < dim; i++)
+				x[i] += o[i];
+		}
+		ref_rmsnorm(x, m->output_norm, h, dim, m->rms_eps);
+		ref_mv(&m->output, h, NULL, logits + (size_t)t * V);
+	}
+	free(x), free(h), free(q), free(att), free(kc), free(vc), free(g), free(u), free(o);
+	free(p);
+	return logits;
+}
+
+/* Our logits of every position (kernel table k, threads, n_batch). */
+static float *eval_all(const model *m, const int32_t *ids, int n, const kern_table *k, int threads,
+                       int n_batch, const int *cuts)
+{
+	dai_err e;
+	session_params sp = {.n_ctx = n + 2, .n_batch = n_batch, .n_threads = threads, .kern = k};
+	session *s = session_new(m, &sp, &e);
+	cr_assert(s, "%s", e.msg);
+	float *lg = malloc(sizeof(float) * (size_t)n * m->n_vocab);
+	cr_assert(lg);
+	for (int done = 0, c = 0; done < n; c++) {
+		int cnt = cuts && cuts[c] ? cuts[c] : n - done;
+		cnt = cnt < n - done ? cnt : n - done;
+		cr_assert_eq(session_eval(s, ids + done, cnt, lg + (size_t)done * m->n_vocab,
+		                          SESSION_LOGITS_ALL, &e),
+		             0, "%s", e.msg);
+		done += cnt;
+	}
+	session_free(s);
+	return lg;
+}
+
+/* Our F32 forward pass is the double-precision graph up to float rounding. */
+static void check_against_reference(const llama_gen *p)
+{
+	struct loaded L;
+	load(&L, p);
+	const model *m = &L.m;
+	enum { N = 12 };
+	int32_t ids[N];
+	pseudo_ids(ids, N, m->n_vocab, p->seed);
+	double *want = ref_forward(m, ids, N);
+	float *got = eval_all(m, ids, N, kern_ref(), 1, 0, NULL);
+	double worst = 0, scale = 0;
+	for (size_t i = 0; i < (size_t)N * m->n_vocab; i++) {
+		double d = fabs(got[i] - want[i]);
+		worst = d > worst ? d : worst;
+		scale = fabs(want[i]) > scale ? fabs(want[i]) : scale;
+	}
+	cr_expect(scale > 0.5, "logits too small to tell anything (%g)", scale);
+	cr_expect(worst < 2e-4 * scale, "%s: logits differ from the reference by %g (scale %g)",
+	          m->arch_name, worst, scale);
+	free(want);
+	free(got);
+	unload(&L);
+}
+
+Test(arch, qwen2_matches_reference)
+{
+	llama_gen p = qwen2(64, 4, 2, GGML_TYPE_F32);
+	check_against_reference(&p);
+	p.tied = 1, p.n_kv_heads = 4, p.seed = 5;
+	check_against_reference(&p);
+}
+
+Test(arch, llama_rope_freqs_biases_match_reference)
+{
+	llama_gen p = llama3(64, 4, 2, GGML_TYPE_F32);
+	p.rope_base = 500000.0f; /* Llama 3's base, so that the factors matter early */
+	check_against_reference(&p);
+	p.biases = 0, p.rope_linear = 2.0f, p.seed = 9;
+	check_against_reference(&p);
+}
+
+/* The reference notices a wrong pairing: a qwen2 file read as llama differs. */
+Test(arch, neox_pairing_matters)
+{
+	llama_gen p = qwen2(64, 4, 2, GGML_TYPE_F32);
+	struct loaded L;
+	load(&L, &p);
+	enum { N = 6 };
+	int32_t ids[N];
+	pseudo_ids(ids, N, L.m.n_vocab, 3);
+	float *a = eval_all(&L.m, ids, N, kern_ref(), 1, 0, NULL);
+	L.m.rope_neox = 0;
+	float *b = eval_all(&L.m, ids, N, kern_ref(), 1, 0, NULL);
+	/* position 0 does not rotate; later positions must differ */
+	size_t row = (size_t)L.m.n_vocab;
+	cr_expect(memcmp(a, b, sizeof(float) * row) == 0);
+	cr_expect(memcmp(a + row, b + row, sizeof(float) * row * (N - 1)) != 0);
+	free(a);
+	free(b);
+	unload(&L);
+}
+
+/* ---------------------------------------------------------------- determinism */
+
+static int argmax(const float *x, int n)
+{
+	int b = 0;
+	for (int i = 1; i < n; i++)
+		if (x[i] > x[b])
+			b = i;
+	return b;
+}
+
+static void check_determinism(const llama_gen *p)
+{
+	struct loaded L;
+	load(&L, p);
+	const model *m = &L.m;
+	enum { N = 19 };
+	int32_t ids[N];
+	pseudo_ids(ids, N, m->n_vocab, p->seed + 1);
+	size_t bytes = sizeof(float) * N * m->n_vocab;
+	float *base = eval_all(m, ids, N, kern_ref(), 1, 0, NULL);
+	static const int cuts[] = {4, 9, 1, 0};
+	struct {
+		const kern_table *k;
+		int threads, n_batch;
+		const int *cuts;
+	} runs[] = {
+	    {kern_ref(), 3, 0, NULL},  {kern_ref(), 1, 1, NULL},  {kern_ref(), 2, 5, cuts},
+	    {kern_avx2(), 1, 0, NULL}, {kern_avx2(), 3, 7, NULL}, {kern_avx2(), 2, 1, cuts},
+	};
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		if (!runs[i].k)
+			continue; /* no AVX2 on this CPU */
+		float *lg =
+		    eval_all(m, ids, N, runs[i].k, runs[i].threads, runs[i].n_batch, runs[i].cuts);
+		cr_expect(memcmp(lg, base, bytes) == 0, "%s type %u: run %zu (%s) logits differ",
+		          m->arch_name, p->type, i, runs[i].k->name);
+		free(lg);
+	}
+
+	/* greedy generation, one token per eval, vs the teacher-forced replay */
+	enum { NP = 5, NG = 8 };
+	int32_t gen[NP + NG];
+	memcpy(gen, ids, sizeof(int32_t) * NP);
+	dai_err e;
+	session_params sp = {.n_ctx = NP + NG + 1, .n_threads = 2};
+	session *s = session_new(m, &sp, &e);
+	cr_assert(s, "%s", e.msg);
+	float *rows = malloc(sizeof(float) * (NG + 1) * m->n_vocab);
+	cr_assert(rows);
+	cr_assert_eq(session_eval(s, gen, NP, rows, SESSION_LOGITS_LAST, &e), 0, "%s", e.msg);
+	for (int i = 0; i < NG; i++) {
+		gen[NP + i] = argmax(rows + (size_t)i * m->n_vocab, m->n_vocab);
+		cr_assert_eq(session_eval(s, &gen[NP + i], 1, rows + (size_t)(i + 1) * m->n_vocab,
+		                          SESSION_LOGITS_LAST, &e),
+		             0, "%s", e.msg);
+	}
+	session_free(s);
+	float *replay = eval_all(m, gen, NP + NG, NULL, 1, 0, NULL);
+	for (int i = 0; i < NG; i++)
+		cr_expect(memcmp(rows + (size_t)i * m->n_vocab,
+		                 replay + (size_t)(NP - 1 + i) * m->n_vocab,
+		                 sizeof(float) * m->n_vocab) == 0,
+		          "generation step %d differs from the replay", i);
+	free(replay);
+	free(rows);
+	free(base);
+	unload(&L);
+}
+
+Test(arch, determinism_qwen2)
+{
+	llama_gen p = qwen2(64, 4, 2, GGML_TYPE_F32);
+	check_determinism(&p);
+	p = qwen2(96, 3, 1, GGML_TYPE_F16); /* head_dim 32, odd head count */
+	check_determinism(&p);
+	p = qwen2(64, 2, 2, GGML_TYPE_Q8_0); /* head_dim 32 */
+	p.tied = 1;
+	check_determinism(&p);
+	p = qwen2(40, 2, 1, GGML_TYPE_F32); /* head_dim 20: pairs not a multiple of 8 */
+	check_determinism(&p);
+	p = qwen2(64, 4, 2, GGML_TYPE_Q4_0);
+	check_determinism(&p);
+	p = qwen2(256, 1, 1, GGML_TYPE_Q4_K); /* head_dim 256: two NEOX gather chunks */
+	p.ffn_dim = 256, p.tied = 1;
+	check_determinism(&p);
+}
+
+Test(arch, determinism_llama_rope_freqs)
+{
+	llama_gen p = llama3(64, 4, 2, GGML_TYPE_F32);
+	check_determinism(&p);
+	p = llama3(64, 2, 1, GGML_TYPE_Q8_0);
+	p.biases = 0;
+	check_determinism(&p);
+	p = llama3(48, 3, 3, GGML_TYPE_F16);
+	check_determinism(&p);
+	p = llama3(256, 4, 2, GGML_TYPE_Q6_K);
+	p.ffn_dim = 256;
+	check_determinism(&p);
+	p = llama3(64, 4, 4, GGML_TYPE_BF16);
+	check_determinism(&p);
+}
+
+/* ---------------------------------------------------------------- RoPE helpers */
+
+/* NEOX mode is the formula of rope.h, bit for bit, on both kernel tables,
+ * including heads of more than one gather chunk (64 pairs). */
+Test(arch, rope_neox_formula)
+{
+	static const int dims[] = {2, 6, 16, 130, 256};
+	const kern_table *tabs[] = {kern_ref(), kern_avx2()};
+	for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
+		int hd = dims[d], half = hd / 2, heads = 3;
+		model m = {
+		    .head_dim = hd, .rope_neox = 1, .rope_base = 10000.0f, .rope_freq_scale = 1.0f};
+		float *cs = malloc(sizeof(float) * hd), *x = malloc(sizeof(float) * hd * heads);
+		float *want = malloc(sizeof(float) * hd * heads),
+		      *y = malloc(sizeof(float) * hd * heads);
+		cr_assert(cs && x && want && y);
+		rope_table(&m, 37, cs, cs + half);
+		uint64_t r = 99;
+		for (int i = 0; i < hd * heads; i++) {
+			r = r * 6364136223846793005u + 1442695040888963407u;
+			x[i] = (float)((int64_t)(r >> 40) - (1 << 23)) / (float)(1 << 21);
+		}
+		for (int h = 0; h < heads; h++)
+			for (int i = 0; i < half; i++) {
+				float x0 = x[h * hd + i], x1 = x[h * hd + i + half];
+				float c = cs[i], s = cs[half + i];
+				float a = x0 * c, b = x1 * s, e = x0 * s, f = x1 * c;
+				want[h * hd + i] = a - b;
+				want[h * hd + i + half] = e + f;
+			}
+		for (size_t t = 0; t < 2; t++) {
+			if (!tabs[t])
+				continue;
+			memcpy(y, x, sizeof(float) * hd * heads);
+			rope_apply(tabs[t], &m, y, heads, cs, cs + half);
+			cr_expect(memcmp(y, want, sizeof(float) * hd * heads) == 0,
+			          "head_dim %d, %s: NEOX RoPE differs from the formula", hd,
+			          tabs[t]->name);
+		}
+		free(cs), free(x), free(want), free(y);
+	}
+}
+
+/* Without factors the table is dm_rope_table_scaled's; with them, theta / factor. */
+Test(arch, rope_table_factors)
+{
+	enum { HD = 16 };
+	float ff[HD / 2], c0[HD / 2], s0[HD / 2], c1[HD / 2], s1[HD / 2];
+	for (int i = 0; i < HD / 2; i++)
+		ff[i] = 1.0f + (float)i;
+	model m = {.head_dim = HD, .rope_base = 500000.0f, .rope_freq_scale = 0.5f};
+	for (int pos = 0; pos < 300; pos += 37) {
+		rope_table(&m, pos, c0, s0);
+		dm_rope_table_scaled(pos, HD, m.rope_base, m.rope_freq_scale, c1, s1);
+		cr_expect(memcmp(c0, c1, sizeof c0) == 0 && memcmp(s0, s1, sizeof s0) == 0);
+		m.rope_freqs = ff;
+		rope_table(&m, pos, c0, s0);
+		float theta_scale = dm_powf(m.rope_base, -2.0f / HD), theta = (float)pos;
+		for (int i = 0; i < HD / 2; i++) {
+			float t = m.rope_freq_scale * (theta / ff[i]);
+			cr_expect(c0[i] == dm_cosf(t) && s0[i] == dm_sinf(t), "pos %d pair %d", pos,
+			          i);
+			theta = theta * theta_scale;
+		}
+		m.rope_freqs = NULL;
+	}
+}
+
+/* ---------------------------------------------------------------- refusals */
+
+static void expect_fail_x(const llama_gen *p, void (*extra)(gguf_writer *), const char *want1,
+                          const char *want2)
+{
+	unsigned char *buf;
+	size_t len;
+	dai_err e;
+	gguf_file g;
+	model m;
+	cr_assert_eq(llama_gen_mem(p, extra, &buf, &len, &e), 0, "%s", e.msg);
+	cr_assert_eq(gguf_open_mem(&g, buf, len, "bad.gguf", &e), 0, "%s", e.msg);
+	cr_assert_eq(model_load(&m, &g, &e), -1, "loaded, expected '%s'", want1);
+	cr_expect(strstr(e.msg, "bad.gguf") && strstr(e.msg, want1) &&
+	              (!want2 || strstr(e.msg, want2)),
+	          "got '%s', expected '%s' and '%s'", e.msg, want1, want2 ? want2 : "");
+	cr_expect(!strchr(e.msg, '\n'));
+	gguf_close(&g);
+	free(buf);
+}
+
+static void expect_fail(const llama_gen *p, const char *want1, const char *want2)
+{
+	expect_fail_x(p, NULL, want1, want2);
+}
+
+static const char *drop_name;
+static int drop(void *ctx, llama_gen_tensor *t)
+{
+	(void)ctx;
+	return strcmp(t->name, drop_name) != 0;
+}
+
+static int shorten_freqs(void *ctx, llama_gen_tensor *t)
+{
+	(void)ctx;
+	if (!strcmp(t->name, "rope_freqs.weight"))
+		t->ne[0]--;
+	return 1;
+}
+
+static const char *extra_key, *extra_str;
+static float extra_f32;
+static void extra_fn(gguf_writer *w)
+{
+	if (extra_str)
+		gguf_w_str(w, extra_key, extra_str);
+	else
+		gguf_w_f32(w, extra_key, extra_f32);
+}
+static void extra_u32_fn(gguf_writer *w)
+{
+	gguf_w_u32(w, extra_key, (uint32_t)extra_f32);
+}
+
+Test(arch, refusals)
+{
+	llama_gen p = qwen2(64, 4, 2, GGML_TYPE_F32);
+	/* qwen2 needs its biases */
+	drop_name = "blk.1.attn_k.bias";
+	p.edit = drop;
+	expect_fail(&p, "blk.1.attn_k.bias", "missing");
+	p.edit = NULL;
+	/* and has no output bias or rope_freqs */
+	p.biases = LLAMA_GEN_BIAS_QKV | LLAMA_GEN_BIAS_O;
+	expect_fail(&p, "blk.0.attn_output.bias", "not part of a qwen2 model");
+	p.biases = LLAMA_GEN_BIAS_QKV;
+	p.rope_freqs = 1;
+	expect_fail(&p, "rope_freqs.weight", "not part of a qwen2 model");
+
+	/* an architecture not supported is named */
+	llama_gen g;
+	llama_gen_defaults(&g);
+	g.arch = "gemma";
+	expect_fail(&g, "architecture 'gemma' is not supported", "llama, qwen2");
+
+	/* rope_freqs of the wrong length */
+	llama_gen l = llama3(64, 4, 2, GGML_TYPE_F32);
+	l.edit = shorten_freqs;
+	expect_fail(&l, "rope_freqs.weight", "shape [7], expected [8]");
+	l.edit = NULL;
+
+	/* RoPE scalings and windows that are not computed */
+	extra_key = "llama.rope.scaling.type", extra_str = "llama3";
+	expect_fail_x(&l, extra_fn, "llama.rope.scaling.type", "'llama3' is not supported");
+	extra_str = "yarn";
+	expect_fail_x(&l, extra_fn, "llama.rope.scaling.type", "'yarn' is not supported");
+	extra_key = "llama.rope.scaling.attn_factor", extra_str = NULL, extra_f32 = 2.0f;
+	expect_fail_x(&l, extra_fn, "llama.rope.scaling.attn_factor", "only 1");
+	extra_key = "llama.attention.sliding_window", extra_f32 = 64;
+	expect_fail_x(&l, extra_u32_fn, "llama.attention.sliding_window", "sliding window of 64");
+
+	/* a window no shorter than the context changes nothing and loads */
+	extra_f32 = 128;
+	struct loaded L;
+	load_x(&L, &l, extra_u32_fn);
+	cr_expect(L.m.rope_freqs && L.m.layers[1].bo && !L.m.rope_neox);
+	unload(&L);
+}
+
+/* ---------------------------------------------------------------- llama.cpp */
+
+/*
+ * Conformance with llama.cpp (tests/data/README.md): q_f32 (qwen2, biases,
+ * tied) and r_f32 (llama, q/k/v biases, rope_freqs, base 500000), 58
+ * teacher-forced rows within the F32 tolerance of the conformance set
+ * (max 1e-4, mean 1e-5), and free-running greedy generation from the 26
+ * prompt ids giving llama.cpp's 32 ids. Run from the repository root.
+ */
+enum { C_PROMPT = 26, C_IDS = 58, C_VOCAB = 512 };
+
+static void *read_data(const char *c, const char *ext, size_t want)
+{
+	char path[256];
+	snprintf(path, sizeof path, "tests/data/%s.%s", c, ext);
+	char *data;
+	size_t len;
+	dai_err e;
+	cr_assert_eq(file_read_all(path, 1u << 24, &data, &len, &e), 0, "%s", e.msg);
+	cr_assert_eq(len, want, "%s: %zu bytes, expected %zu", path, len, want);
+	return data;
+}
+
+static void conformance_case(const char *c, const char *arch)
+{
+	int32_t *ids = read_data(c, "greedy.i32", C_IDS * 4);
+	int32_t *prompt = read_data(c, "prompt.i32", C_PROMPT * 4);
+	float *ref = read_data(c, "logits.f32", (size_t)C_IDS * C_VOCAB * 4);
+	char path[256];
+	snprintf(path, sizeof path, "tests/data/%s.gguf", c);
+	gguf_file g;
+	model m;
+	dai_err e;
+	cr_assert_eq(gguf_open(&g, path, &e), 0, "%s", e.msg);
+	cr_assert_eq(model_load(&m, &g, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(m.arch_name, arch);
+	cr_assert(!memcmp(ids, prompt, sizeof(int32_t) * C_PROMPT));
+
+	float *got = eval_all(&m, ids, C_IDS, NULL, 2, 0, NULL);
+	double max = 0, sum = 0;
+	for (size_t i = 0; i < (size_t)C_IDS * C_VOCAB; i++) {
+		double d = fabs((double)got[i] - ref[i]);
+		max = d > max ? d : max;
+		sum += d;
+	}
+	cr_expect(max <= 1e-4, "%s: max |logit difference| %g > 1e-4", c, max);
+	cr_expect(sum / (C_IDS * C_VOCAB) <= 1e-5, "%s: mean |logit difference| %g", c,
+	          sum / (C_IDS * C_VOCAB));
+
+	/* free-running greedy generation */
+	session_params sp = {.n_ctx = C_IDS, .n_threads = 2};
+	session *s = session_new(&m, &sp, &e);
+	cr_assert(s, "%s", e.msg);
+	float row[C_VOCAB];
+	int32_t next;
+	cr_assert_eq(session_eval(s, prompt, C_PROMPT, row, SESSION_LOGITS_LAST, &e), 0, "%s",
+	             e.msg);
+	for (int i = C_PROMPT; i < C_IDS; i++) {
+		next = argmax(row, C_VOCAB);
+		cr_expect_eq(next, ids[i], "%s: greedy id %d is %d, llama.cpp %d", c, i, next,
+		             ids[i]);
+		if (next != ids[i] || i == C_IDS - 1)
+			break;
+		cr_assert_eq(session_eval(s, &next, 1, row, SESSION_LOGITS_LAST, &e), 0, "%s",
+		             e.msg);
+	}
+	session_free(s);
+	free(got);
+	model_free(&m);
+	gguf_close(&g);
+	free(ids);
+	free(prompt);
+	free(ref);
+}
+
+Test(arch, conformance_qwen2)
+{
+	conformance_case("q_f32", "qwen2");
+}
+
+Test(arch, conformance_llama_rope_freqs)
+{
+	conformance_case("r_f32", "llama");
+}
+
+/* ---------------------------------------------------------------- layer pieces */
+
+struct rec {
+	int n_layers, dim;
+	float *v; /* [pos][layer 0..L][dim] */
+};
+
+static void rec_hook(void *ctx, int pos, int layer, const float *x, int dim)
+{
+	struct rec *r = ctx;
+	memcpy(r->v + ((size_t)pos * (r->n_layers + 1) + layer) * dim, x, sizeof(float) * dim);
+}
+
+/* session_layer and session_layer_last (the steps a fraud proof checks)
+ * give session_eval's residuals bit for bit with biases, NEOX RoPE and
+ * frequency factors too. */
+static void check_pieces(const llama_gen *p)
+{
+	struct loaded Ld;
+	load(&Ld, p);
+	const model *m = &Ld.m;
+	enum { N = 13 };
+	int32_t toks[N];
+	pseudo_ids(toks, N, m->n_vocab, 11);
+	size_t dim = (size_t)m->dim, L = (size_t)m->n_layers;
+	struct rec r = {m->n_layers, m->dim, malloc(N * (L + 1) * dim * sizeof(float))};
+	float *in = malloc(N * dim * sizeof(float)), *out = malloc(N * dim * sizeof(float));
+	cr_assert(r.v && in && out);
+	dai_err e;
+	session_params sp = {.n_ctx = N, .n_threads = 2};
+	session *s = session_new(m, &sp, &e);
+	cr_assert(s, "%s", e.msg);
+	session_set_hook(s, rec_hook, &r);
+	cr_assert_eq(session_eval(s, toks, N, NULL, SESSION_LOGITS_NONE, &e), 0, "%s", e.msg);
+	session_free(s);
+	session_params sp2 = {.n_ctx = N, .n_threads = 3, .n_batch = 4};
+	s = session_new(m, &sp2, &e);
+	cr_assert(s, "%s", e.msg);
+	for (size_t l = 0; l < L; l++) {
+		for (int t = 0; t < N; t++)
+			memcpy(in + t * dim, r.v + ((size_t)t * (L + 1) + l) * dim,
+			       dim * sizeof(float));
+		cr_assert_eq(session_layer(s, (int)l, in, N, out, &e), 0, "%s", e.msg);
+		cr_expect(memcmp(out + (N - 1) * dim,
+		                 r.v + ((size_t)(N - 1) * (L + 1) + l + 1) * dim,
+		                 dim * sizeof(float)) == 0,
+		          "%s: session_layer %zu", m->arch_name, l);
+		for (int n = N; n >= 1; n -= 5) {
+			cr_assert_eq(session_layer_last(s, (int)l, in, n, out, &e), 0, "%s", e.msg);
+			cr_expect(memcmp(out, r.v + ((size_t)(n - 1) * (L + 1) + l + 1) * dim,
+			                 dim * sizeof(float)) == 0,
+			          "%s: last token of layer %zu, %d tokens", m->arch_name, l, n);
+		}
+	}
+	session_free(s);
+	free(in);
+	free(out);
+	free(r.v);
+	unload(&Ld);
+}
+
+Test(arch, layer_pieces)
+{
+	llama_gen p = qwen2(64, 4, 2, GGML_TYPE_F32);
+	check_pieces(&p);
+	p = llama3(64, 4, 2, GGML_TYPE_Q8_0);
+	check_pieces(&p);
+}
