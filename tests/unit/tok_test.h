@@ -6,12 +6,33 @@
 #define DAI_TESTS_TOK_TEST_H
 
 #include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gguf.h"
 #include "gguf_write.h"
 #include "tok.h"
+
+/* Encodes text with flags and expects exactly the n_want ids want. */
+static inline void expect_ids(const dai_tok *t, const char *text, int flags, const int32_t *want,
+                              size_t n_want)
+{
+	int32_t *ids;
+	size_t n;
+	dai_err e;
+	cr_assert_eq(tok_encode(t, text, strlen(text), flags, &ids, &n, &e), 0, "%s", e.msg);
+	char got[4096] = "";
+	size_t o = 0;
+	for (size_t i = 0; i < n && o < sizeof got - 16; i++)
+		o += (size_t)snprintf(got + o, sizeof got - o, " %d", ids[i]);
+	cr_assert_eq(n, n_want, "'%s': %zu ids, want %zu:%s", text, n, n_want, got);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(ids[i], want[i], "'%s': id %zu is %d, want %d:%s", text, i, ids[i],
+		             want[i], got);
+	free(ids);
+}
 
 /* Finishes w as a GGUF called name and loads its vocabulary, which must
  * load. Frees w; the tokenizer keeps nothing of the file. */
