@@ -59,6 +59,28 @@ static int hex4(const char *s, unsigned *v)
 	return 0;
 }
 
+static size_t unescaped(const json_doc *doc, int i, char *out, size_t cap);
+
+/* 1 when string nodes a and b name the same key once unescaped ("\u00e9"
+ * and "é" are one name), 0 when not, -1 out of memory. */
+static int same_key(const json_doc *doc, int a, int b)
+{
+	const json_node *x = &doc->nodes[a], *y = &doc->nodes[b];
+	if (!x->escaped && !y->escaped)
+		return x->len == y->len &&
+		       memcmp(doc->text + x->start, doc->text + y->start, x->len) == 0;
+	/* unescaping never lengthens a string */
+	char *u = malloc(x->len + 1), *v = malloc(y->len + 1);
+	int rc = -1;
+	if (u && v) {
+		size_t nu = unescaped(doc, a, u, x->len + 1), nv = unescaped(doc, b, v, y->len + 1);
+		rc = nu == nv && memcmp(u, v, nu) == 0;
+	}
+	free(u);
+	free(v);
+	return rc;
+}
+
 /* Decodes the escape at s[0] == '\\' (n bytes available): the code point
  * and the bytes used; surrogate pairs must be whole. */
 static int unescape(const char *s, size_t n, unsigned *cp, size_t *used)
@@ -219,13 +241,13 @@ static int parse_container(parser *p, int depth, int is_obj, int *out)
 		for (int k = p->doc->nodes[i].first; k >= 0;
 		     k = p->doc->nodes[p->doc->nodes[k].next].next)
 			for (int m = p->doc->nodes[p->doc->nodes[k].next].next; m >= 0;
-			     m = p->doc->nodes[p->doc->nodes[m].next].next)
-				if (p->doc->nodes[k].len == p->doc->nodes[m].len &&
-				    !p->doc->nodes[k].escaped && !p->doc->nodes[m].escaped &&
-				    memcmp(p->s + p->doc->nodes[k].start,
-				           p->s + p->doc->nodes[m].start,
-				           p->doc->nodes[k].len) == 0)
+			     m = p->doc->nodes[p->doc->nodes[m].next].next) {
+				int same = same_key(p->doc, k, m);
+				if (same < 0)
+					return perr(p, "out of memory");
+				if (same)
 					return perr(p, "duplicate member name");
+			}
 	*out = i;
 	return 0;
 }
