@@ -74,3 +74,14 @@ Test(json, refuses_what_is_not_json)
 	cr_assert_eq(json_parse(&d, deep, 200, NULL), -1, "nesting too deep");
 	cr_assert(parses(" [ 0 , -0.5 , 1E+2 , \"\" , {} ] "));
 }
+
+Test(json, duplicate_names_compared_unescaped)
+{
+	/* One name spelled twice is ambiguous whatever the escapes. */
+	cr_assert_not(parses("{\"a\":1,\"a\":2}"));
+	cr_assert_not(parses("{\"\\u0061\":1,\"a\":2}"));
+	cr_assert_not(parses("{\"\\ud83d\\ude0e\":1,\"\xf0\x9f\x98\x8e\":2}"));
+	cr_assert_not(parses("{\"\\u00e9\":1,\"\\u00E9\":2}"));
+	cr_assert(parses("{\"\\u00e9\":1,\"e\":2}"));
+	cr_assert(parses("{\"a\":{\"a\":1}}"));
+}
