@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "timefmt.h"
+
 static const char *prog = "dai";
 
 void cli_init(const char *progname)
@@ -18,6 +20,9 @@ void cli_init(const char *progname)
 	prog = slash ? slash + 1 : progname;
 	if (sodium_init() < 0)
 		cli_die(EXIT_BAD, "cannot initialise libsodium");
+	dai_err e;
+	if (time_now_check(&e))
+		cli_die(EXIT_USAGE, "%s", e.msg);
 }
 
 const char *cli_name(void)

@@ -2,6 +2,7 @@
  * civil, proleptic Gregorian) so no time zone or locale can change it. */
 #include "timefmt.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ void time_format(char *out, long long ts)
 	unsigned yy = (unsigned)y % 10000;
 	char tmp[64];
 	snprintf(tmp, sizeof tmp, "%04u-%02u-%02uT%02u:%02u:%02uZ", yy, m % 100, d % 100,
-		 secs / 3600 % 100, secs / 60 % 60, secs % 60);
+	         secs / 3600 % 100, secs / 60 % 60, secs % 60);
 	memcpy(out, tmp, DAI_TIME_LEN + 1);
 }
 
@@ -78,19 +79,37 @@ int time_parse(const char *s, size_t n, long long *ts)
 	return 0;
 }
 
-long long time_now(void)
+/* DAI_NOW as Unix seconds; -1 when it is unset, empty or not a time. */
+static int env_now(long long *out)
 {
 	const char *env = getenv("DAI_NOW");
-	if (env && *env) {
-		long long ts;
-		if (time_parse(env, strlen(env), &ts) == 0)
-			return ts;
-		char *end;
-		long long v = strtoll(env, &end, 10);
-		if (*end == 0)
-			return v;
-	}
-	return (long long)time(NULL);
+	if (!env || !*env)
+		return -1;
+	if (time_parse(env, strlen(env), out) == 0)
+		return 0;
+	char *end;
+	errno = 0;
+	long long v = strtoll(env, &end, 10);
+	if (errno || *end || v < 0 || *env < '0' || *env > '9')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+long long time_now(void)
+{
+	long long ts;
+	return env_now(&ts) == 0 ? ts : (long long)time(NULL);
+}
+
+int time_now_check(dai_err *e)
+{
+	const char *env = getenv("DAI_NOW");
+	long long ts;
+	if (env && *env && env_now(&ts) != 0)
+		return dai_errf(
+		    e, "DAI_NOW: '%.64s' is neither YYYY-MM-DDTHH:MM:SSZ nor Unix seconds", env);
+	return 0;
 }
 
 int duration_parse(const char *s, long long *secs)
@@ -101,11 +120,20 @@ int duration_parse(const char *s, long long *secs)
 	long long v = strtoll(s, &end, 10);
 	long long mul;
 	switch (*end) {
-	case 's': mul = 1; break;
-	case 'm': mul = 60; break;
-	case 'h': mul = 3600; break;
-	case 'd': mul = 86400; break;
-	default: return -1;
+	case 's':
+		mul = 1;
+		break;
+	case 'm':
+		mul = 60;
+		break;
+	case 'h':
+		mul = 3600;
+		break;
+	case 'd':
+		mul = 86400;
+		break;
+	default:
+		return -1;
 	}
 	if (end[1] != 0 || v < 0 || __builtin_mul_overflow(v, mul, secs))
 		return -1;

@@ -238,3 +238,8 @@ u "missing option argument" dai-keygen -o
 if [ ! -e zzz.key ]; then pass "a usage error creates nothing"; else fail "a usage error creates nothing"; fi
 t "-h prints usage" dai-keygen -h
 if grep -q '^usage:' .out; then pass "-h usage goes to stdout"; else fail "-h usage goes to stdout"; fi
+
+# A clock override that is not a time is an error, never the real clock.
+DAI_NOW=yesterday dai-keygen -n -o badclock >.out 2>.err
+[ $? -eq 2 ] && grep -q "DAI_NOW" .err && [ ! -e badclock.key ] && pass "a bad DAI_NOW is refused" \
+	|| fail "a bad DAI_NOW is refused" "$(cat .err)"
