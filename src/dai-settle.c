@@ -44,12 +44,6 @@ static const char usage[] =
 
 static const char *ledger_path;
 
-static _Noreturn void bad_usage(void)
-{
-	fputs(usage, stderr);
-	exit(EXIT_USAGE);
-}
-
 static void open_ledger(ledger *l, enum ledger_mode mode)
 {
 	dai_err e;
@@ -127,12 +121,9 @@ static int run_stream(enum stream_cmd cmd, const char *keypath, const char *inpu
 	dai_err e;
 	dai_key k;
 	load_key(&k, keypath);
-	const char *name;
-	int fd = cli_open_input(input, &name);
 	dai_reader r;
 	static dai_strmap done; /* static: reachable until exit */
-	if (reader_init(&r, fd, name, &e))
-		cli_fail(&e);
+	cli_open_reader(&r, input);
 	for (;;) {
 		dai_doc d;
 		int st = reader_next(&r, &d, &e);
@@ -158,7 +149,7 @@ static int cmd_init(const char *keypath, const char *window, const char *bond, c
 	dai_err e;
 	long long secs;
 	if (!window || nalloc == 0)
-		bad_usage();
+		cli_usage(usage);
 	if (duration_parse(window, &secs) || secs <= 0)
 		cli_die(EXIT_USAGE, "--window '%s' is not a duration such as 90s, 15m, 2h, 7d",
 		        window);
@@ -196,7 +187,7 @@ static int cmd_simple(const char *cmd, const char *keypath, char **args, int nar
 	char id[DAI_ID_LEN + 1], did[DAI_DID_MAX];
 	int transfer = strcmp(cmd, "transfer") == 0;
 	if (nargs != (transfer ? 2 : 1))
-		bad_usage();
+		cli_usage(usage);
 	if (transfer && key_read_did(args[0], did, &e))
 		cli_fail(&e);
 	uint64_t amount = amount_arg(args[nargs - 1]);
@@ -251,7 +242,7 @@ static int cmd_balance(char **args, int nargs)
 	ledger l;
 	char did[DAI_DID_MAX];
 	if (nargs > 1)
-		bad_usage();
+		cli_usage(usage);
 	if (nargs == 1 && key_read_did(args[0], did, &e))
 		cli_fail(&e);
 	open_ledger(&l, LEDGER_READ);
@@ -534,11 +525,8 @@ static int chain_stream(const char *cmd, const chain_opts *o, const char *input)
 			sc.worker_did = bound_did;
 		}
 	}
-	const char *name;
-	int fd = cli_open_input(input, &name);
 	dai_reader r;
-	if (reader_init(&r, fd, name, &e))
-		cli_fail(&e);
+	cli_open_reader(&r, input);
 	for (;;) {
 		dai_doc d;
 		int st = reader_next(&r, &d, &e);
@@ -609,7 +597,7 @@ static int chain_sign_resolution(char **args, int nargs)
 	escrow_job j;
 	int proven;
 	if (nargs != 2 && nargs != 3)
-		bad_usage();
+		cli_usage(usage);
 	job_arg(args[0], job);
 	if (nargs == 3) {
 		dai_doc fraud, jd;
@@ -641,7 +629,7 @@ static int chain_resolve(char **args, int nargs)
 	unsigned char job[32];
 	chain_receipt rc;
 	if (nargs < 3)
-		bad_usage();
+		cli_usage(usage);
 	job_arg(args[0], job);
 	int proven = outcome_arg(args[1]);
 	size_t n = (size_t)nargs - 2;
@@ -667,7 +655,7 @@ static int chain_jobs_step(const char *cmd, char **args, int nargs)
 	dai_err e;
 	chain_receipt rc;
 	if (nargs < 1)
-		bad_usage();
+		cli_usage(usage);
 	for (int i = 0; i < nargs; i++) {
 		unsigned char job[32];
 		job_arg(args[i], job);
@@ -713,7 +701,7 @@ static int chain_transfer(char **args, int nargs)
 	chain_tx tx = {0};
 	chain_receipt rc;
 	if (nargs != 2)
-		bad_usage();
+		cli_usage(usage);
 	parse_addr(args[0], to, "ADDR");
 	parse_wei(args[1], &tx.value, "WEI");
 	tx.to = to;
@@ -732,7 +720,7 @@ static int chain_job_cmd(char **args, int nargs)
 	char buyer[ETH_ADDR_TEXT], worker[ETH_ADDR_TEXT], amount[U256_DEC_MAX], price[U256_DEC_MAX];
 	char receipt[65], fraud[65];
 	if (nargs != 1)
-		bad_usage();
+		cli_usage(usage);
 	job_arg(args[0], job);
 	if (escrow_get_job(&ch, sc.contract, job, &j, &e))
 		cli_fail(&e);
@@ -766,15 +754,15 @@ static int chain_main(const char *cmd, char **args, int nargs, const chain_opts 
 	int is_address = !strcmp(cmd, "address");
 	if (!is_deploy && (window || bond || o->nreferees || o->threshold || o->resolve_timeout ||
 	                   o->challenge_bond))
-		bad_usage();
+		cli_usage(usage);
 	if ((o->worker || o->worker_bind) && strcmp(cmd, "escrow") != 0)
-		bad_usage();
+		cli_usage(usage);
 	if (is_address) {
 		/* offline: the address of the key's chain account */
 		dai_err e;
 		char t[ETH_ADDR_TEXT];
 		if (nargs)
-			bad_usage();
+			cli_usage(usage);
 		load_key(&chain_id_key, keypath);
 		chain_sk = sodium_malloc(32);
 		if (!chain_sk)
@@ -806,10 +794,10 @@ static int chain_main(const char *cmd, char **args, int nargs, const chain_opts 
 	            !is_deploy && !is_address && strcmp(cmd, "balance") != 0 &&
 	                strcmp(cmd, "transfer") != 0);
 	if (is_deploy)
-		return nargs ? (bad_usage(), 0) : chain_deploy(o, window, bond);
+		return nargs ? (cli_usage(usage), 0) : chain_deploy(o, window, bond);
 	if (!strcmp(cmd, "escrow") || !strcmp(cmd, "claim") || !strcmp(cmd, "challenge")) {
 		if (nargs > 1)
-			bad_usage();
+			cli_usage(usage);
 		return chain_stream(cmd, o, nargs ? args[0] : NULL);
 	}
 	if (!strcmp(cmd, "sign-resolution"))
@@ -822,7 +810,7 @@ static int chain_main(const char *cmd, char **args, int nargs, const chain_opts 
 		dai_err e;
 		chain_receipt rc;
 		if (nargs)
-			bad_usage();
+			cli_usage(usage);
 		if (escrow_withdraw(&ch, &sc.from, sc.contract, &rc, &e))
 			cli_fail(&e);
 		report("withdraw", &rc);
@@ -837,12 +825,12 @@ static int chain_main(const char *cmd, char **args, int nargs, const chain_opts 
 	if (!strcmp(cmd, "log")) {
 		dai_err e;
 		if (nargs)
-			bad_usage();
+			cli_usage(usage);
 		if (escrow_log(&ch, sc.contract, print_line, NULL, &e))
 			cli_fail(&e);
 		return 0;
 	}
-	bad_usage();
+	cli_usage(usage);
 }
 
 int main(int argc, char **argv)
@@ -938,20 +926,19 @@ int main(int argc, char **argv)
 			all = 1;
 			break;
 		case 'h':
-			fputs(usage, stdout);
-			return 0;
+			cli_help(usage);
 		default:
-			bad_usage();
+			cli_usage(usage);
 		}
 	}
 	if (optind >= argc)
-		bad_usage();
+		cli_usage(usage);
 	const char *cmd = argv[optind];
 	char **args = argv + optind + 1;
 	int nargs = argc - optind - 1;
 	if (co.url) {
 		if (ledger_path || nalloc || all)
-			bad_usage();
+			cli_usage(usage);
 		return chain_main(cmd, args, nargs, &co, keypath, window, bond);
 	}
 	if (co.chain_id || co.contract || co.from || co.unit || co.worker || co.worker_bind ||
@@ -966,11 +953,12 @@ int main(int argc, char **argv)
 	}
 	int is_init = strcmp(cmd, "init") == 0;
 	if (!is_init && (window || bond || nalloc))
-		bad_usage();
+		cli_usage(usage);
 	if (all && strcmp(cmd, "finalize") != 0)
-		bad_usage();
+		cli_usage(usage);
 	if (is_init)
-		return nargs ? (bad_usage(), 0) : cmd_init(keypath, window, bond, alloc, nalloc);
+		return nargs ? (cli_usage(usage), 0)
+		             : cmd_init(keypath, window, bond, alloc, nalloc);
 	if (!strcmp(cmd, "transfer") || !strcmp(cmd, "stake") || !strcmp(cmd, "unstake"))
 		return cmd_simple(cmd, keypath, args, nargs);
 	static const char *const streams[] = {"escrow", "claim", "challenge", "finalize",
@@ -979,22 +967,22 @@ int main(int argc, char **argv)
 		if (strcmp(cmd, streams[i]) != 0)
 			continue;
 		if (nargs > 1 || (all && nargs))
-			bad_usage();
+			cli_usage(usage);
 		if (all)
 			return cmd_finalize_all(keypath);
 		return run_stream((enum stream_cmd)i, keypath, nargs ? args[0] : NULL);
 	}
 	if (keypath)
-		bad_usage();
+		cli_usage(usage);
 	if (!strcmp(cmd, "balance"))
 		return cmd_balance(args, nargs);
 	if (nargs)
-		bad_usage();
+		cli_usage(usage);
 	if (!strcmp(cmd, "log"))
 		return cmd_log();
 	if (!strcmp(cmd, "verify"))
 		return cmd_verify();
 	if (!strcmp(cmd, "repair"))
 		return cmd_repair();
-	bad_usage();
+	cli_usage(usage);
 }
