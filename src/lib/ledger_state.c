@@ -320,16 +320,26 @@ static int window_ends(const ledger_state *st, const ledger_job *j, long long *e
 	return __builtin_add_overflow(j->claimed_at, (long long)st->window, end);
 }
 
-static int apply_challenge(ledger_state *st, const ledger_entry *en, dai_err *e)
+/* The entry's job, which must be claimed (challenge and finalize act on
+ * an open claim); NULL with the reason. */
+static ledger_job *claimed_job(ledger_state *st, const ledger_entry *en, const char *op, dai_err *e)
 {
 	ledger_job *j = job_of(st, en, e);
+	if (j && j->status != JOB_CLAIMED) {
+		REFUSE("%s: job %s is %s", op, j->id,
+		       j->status == JOB_ESCROWED ? "not claimed" : status_name(j->status));
+		return NULL;
+	}
+	return j;
+}
+
+static int apply_challenge(ledger_state *st, const ledger_entry *en, dai_err *e)
+{
+	ledger_job *j = claimed_job(st, en, "challenge", e);
 	long long end;
 	char t[DAI_TIME_LEN + 1];
 	if (!j)
 		return -1;
-	if (j->status != JOB_CLAIMED)
-		return REFUSE("challenge: job %s is %s", j->id,
-		              j->status == JOB_ESCROWED ? "not claimed" : status_name(j->status));
 	if (window_ends(st, j, &end) || en->time >= end) {
 		time_format(t, end);
 		return REFUSE("challenge: the window of job %s closed at %s", j->id, t);
@@ -370,14 +380,11 @@ static int apply_challenge(ledger_state *st, const ledger_entry *en, dai_err *e)
 
 static int apply_finalize(ledger_state *st, const ledger_entry *en, dai_err *e)
 {
-	ledger_job *j = job_of(st, en, e);
+	ledger_job *j = claimed_job(st, en, "finalize", e);
 	long long end;
 	char t[DAI_TIME_LEN + 1];
 	if (!j)
 		return -1;
-	if (j->status != JOB_CLAIMED)
-		return REFUSE("finalize: job %s is %s", j->id,
-		              j->status == JOB_ESCROWED ? "not claimed" : status_name(j->status));
 	if (!window_ends(st, j, &end) && en->time < end) {
 		time_format(t, end);
 		return REFUSE("finalize: the challenge window of job %s is open until %s", j->id,
