@@ -1,20 +1,30 @@
-/* dai-keygen: Ed25519 identities; sign and verify dai documents. */
+/* dai-keygen: Ed25519 identities and their chain accounts; sign and verify
+ * dai documents. */
+#include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "chainkey.h"
 #include "cli.h"
+#include "codec.h"
 #include "docio.h"
+#include "ethaddr.h"
+#include "fsio.h"
 #include "key.h"
 
 static const char usage[] =
-    "usage: dai-keygen -o NAME [-n] [-C COMMENT]   create NAME.key and NAME.pub\n"
-    "       dai-keygen -p KEY                       print the did:key of KEY\n"
+    "usage: dai-keygen -o NAME [-n] [-C COMMENT] [--chain]   create NAME.key and NAME.pub\n"
+    "       dai-keygen -p KEY [--chain]             print the did:key (or chain address) of KEY\n"
     "       dai-keygen -c KEY [-n]                  change the passphrase of KEY\n"
     "       dai-keygen -S -k KEY [FILE]             sign the unsigned documents of a stream\n"
     "       dai-keygen -V [-P PUB] [FILE]           verify every document of a stream\n"
+    "       dai-keygen --export-chain-secret KEY [FILE]   the chain account's secret in hex,\n"
+    "                                               for a wallet: to FILE or a terminal\n"
     "  -n  no passphrase: the secret key file is not encrypted\n"
+    "  --chain  also print the key's chain account address (EIP-55)\n"
     "  passphrases come from the terminal or DAI_PASSPHRASE (DAI_NEW_PASSPHRASE for -c)\n";
 
 static int sign_stream(const char *keypath, const char *input)
@@ -122,14 +132,83 @@ static int verify_stream(const char *pub, const char *input)
 	return 0;
 }
 
+/* Prints the chain address of k (chainkey.h). */
+static void print_chain_address(const dai_key *k)
+{
+	dai_err e;
+	unsigned char *sk = sodium_malloc(32), addr[20];
+	char text[ETH_ADDR_TEXT];
+	if (!sk)
+		cli_die(EXIT_BAD, "out of memory");
+	if (chainkey_derive(k, sk, addr, &e))
+		cli_fail(&e);
+	sodium_free(sk);
+	eth_address_format(text, addr);
+	printf("%s\n", text);
+}
+
+/* Writes the chain account's secp256k1 secret in hex, the form wallets
+ * import, to a new file (mode 0600) or to a terminal, never to a pipe. */
+static int export_chain_secret(const char *keypath, const char *path)
+{
+	dai_err e;
+	dai_key k;
+	if (!path && !isatty(STDOUT_FILENO))
+		cli_die(EXIT_USAGE, "refusing to write a secret key to a pipe or file on stdout: "
+		                    "name the FILE to write it to");
+	if (key_load(&k, keypath, &e))
+		cli_fail(&e);
+	unsigned char *sk = sodium_malloc(32), addr[20];
+	char *hex = sodium_malloc(66), text[ETH_ADDR_TEXT];
+	if (!sk || !hex)
+		cli_die(EXIT_BAD, "out of memory");
+	if (chainkey_derive(&k, sk, addr, &e))
+		cli_fail(&e);
+	hex_encode(hex, sk, 32);
+	hex[64] = '\n';
+	hex[65] = 0;
+	eth_address_format(text, addr);
+	int rc = 0;
+	if (path) {
+		if (file_write_atomic(path, hex, 65, 0600, FSIO_NOCLOBBER, &e)) {
+			cli_warn("%s", e.msg);
+			rc = EXIT_BAD;
+		}
+	} else if (fputs(hex, stdout) == EOF || fflush(stdout) != 0) {
+		cli_warn("write error on stdout");
+		rc = EXIT_BAD;
+	}
+	if (rc == 0)
+		cli_warn("WARNING: %s holds the secret of chain account %s: anyone who reads it "
+		         "can spend from that account",
+		         path ? path : "the terminal", text);
+	sodium_free(hex);
+	sodium_free(sk);
+	key_free(&k);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	cli_init(argv[0]);
 	const char *out = NULL, *print = NULL, *change = NULL, *keyp = NULL, *pub = NULL;
 	const char *comment = NULL;
-	int plain = 0, sign = 0, verify = 0, c;
-	while ((c = getopt(argc, argv, "o:p:c:SVk:P:nC:h")) != -1) {
+	const char *export_secret = NULL;
+	int plain = 0, sign = 0, verify = 0, chain = 0, c;
+	static const struct option opts[] = {
+	    {"chain", no_argument, NULL, 'E'},
+	    {"export-chain-secret", required_argument, NULL, 'X'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	while ((c = getopt_long(argc, argv, "o:p:c:SVk:P:nC:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'E':
+			chain = 1;
+			break;
+		case 'X':
+			export_secret = optarg;
+			break;
 		case 'o':
 			out = optarg;
 			break;
@@ -163,25 +242,44 @@ int main(int argc, char **argv)
 			cli_usage(usage);
 		}
 	}
-	int modes = !!out + !!print + !!change + sign + verify;
+	int modes = !!out + !!print + !!change + sign + verify + !!export_secret;
 	int nargs = argc - optind;
-	if (modes != 1 || nargs > (sign || verify ? 1 : 0) || (sign && !keyp) || (keyp && !sign) ||
-	    (pub && !verify) || (plain && !out && !change) || (comment && !out)) {
+	if (modes != 1 || nargs > (sign || verify || export_secret ? 1 : 0) || (sign && !keyp) ||
+	    (keyp && !sign) || (pub && !verify) || (plain && !out && !change) ||
+	    (comment && !out) || (chain && !out && !print)) {
 		cli_usage(usage);
 	}
 	dai_err e;
 	const char *input = nargs ? argv[optind] : NULL;
+	if (export_secret)
+		return export_chain_secret(export_secret, input);
 	if (out) {
-		char did[DAI_DID_MAX];
+		dai_key k;
 		if (plain)
 			cli_warn("WARNING: %s.key will NOT be encrypted: anyone who can read it "
 			         "can sign as this key",
 			         out);
-		if (key_create_files(out, comment, !plain, did, &e))
+		if (key_create_files(out, comment, !plain, &k, &e))
 			cli_fail(&e);
-		printf("%s\n", did);
+		printf("%s\n", k.did);
+		if (chain)
+			print_chain_address(&k);
+		key_free(&k);
 		fprintf(stderr, "%s: wrote %s.key (secret, mode 0600) and %s.pub\n", cli_name(),
 		        out, out);
+		return 0;
+	}
+	if (print && chain) {
+		/* The address comes from the secret: a .key file, opened. */
+		dai_key k;
+		if (key_load(&k, print, &e)) {
+			if (strstr(e.msg, "not a secret key file"))
+				cli_die(EXIT_BAD, "%s: the chain address comes from the secret key",
+				        e.msg);
+			cli_fail(&e);
+		}
+		print_chain_address(&k);
+		key_free(&k);
 		return 0;
 	}
 	if (print) {

@@ -315,7 +315,7 @@ fail:
 	return -1;
 }
 
-int key_create_files(const char *name, const char *comment, int encrypt, char did[DAI_DID_MAX],
+int key_create_files(const char *name, const char *comment, int encrypt, dai_key *out,
 		     dai_err *e)
 {
 	char kpath[4096], ppath[4096];
@@ -345,7 +345,8 @@ int key_create_files(const char *name, const char *comment, int encrypt, char di
 		unlink(kpath); /* we made it a moment ago: leave no half pair */
 		goto out;
 	}
-	snprintf(did, DAI_DID_MAX, "%s", k.did);
+	*out = k;
+	k.sk = NULL; /* now the caller's */
 	rc = 0;
 out:
 	if (sec.raw)

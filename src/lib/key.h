@@ -66,9 +66,10 @@ int key_read_did(const char *what, char did[DAI_DID_MAX], dai_err *e);
 
 
 
-/* Creates NAME.key and NAME.pub, refusing to overwrite either. With
- * encrypt, the passphrase is asked (twice on a terminal). */
-int key_create_files(const char *name, const char *comment, int encrypt, char did[DAI_DID_MAX],
+/* Creates NAME.key and NAME.pub, refusing to overwrite either, and gives
+ * the new key (out, for the caller to key_free). With encrypt, the
+ * passphrase is asked (twice on a terminal). */
+int key_create_files(const char *name, const char *comment, int encrypt, dai_key *out,
 		     dai_err *e);
 
 /* Rewrites a secret key file under a new passphrase (asked twice, or from
