@@ -85,8 +85,10 @@ $(B)/unit-tests: $(UNIT_OBJ) $(TTOOL_OBJ) $(B)/libdai.a
 	$(CC) $(SANFLAGS) -pthread -o $@ $(UNIT_OBJ) $(TTOOL_OBJ) $(B)/libdai.a $(DEP_LIBS) -lcriterion
 
 # A whole market round told as a story (MODEL=path.gguf: a real model).
+# make demo CHAIN=1: the same story settled on a local anvil node (make npm-deps)
 demo: $(TOOLS) $(B)/mkgguf
-	@sh mk/demo.sh $(BIN) $(B)/mkgguf
+	@$(if $(filter-out 0,$(CHAIN)),sh mk/demo_chain.sh $(BIN) $(B)/mkgguf \
+		$(NPM_DIR)/node_modules/.bin/anvil,sh mk/demo.sh $(BIN) $(B)/mkgguf)
 
 # proofs: generation vs verification, one-step checks vs replay, sizes
 bench-prove: $(B)/mkgguf $(B)/provebench
