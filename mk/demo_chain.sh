@@ -67,6 +67,7 @@ balances() {
 }
 
 say "A local chain: an anvil node on 127.0.0.1, its clock set to $START"
+: >anvil.log
 "$anvil" --host 127.0.0.1 --port 0 --timestamp "$(date -u -d "$START" +%s)" >anvil.log 2>&1 &
 anvil_pid=$!
 at_exit 'kill $anvil_pid 2>/dev/null'
@@ -151,7 +152,8 @@ for r in referee1 referee2; do
 	settle_q -k $r.key sign-resolution "$JOB2" fraud.doc job2.doc >$r.sig
 	echo "   $r signs: $(cut -c1-24 $r.sig)..."
 done
-settle -k validator.key resolve "$JOB2" proven "$(cat referee1.sig)" "$(cat referee2.sig)"
+echo '$ dai-settle $ON_CHAIN -k validator.key resolve $JOB2 proven $(cat referee1.sig) $(cat referee2.sig)'
+settle_q -k validator.key resolve "$JOB2" proven "$(cat referee1.sig)" "$(cat referee2.sig)"
 balances
 
 say "Everyone takes their credit out of the contract"
