@@ -178,10 +178,14 @@ static int export_chain_secret(const char *keypath, const char *path)
 		cli_warn("write error on stdout");
 		rc = EXIT_BAD;
 	}
-	if (rc == 0)
+	if (rc == 0 && path)
 		cli_warn("WARNING: %s holds the secret of chain account %s: anyone who reads it "
 		         "can spend from that account",
-		         path ? path : "the terminal", text);
+		         path, text);
+	else if (rc == 0)
+		cli_warn("WARNING: that is the secret of chain account %s: anyone who sees it "
+		         "can spend from that account",
+		         text);
 	sodium_free(hex);
 	sodium_free(sk);
 	key_free(&k);

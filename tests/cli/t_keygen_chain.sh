@@ -50,6 +50,15 @@ cmp -s before plain.hex && pass "the file is left as it was" || fail "the file i
 dai-keygen --export-chain-secret plain.key >.out 2>.err </dev/null
 [ $? -eq 2 ] && [ ! -s .out ] && grep -q "refusing to write a secret key to a pipe" .err &&
 	pass "never to a pipe" || fail "never to a pipe" "$(cat .out .err)"
+# To a terminal: script(1) gives the command one.
+if command -v script >/dev/null 2>&1; then
+	script -qec "dai-keygen --export-chain-secret plain.key" /dev/null </dev/null >tty.out 2>&1
+	head -n 1 tty.out | tr -d '\r' >tty.hex
+	cmp -s tty.hex plain.hex && grep -q "WARNING: that is the secret of chain account $A" tty.out &&
+		pass "to a terminal, with the warning" || fail "to a terminal, with the warning" "$(cat tty.out)"
+else
+	echo "# skip: no script(1): export to a terminal not tested"
+fi
 DAI_PASSPHRASE=wrong dai-keygen --export-chain-secret sealed.key sealed.hex >.out 2>.err
 [ $? -eq 1 ] && [ ! -e sealed.hex ] && pass "a wrong passphrase exports nothing" ||
 	fail "a wrong passphrase exports nothing" "$(cat .err)"
