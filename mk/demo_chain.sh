@@ -44,9 +44,11 @@ settle() {
 }
 # settle_q ARGS...: the same, not shown.
 settle_q() {
+	t0=$(date +%s%N)
 	if dai-settle --chain "$URL" --unit $UNIT ${ESCROW:+--contract $ESCROW} -v "$@" 2>settle.err; then
 		grep ' tx 0x' settle.err >>gas.log || true
 		grep -v ' tx 0x' settle.err | sed 's/^/   /' >&2 || true
+		echo $(($(date +%s%N) - t0)) >>settle.ns # a file: some runs are in a pipeline's subshell
 	else
 		cat settle.err >&2
 		return 1
@@ -131,7 +133,7 @@ say "Two hours later (evm_increaseTime), anyone may finalize: the worker is paid
 rpc evm_increaseTime 7200
 rpc evm_mine ""
 now 2026-12-01T11:00:00Z
-settle -k operator.key finalize "$(docs job job | id /dev/stdin)"
+settle -k operator.key finalize "$(docs job job | docid /dev/stdin)"
 balances
 
 say "A second job, and a lazy worker: it computes 24 tokens and makes up the last 16"
@@ -143,7 +145,7 @@ settle -k worker.key claim claim2 >/dev/null
 say "The validator checks it, finds the lie and challenges with the fraud proof's id and a bond"
 catch_lie
 settle -k validator.key challenge fraud.doc >/dev/null
-JOB2=$(docs job job2 | id /dev/stdin)
+JOB2=$(docs job job2 | docid /dev/stdin)
 
 say "The contract cannot rerun a transformer: the referees rerun the proof check and sign its outcome"
 docs job job2 >job2.doc
@@ -175,3 +177,4 @@ awk '{ for (i = 1; i < NF; i++) if ($i == "gas") g = $(i + 1)
 		printf "   %-10s %d tx  gas %s\n", s, n[s], lo[s] == hi[s] ? lo[s] " each" : lo[s] " to " hi[s] } }' gas.log
 ended=$(date +%s%N)
 echo "   end to end $(((ended - started) / 1000000)) ms, of which starting the node $(((node_up - started) / 1000000)) ms"
+awk '{ n++; t += $1 } END { printf "   and %d runs of dai-settle on the node %d ms\n", n, t / 1000000 }' settle.ns

@@ -33,8 +33,8 @@ field() { sed -n "s/^$1 //p" "$2" | head -n 1; }
 # docs KIND FILE: the documents of one kind in a stream.
 docs() { awk -v k="dai-$1 " 'index($0, k) == 1 { p = 1 } p { print } /^sig / { p = 0 }' "$2"; }
 now() { export DAI_NOW="$1"; }
-# id FILE: the id of the first document of FILE.
-id() { dai-keygen -V "$1" | head -n 1 | cut -d' ' -f2; }
+# docid FILE: the id of the first document of FILE.
+docid() { dai-keygen -V "$1" | head -n 1 | cut -d' ' -f2; }
 
 # make_keys WHO...: a key without passphrase for each (WHO.key, WHO.pub).
 make_keys() {
