@@ -140,7 +140,7 @@ bench: $(TOOLS) $(B)/membw $(B)/modelbytes $(B)/modelbench \
 deps:
 	apt-get update
 	apt-get install -y build-essential pkg-config libsodium-dev libarchive-dev zlib1g-dev \
-		libsecp256k1-dev libcurl4-openssl-dev libcriterion-dev clang
+		libsecp256k1-dev libcurl4-openssl-dev libcriterion-dev clang curl
 	@# npm for the chain tests' tools: Debian's, unless a node with its own npm is there
 	command -v npm >/dev/null 2>&1 || apt-get install -y nodejs npm || \
 		echo "dai: no npm: the chain tests will be skipped" >&2
