@@ -1,4 +1,5 @@
-/* model.c - see model.h: llama and qwen2 hyperparameters and tensors from GGUF, all checked. */
+/* model.c - see model.h: llama, qwen2 and phi3 hyperparameters and tensors from GGUF, all checked.
+ */
 #include "model.h"
 
 #include <math.h>
@@ -15,8 +16,9 @@ static const struct {
 } archs[] = {
     {"llama", MODEL_ARCH_LLAMA, 0},
     {"qwen2", MODEL_ARCH_QWEN2, 1},
+    {"phi3", MODEL_ARCH_PHI3, 1},
 };
-#define ARCH_LIST "llama, qwen2"
+#define ARCH_LIST "llama, qwen2, phi3"
 
 /* "<arch>.<suffix>" in buf (the keys of the hyperparameters). */
 #define KEY_MAX 96
@@ -126,6 +128,31 @@ static int rope_scaling(model *m, const gguf_file *g, dai_err *e)
 	return 0;
 }
 
+/*
+ * phi3's attention window, as llama.cpp reads it: a default for the shapes
+ * of the Phi-3 releases whose files predate the key, then the key; with
+ * neither, the file is refused (llama.cpp: "invalid value for
+ * sliding_window"). 0 means no window (Phi-4).
+ */
+static int phi3_window(model *m, const gguf_file *g, dai_err *e)
+{
+	char k[KEY_MAX];
+	int L = m->n_layers, ctx = m->n_ctx_train;
+	m->n_swa = 0;
+	if ((L == 32 || L == 40) && ctx == 4096)
+		m->n_swa = 2047;
+	else if (L == 32 && m->n_kv_heads == 32 && ctx == 131072)
+		m->n_swa = 262144;
+	else if (L == 40 && ctx == 131072)
+		m->n_swa = 131072;
+	key(k, m, "attention.sliding_window");
+	if (gguf_find_key(g, k))
+		return get_int(g, k, 0, INT32_MAX, &m->n_swa, e);
+	if (m->n_swa == 0)
+		return dai_errf(e, "%s: key '%s' is missing (0 for no window)", g->name, k);
+	return 0;
+}
+
 static int hparams(model *m, const gguf_file *g, dai_err *e)
 {
 	char k[KEY_MAX];
@@ -168,7 +195,10 @@ static int hparams(model *m, const gguf_file *g, dai_err *e)
 	if (experts > 0)
 		return dai_errf(e, "%s: key '%s': mixture of experts is not supported", g->name,
 		                key(k, m, "expert_count"));
-	if (swa > 0 && swa < m->n_ctx_train)
+	if (m->arch == MODEL_ARCH_PHI3) {
+		if (phi3_window(m, g, e))
+			return -1;
+	} else if (swa > 0 && swa < m->n_ctx_train)
 		return dai_errf(e,
 		                "%s: key '%s': attention over a sliding window of %d tokens is "
 		                "not supported",
@@ -303,6 +333,18 @@ static int take_opt_vector(const gguf_file *g, unsigned char *used, const char *
  */
 static int arch_tensors(model *m, const gguf_file *g, unsigned char *used, dai_err *e)
 {
+	if (m->arch == MODEL_ARCH_PHI3) {
+		static const char *const longrope[] = {"rope_factors_long.weight",
+		                                       "rope_factors_short.weight"};
+		for (int i = 0; i < 2; i++)
+			if (gguf_find_tensor(g, longrope[i]))
+				return dai_errf(e,
+				                "%s: tensor %s: LongRoPE scaling is not supported "
+				                "(llama.cpp chooses the long or short factors by "
+				                "the context size of the run)",
+				                g->name, longrope[i]);
+		return 0;
+	}
 	int qwen2 = m->arch == MODEL_ARCH_QWEN2;
 	int q_dim = m->n_heads * m->head_dim, kv_dim = m->n_kv_heads * m->head_dim;
 	for (int l = 0; l < m->n_layers; l++) {
@@ -329,6 +371,39 @@ static int arch_tensors(model *m, const gguf_file *g, unsigned char *used, dai_e
 	return 0;
 }
 
+/* rows [r0, r0 + rows) of w, in place */
+static model_matrix row_view(const model_matrix *w, int r0, int rows)
+{
+	model_matrix v = *w;
+	v.rows = rows;
+	v.data = (const char *)w->data + (size_t)r0 * kern_row_bytes(w->type, w->n);
+	return v;
+}
+
+/* One phi3 layer: the fused attn_qkv and ffn_up cut into the llama views. */
+static int phi3_layer(model *m, const gguf_file *g, unsigned char *used, int l, model_layer *L,
+                      dai_err *e)
+{
+	int q_dim = m->n_heads * m->head_dim, kv_dim = m->n_kv_heads * m->head_dim;
+	model_matrix qkv, up;
+	char nm[GGUF_TENSOR_NAME_MAX + 1];
+#define NAME(s) (snprintf(nm, sizeof nm, "blk.%d." s ".weight", l), nm)
+	if (take_vector(g, used, NAME("attn_norm"), m->dim, &L->attn_norm, e) ||
+	    take_matrix(g, used, NAME("attn_qkv"), m->dim, q_dim + 2 * kv_dim, &qkv, e) ||
+	    take_matrix(g, used, NAME("attn_output"), q_dim, m->dim, &L->wo, e) ||
+	    take_vector(g, used, NAME("ffn_norm"), m->dim, &L->ffn_norm, e) ||
+	    take_matrix(g, used, NAME("ffn_up"), m->dim, 2 * m->ffn_dim, &up, e) ||
+	    take_matrix(g, used, NAME("ffn_down"), m->ffn_dim, m->dim, &L->down, e))
+		return -1;
+#undef NAME
+	L->wq = row_view(&qkv, 0, q_dim);
+	L->wk = row_view(&qkv, q_dim, kv_dim);
+	L->wv = row_view(&qkv, q_dim + kv_dim, kv_dim);
+	L->gate = row_view(&up, 0, m->ffn_dim); /* the first half goes through silu */
+	L->up = row_view(&up, m->ffn_dim, m->ffn_dim);
+	return 0;
+}
+
 static int tensors(model *m, const gguf_file *g, unsigned char *used, dai_err *e)
 {
 	const gguf_tensor *emb = gguf_find_tensor(g, "token_embd.weight");
@@ -348,6 +423,11 @@ static int tensors(model *m, const gguf_file *g, unsigned char *used, dai_err *e
 		model_layer *L = &m->layers[l];
 		char nm[GGUF_TENSOR_NAME_MAX + 1];
 #define NAME(s) (snprintf(nm, sizeof nm, "blk.%d." s ".weight", l), nm)
+		if (m->arch == MODEL_ARCH_PHI3) {
+			if (phi3_layer(m, g, used, l, L, e))
+				return -1;
+			continue;
+		}
 		if (take_vector(g, used, NAME("attn_norm"), m->dim, &L->attn_norm, e) ||
 		    take_matrix(g, used, NAME("attn_q"), m->dim, q_dim, &L->wq, e) ||
 		    take_matrix(g, used, NAME("attn_k"), m->dim, kv_dim, &L->wk, e) ||
@@ -362,7 +442,7 @@ static int tensors(model *m, const gguf_file *g, unsigned char *used, dai_err *e
 	}
 	if (take_vector(g, used, "output_norm.weight", m->dim, &m->output_norm, e))
 		return -1;
-	if (gguf_find_tensor(g, "output.weight")) {
+	if (gguf_find_tensor(g, "output.weight") || m->arch == MODEL_ARCH_PHI3) {
 		if (take_matrix(g, used, "output.weight", m->dim, m->n_vocab, &m->output, e))
 			return -1;
 	} else {

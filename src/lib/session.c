@@ -322,22 +322,28 @@ struct attn_job {
 	int pos0, group;      /* group: query heads per kv head */
 };
 
-/* One (token, head) pair: scores over positions 0 .. pos0+t, softmax, weighted V sum. */
+/*
+ * One (token, head) pair: scores over positions lo .. pos0+t, softmax,
+ * weighted V sum. lo is 0, or with a sliding window of n_swa the first
+ * position the window holds (llama.cpp masks key p for the token at pos
+ * when pos - p >= n_swa; a masked score adds exactly 0 to its softmax).
+ */
 static void attn_task(void *ctx, int task, int worker)
 {
 	const struct attn_job *j = ctx;
 	const session *s = j->s;
 	const kern_table *k = s->k;
-	int n_heads = s->m->n_heads, hd = s->m->head_dim;
+	int n_heads = s->m->n_heads, hd = s->m->head_dim, n_swa = s->m->n_swa;
 	int t = task / n_heads, h = task % n_heads;
 	int kvh = h / j->group, T = j->pos0 + t + 1;
+	int lo = n_swa > 0 && T > n_swa ? T - n_swa : 0;
 	const float *q = s->q + (size_t)t * s->q_dim + (size_t)h * hd;
-	const float *kr = j->kc + (size_t)kvh * hd;
+	const float *kr = j->kc + (size_t)lo * s->kv_dim + (size_t)kvh * hd;
 	float *p = s->scores + (size_t)worker * s->n_ctx;
-	for (int i = 0; i < T; i++)
+	for (int i = 0; i < T - lo; i++)
 		p[i] = k->dot_f32(q, kr + (size_t)i * s->kv_dim, hd) * s->attn_scale;
-	k->softmax(p, p, T);
-	k->wsum(p, j->vc + (size_t)kvh * hd, s->kv_dim, T,
+	k->softmax(p, p, T - lo);
+	k->wsum(p, j->vc + (size_t)lo * s->kv_dim + (size_t)kvh * hd, s->kv_dim, T - lo,
 	        s->att + (size_t)t * s->q_dim + (size_t)h * hd, hd);
 }
 
