@@ -1,4 +1,5 @@
-/* model.c - see model.h: llama, qwen2 and phi3 hyperparameters and tensors from GGUF, all checked.
+/* model.c - see model.h: llama, qwen2, phi3 and gemma hyperparameters and tensors from GGUF, all
+ * checked.
  */
 #include "model.h"
 
@@ -17,8 +18,9 @@ static const struct {
     {"llama", MODEL_ARCH_LLAMA, 0},
     {"qwen2", MODEL_ARCH_QWEN2, 1},
     {"phi3", MODEL_ARCH_PHI3, 1},
+    {"gemma", MODEL_ARCH_GEMMA, 1},
 };
-#define ARCH_LIST "llama, qwen2, phi3"
+#define ARCH_LIST "llama, qwen2, phi3, gemma"
 
 /* "<arch>.<suffix>" in buf (the keys of the hyperparameters). */
 #define KEY_MAX 96
@@ -167,20 +169,26 @@ static int hparams(model *m, const gguf_file *g, dai_err *e)
 	m->n_kv_heads = m->n_heads;
 	if (opt_int(g, key(k, m, "attention.head_count_kv"), 1, m->n_heads, &m->n_kv_heads, e))
 		return -1;
-	if (m->dim % m->n_heads)
+	int gemma = m->arch == MODEL_ARCH_GEMMA;
+	int kl = 0, vl = 0, n_rot = 0, experts = 0, swa = 0;
+	if (opt_int(g, key(k, m, "attention.key_length"), 1, MODEL_DIM_MAX, &kl, e) ||
+	    opt_int(g, key(k, m, "attention.value_length"), 1, MODEL_DIM_MAX, &vl, e))
+		return -1;
+	if (m->dim % m->n_heads && !(gemma && kl))
 		return dai_errf(e, "%s: embedding_length %d is not a multiple of head_count %d",
 		                g->name, m->dim, m->n_heads);
 	if (m->n_heads % m->n_kv_heads)
 		return dai_errf(e, "%s: head_count %d is not a multiple of head_count_kv %d",
 		                g->name, m->n_heads, m->n_kv_heads);
-	m->head_dim = m->dim / m->n_heads;
+	m->head_dim = gemma && kl ? kl : m->dim / m->n_heads;
+	if ((int64_t)m->head_dim * m->n_heads > MODEL_DIM_MAX)
+		return dai_errf(e, "%s: %d heads of %d are too many", g->name, m->n_heads,
+		                m->head_dim);
 	if (m->head_dim % 2)
 		return dai_errf(e, "%s: head dimension %d is odd (RoPE rotates pairs)", g->name,
 		                m->head_dim);
-	int kl = m->head_dim, vl = m->head_dim, n_rot = m->head_dim, experts = 0, swa = 0;
-	if (opt_int(g, key(k, m, "attention.key_length"), 1, MODEL_DIM_MAX, &kl, e) ||
-	    opt_int(g, key(k, m, "attention.value_length"), 1, MODEL_DIM_MAX, &vl, e) ||
-	    opt_int(g, key(k, m, "rope.dimension_count"), 1, MODEL_DIM_MAX, &n_rot, e) ||
+	kl = kl ? kl : m->head_dim, vl = vl ? vl : m->head_dim, n_rot = m->head_dim;
+	if (opt_int(g, key(k, m, "rope.dimension_count"), 1, MODEL_DIM_MAX, &n_rot, e) ||
 	    opt_int(g, key(k, m, "expert_count"), 0, MODEL_DIM_MAX, &experts, e) ||
 	    opt_int(g, key(k, m, "attention.sliding_window"), 0, INT32_MAX, &swa, e))
 		return -1;
@@ -212,6 +220,10 @@ static int hparams(model *m, const gguf_file *g, dai_err *e)
 	m->rope_base = 10000.0f;
 	if (opt_pos_float(g, key(k, m, "rope.freq_base"), &m->rope_base, e))
 		return -1;
+	if (gemma) { /* llama.cpp's build_gemma: ggml_scale(inpL, sqrtf(n_embd)) */
+		m->embd_scale = sqrtf((float)m->dim);
+		m->ffn_gelu = 1;
+	}
 	return rope_scaling(m, g, e);
 }
 
@@ -333,6 +345,8 @@ static int take_opt_vector(const gguf_file *g, unsigned char *used, const char *
  */
 static int arch_tensors(model *m, const gguf_file *g, unsigned char *used, dai_err *e)
 {
+	if (m->arch == MODEL_ARCH_GEMMA)
+		return 0; /* no biases, no rope_freqs: refused as left over */
 	if (m->arch == MODEL_ARCH_PHI3) {
 		static const char *const longrope[] = {"rope_factors_long.weight",
 		                                       "rope_factors_short.weight"};
@@ -442,7 +456,10 @@ static int tensors(model *m, const gguf_file *g, unsigned char *used, dai_err *e
 	}
 	if (take_vector(g, used, "output_norm.weight", m->dim, &m->output_norm, e))
 		return -1;
-	if (gguf_find_tensor(g, "output.weight") || m->arch == MODEL_ARCH_PHI3) {
+	/* phi3 needs its own output; gemma always reads token_embd (llama.cpp
+	 * does not load an output.weight there, so one is refused as left over) */
+	if ((gguf_find_tensor(g, "output.weight") || m->arch == MODEL_ARCH_PHI3) &&
+	    m->arch != MODEL_ARCH_GEMMA) {
 		if (take_matrix(g, used, "output.weight", m->dim, m->n_vocab, &m->output, e))
 			return -1;
 	} else {

@@ -1,7 +1,7 @@
 /*
  * model.h - a Llama-family model described by an opened GGUF file.
  *
- * model_load reads general.architecture = "llama", "qwen2" or "phi3" files (the
+ * model_load reads general.architecture = "llama", "qwen2", "phi3" or "gemma" files (the
  * keys below are prefixed with the architecture's name): the
  * hyperparameters (embedding_length, block_count, feed_forward_length,
  * context_length, attention.head_count, attention.head_count_kv,
@@ -12,7 +12,7 @@
  * may be F32, F16 or Q8_0, each on its own; norm weights are F32.
  *
  * The architectures differ as in llama.cpp (LLM_ARCH_LLAMA, LLM_ARCH_QWEN2,
- * LLM_ARCH_PHI3):
+ * LLM_ARCH_PHI3, LLM_ARCH_GEMMA):
  *   llama  RoPE on adjacent pairs (2i, 2i+1); optional F32 biases
  *          blk.N.attn_{q,k,v,output}.bias; optional rope_freqs.weight
  *          (head_dim/2 F32 frequency factors, Llama 3.1 RoPE scaling: pair i
@@ -35,6 +35,12 @@
  *          (rope_factors_long/short.weight) is refused: llama.cpp picks
  *          one of the two by the context size of the run, which a
  *          verifier could not repeat from the model alone.
+ *   gemma  RoPE "NEOX"; the embedding row is scaled by sqrtf(dim); the
+ *          feed-forward gate goes through GELU (kern_gelu.h: ggml's f16
+ *          table) instead of SiLU; the output is always token_embd (an
+ *          output.weight is refused); no biases. The head dimension is
+ *          attention.key_length when given (Gemma 7B: 256 with dim 3072
+ *          and 16 heads), so q_dim = heads * head_dim may differ from dim.
  *
  * Everything is checked before use: every key's type and range, every
  * tensor's presence, type, shape and alignment, the head layout (head_dim
@@ -75,12 +81,12 @@ typedef struct model_layer {
 	model_matrix down;              /* ffn_dim -> dim */
 } model_layer;
 
-enum model_arch { MODEL_ARCH_LLAMA, MODEL_ARCH_QWEN2, MODEL_ARCH_PHI3 };
+enum model_arch { MODEL_ARCH_LLAMA, MODEL_ARCH_QWEN2, MODEL_ARCH_PHI3, MODEL_ARCH_GEMMA };
 
 typedef struct model {
 	const gguf_file *file;
 	enum model_arch arch;
-	const char *arch_name;   /* "llama", "qwen2", "phi3" */
+	const char *arch_name;   /* "llama", "qwen2", "phi3", "gemma" */
 	int rope_neox;           /* RoPE on pairs (i, i + head_dim/2), not (2i, 2i+1) */
 	const float *rope_freqs; /* head_dim/2 frequency factors (rope_freqs.weight), or NULL */
 	int n_vocab;
@@ -88,7 +94,7 @@ typedef struct model {
 	int n_layers;
 	int n_heads;
 	int n_kv_heads;
-	int head_dim; /* dim / n_heads */
+	int head_dim; /* dim / n_heads (gemma: attention.key_length when given) */
 	int ffn_dim;
 	int n_ctx_train;       /* llama.context_length */
 	float rms_eps;         /* llama.attention.layer_norm_rms_epsilon */
@@ -96,6 +102,8 @@ typedef struct model {
 	float rope_freq_scale; /* 1 / rope.scaling.factor for linear scaling, else 1 */
 	int n_swa;             /* attention window in positions, the token's own included;
 	                        * 0: the whole context (phi3 only) */
+	float embd_scale;      /* embedding rows times this (gemma: sqrtf(dim)); 0: none */
+	int ffn_gelu;          /* gate through GELU (gemma), not SiLU */
 
 	model_matrix tok_embd; /* n_vocab rows of dim */
 	const float *output_norm;

@@ -7,6 +7,7 @@
 
 #include "rope.h"
 #include "kern/dmath.h"
+#include "kern/kern_gelu.h"
 #include "kern/kern_quant.h"
 
 struct session {
@@ -286,10 +287,8 @@ static void matmul(session *s, struct acts *a, const model_matrix *w, float *y, 
 	matmuls(s, a, 1, &w, &y, &ldy);
 }
 
-/* x = token_embd[id], exactly (F16 and Q8_0 rows dequantize exactly) */
-static void embed(session *s, int32_t id, float *x)
+static void embed_row(session *s, const model_matrix *t, int32_t id, float *x)
 {
-	const model_matrix *t = &s->m->tok_embd;
 	size_t n = (size_t)t->n;
 	switch (t->type) {
 	case KERN_F16:
@@ -303,6 +302,16 @@ static void embed(session *s, int32_t id, float *x)
 		kern_dequant_row(s->k, t->type, t->data, id, t->n, x);
 		break;
 	}
+}
+
+/* x = token_embd[id], exactly (F16 and Q8_0 rows dequantize exactly),
+ * times the model's embedding scale when it has one (gemma) */
+static void embed(session *s, int32_t id, float *x)
+{
+	const model_matrix *t = &s->m->tok_embd;
+	embed_row(s, t, id, x);
+	if (s->m->embd_scale != 0.0f)
+		s->k->scale(x, s->m->embd_scale, x, t->n);
 }
 
 static void call_hook(session *s, int pos0, int nb, int layer)
@@ -414,7 +423,10 @@ static void layer_step(session *s, int l, int pos0, int nb)
 	float *gu_out[2] = {s->gate, s->up};
 	int gu_ld[2] = {ffn, ffn};
 	matmuls(s, &af, 2, gu, gu_out, gu_ld);
-	k->swiglu(s->gate, s->up, s->h, nb * ffn);
+	if (m->ffn_gelu)
+		kern_geglu(k, s->gate, s->up, s->h, nb * ffn);
+	else
+		k->swiglu(s->gate, s->up, s->h, nb * ffn);
 	struct acts ad = {.h = s->h, .n = ffn, .nb = nb};
 	matmul(s, &ad, &L->down, s->tmp, dim);
 	k->add(s->x, s->tmp, s->x, nb * dim);

@@ -216,7 +216,9 @@ static int plan_make(const llama_gen *p, llama_gen_tensor **out, int *count, dai
 	llama_gen_tensor *t = calloc((size_t)max, sizeof *t);
 	if (!t)
 		return dai_errf(e, "out of memory");
-	int hd = p->dim / p->n_heads, kv = hd * p->n_kv_heads, n = 0;
+	int hd = p->head_dim ? p->head_dim : p->dim / p->n_heads, kv = hd * p->n_kv_heads, n = 0;
+	int qd = hd * p->n_heads;
+	int gemma = p->arch && !strcmp(p->arch, "gemma");
 	float std = p->init_std > 0 ? p->init_std : 2.4f / sqrtf((float)p->dim);
 	float std_out = (float)((double)std / sqrt(2.0 * p->n_layers));
 	/* which: 1 the llama layout, 2 phi3's fused one (llama.cpp's order), 3 both */
@@ -227,15 +229,15 @@ static int plan_make(const llama_gen *p, llama_gen_tensor **out, int *count, dai
 		int which;
 	} blk[] = {
 	    {"blk.%d.attn_norm.weight", p->dim, 0, 0, 3},
-	    {"blk.%d.attn_qkv.weight", p->dim, p->dim + 2 * kv, 0, 2},
-	    {"blk.%d.attn_q.weight", p->dim, p->dim, 0, 1},
+	    {"blk.%d.attn_qkv.weight", p->dim, qd + 2 * kv, 0, 2},
+	    {"blk.%d.attn_q.weight", p->dim, qd, 0, 1},
 	    {"blk.%d.attn_k.weight", p->dim, kv, 0, 1},
 	    {"blk.%d.attn_v.weight", p->dim, kv, 0, 1},
-	    {"blk.%d.attn_q.bias", p->dim, 0, -LLAMA_GEN_BIAS_QKV, 3},
+	    {"blk.%d.attn_q.bias", qd, 0, -LLAMA_GEN_BIAS_QKV, 3},
 	    {"blk.%d.attn_k.bias", kv, 0, -LLAMA_GEN_BIAS_QKV, 3},
 	    {"blk.%d.attn_v.bias", kv, 0, -LLAMA_GEN_BIAS_QKV, 3},
 	    {"blk.%d.attn_output.bias", p->dim, 0, -LLAMA_GEN_BIAS_O, 3},
-	    {"blk.%d.attn_output.weight", p->dim, p->dim, 1, 3},
+	    {"blk.%d.attn_output.weight", qd, p->dim, 1, 3},
 	    {"blk.%d.ffn_norm.weight", p->dim, 0, 0, 3},
 	    {"blk.%d.ffn_gate.weight", p->dim, p->ffn_dim, 0, 1},
 	    {"blk.%d.ffn_down.weight", p->ffn_dim, p->dim, 1, 3},
@@ -269,7 +271,7 @@ static int plan_make(const llama_gen *p, llama_gen_tensor **out, int *count, dai
 	x = &t[n++];
 	snprintf(x->name, sizeof x->name, "output_norm.weight");
 	x->n_dims = 1, x->ne[0] = p->dim, x->ne[1] = 1, x->type = GGML_TYPE_F32, x->std = 0;
-	if (!p->tied) {
+	if (!p->tied && !gemma) { /* gemma's output is always token_embd */
 		x = &t[n++];
 		snprintf(x->name, sizeof x->name, "output.weight");
 		x->n_dims = 2, x->ne[0] = p->dim, x->ne[1] = p->n_vocab, x->type = p->type;
@@ -353,7 +355,11 @@ static void metadata(const llama_gen *p, const struct vocab *v, gguf_writer *w)
 	U32(AK("feed_forward_length"), p->ffn_dim);
 	U32(AK("attention.head_count"), p->n_heads);
 	U32(AK("attention.head_count_kv"), p->n_kv_heads);
-	U32(AK("rope.dimension_count"), p->dim / p->n_heads);
+	U32(AK("rope.dimension_count"), p->head_dim ? p->head_dim : p->dim / p->n_heads);
+	if (p->head_dim) {
+		U32(AK("attention.key_length"), p->head_dim);
+		U32(AK("attention.value_length"), p->head_dim);
+	}
 	F32(AK("rope.freq_base"), p->rope_base);
 	F32(AK("attention.layer_norm_rms_epsilon"), p->rms_eps);
 	if (p->rope_linear > 0) {
@@ -446,7 +452,8 @@ static int tensor_data(const llama_gen *p, const llama_gen_tensor *t, int index,
 int llama_gen_write(const llama_gen *p, FILE *f, void (*extra)(gguf_writer *w), dai_err *e)
 {
 	if (p->dim < 1 || p->n_heads < 1 || p->n_kv_heads < 1 || p->n_layers < 1 ||
-	    p->ffn_dim < 1 || p->dim % p->n_heads || p->n_heads % p->n_kv_heads)
+	    p->ffn_dim < 1 || (p->dim % p->n_heads && !p->head_dim) || p->n_heads % p->n_kv_heads ||
+	    p->head_dim < 0)
 		return dai_errf(e, "bad shape: dim %d, heads %d, kv heads %d, layers %d, ffn %d",
 		                p->dim, p->n_heads, p->n_kv_heads, p->n_layers, p->ffn_dim);
 	if (p->type != GGML_TYPE_F32 && p->type != GGML_TYPE_F16 && p->type != GGML_TYPE_Q8_0 &&

@@ -23,7 +23,8 @@
  * rope_freqs.weight tensor (a deterministic ramp of factors). arch
  * "phi3" writes llama.cpp's phi3 layout: blk.N.attn_qkv (q, k, v rows in
  * that order) and blk.N.ffn_up of 2 ffn rows (gate, then up) instead of
- * attn_q/k/v and ffn_gate/ffn_up, and the sliding window key.
+ * attn_q/k/v and ffn_gate/ffn_up, and the sliding window key. arch
+ * "gemma" never writes output.weight (gemma's output is token_embd).
  *
  * Chat: chat "chatml" or "llama3" writes tokenizer.chat_template (the
  * ChatML template of OpenHermes 2.5, Meta Llama 3's instruct template;
@@ -67,6 +68,7 @@ typedef struct llama_gen {
 	int biases;        /* LLAMA_GEN_BIAS_*: F32 bias vectors (std as the weights) */
 	int rope_freqs;    /* write rope_freqs.weight: factors 1 + 7 i / (head_dim/2 - 1) */
 	int swa;           /* <arch>.attention.sliding_window, written when > 0 or for phi3 */
+	int head_dim;      /* 0: dim / heads; else written as attention.key/value_length */
 	const char *chat;  /* NULL, "chatml" or "llama3": a chat template and its tokens */
 	const char *name;  /* general.name */
 
