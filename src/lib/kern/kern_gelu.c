@@ -36,9 +36,12 @@ static double expm1_d(double z)
 	return ldexp(1.0 + p, (int)kf) - 1.0;
 }
 
-/* tanh(y) for a float y, rounded once from double to the nearest float */
+/* tanh(y) for a float y, rounded once from double to the nearest float
+ * (a NaN stays a NaN: the table's entries for NaN halves) */
 static float tanh_f(float y)
 {
+	if (isnan(y))
+		return y;
 	double a = fabs((double)y);
 	double t = a > 20.0 ? 1.0 : expm1_d(2.0 * a) / (expm1_d(2.0 * a) + 2.0);
 	return (float)(y < 0 ? -t : t);
