@@ -1,4 +1,6 @@
-/* model.c - see model.h: llama and qwen2 hyperparameters and tensors from GGUF, all checked. */
+/* model.c - see model.h: llama, qwen2, phi3 and gemma hyperparameters and tensors from GGUF, all
+ * checked.
+ */
 #include "model.h"
 
 #include <math.h>
@@ -15,8 +17,10 @@ static const struct {
 } archs[] = {
     {"llama", MODEL_ARCH_LLAMA, 0},
     {"qwen2", MODEL_ARCH_QWEN2, 1},
+    {"phi3", MODEL_ARCH_PHI3, 1},
+    {"gemma", MODEL_ARCH_GEMMA, 1},
 };
-#define ARCH_LIST "llama, qwen2"
+#define ARCH_LIST "llama, qwen2, phi3, gemma"
 
 /* "<arch>.<suffix>" in buf (the keys of the hyperparameters). */
 #define KEY_MAX 96
@@ -126,6 +130,31 @@ static int rope_scaling(model *m, const gguf_file *g, dai_err *e)
 	return 0;
 }
 
+/*
+ * phi3's attention window, as llama.cpp reads it: a default for the shapes
+ * of the Phi-3 releases whose files predate the key, then the key; with
+ * neither, the file is refused (llama.cpp: "invalid value for
+ * sliding_window"). 0 means no window (Phi-4).
+ */
+static int phi3_window(model *m, const gguf_file *g, dai_err *e)
+{
+	char k[KEY_MAX];
+	int L = m->n_layers, ctx = m->n_ctx_train;
+	m->n_swa = 0;
+	if ((L == 32 || L == 40) && ctx == 4096)
+		m->n_swa = 2047;
+	else if (L == 32 && m->n_kv_heads == 32 && ctx == 131072)
+		m->n_swa = 262144;
+	else if (L == 40 && ctx == 131072)
+		m->n_swa = 131072;
+	key(k, m, "attention.sliding_window");
+	if (gguf_find_key(g, k))
+		return get_int(g, k, 0, INT32_MAX, &m->n_swa, e);
+	if (m->n_swa == 0)
+		return dai_errf(e, "%s: key '%s' is missing (0 for no window)", g->name, k);
+	return 0;
+}
+
 static int hparams(model *m, const gguf_file *g, dai_err *e)
 {
 	char k[KEY_MAX];
@@ -140,20 +169,26 @@ static int hparams(model *m, const gguf_file *g, dai_err *e)
 	m->n_kv_heads = m->n_heads;
 	if (opt_int(g, key(k, m, "attention.head_count_kv"), 1, m->n_heads, &m->n_kv_heads, e))
 		return -1;
-	if (m->dim % m->n_heads)
+	int gemma = m->arch == MODEL_ARCH_GEMMA;
+	int kl = 0, vl = 0, n_rot = 0, experts = 0, swa = 0;
+	if (opt_int(g, key(k, m, "attention.key_length"), 1, MODEL_DIM_MAX, &kl, e) ||
+	    opt_int(g, key(k, m, "attention.value_length"), 1, MODEL_DIM_MAX, &vl, e))
+		return -1;
+	if (m->dim % m->n_heads && !(gemma && kl))
 		return dai_errf(e, "%s: embedding_length %d is not a multiple of head_count %d",
 		                g->name, m->dim, m->n_heads);
 	if (m->n_heads % m->n_kv_heads)
 		return dai_errf(e, "%s: head_count %d is not a multiple of head_count_kv %d",
 		                g->name, m->n_heads, m->n_kv_heads);
-	m->head_dim = m->dim / m->n_heads;
+	m->head_dim = gemma && kl ? kl : m->dim / m->n_heads;
+	if ((int64_t)m->head_dim * m->n_heads > MODEL_DIM_MAX)
+		return dai_errf(e, "%s: %d heads of %d are too many", g->name, m->n_heads,
+		                m->head_dim);
 	if (m->head_dim % 2)
 		return dai_errf(e, "%s: head dimension %d is odd (RoPE rotates pairs)", g->name,
 		                m->head_dim);
-	int kl = m->head_dim, vl = m->head_dim, n_rot = m->head_dim, experts = 0, swa = 0;
-	if (opt_int(g, key(k, m, "attention.key_length"), 1, MODEL_DIM_MAX, &kl, e) ||
-	    opt_int(g, key(k, m, "attention.value_length"), 1, MODEL_DIM_MAX, &vl, e) ||
-	    opt_int(g, key(k, m, "rope.dimension_count"), 1, MODEL_DIM_MAX, &n_rot, e) ||
+	kl = kl ? kl : m->head_dim, vl = vl ? vl : m->head_dim, n_rot = m->head_dim;
+	if (opt_int(g, key(k, m, "rope.dimension_count"), 1, MODEL_DIM_MAX, &n_rot, e) ||
 	    opt_int(g, key(k, m, "expert_count"), 0, MODEL_DIM_MAX, &experts, e) ||
 	    opt_int(g, key(k, m, "attention.sliding_window"), 0, INT32_MAX, &swa, e))
 		return -1;
@@ -168,7 +203,10 @@ static int hparams(model *m, const gguf_file *g, dai_err *e)
 	if (experts > 0)
 		return dai_errf(e, "%s: key '%s': mixture of experts is not supported", g->name,
 		                key(k, m, "expert_count"));
-	if (swa > 0 && swa < m->n_ctx_train)
+	if (m->arch == MODEL_ARCH_PHI3) {
+		if (phi3_window(m, g, e))
+			return -1;
+	} else if (swa > 0 && swa < m->n_ctx_train)
 		return dai_errf(e,
 		                "%s: key '%s': attention over a sliding window of %d tokens is "
 		                "not supported",
@@ -182,6 +220,10 @@ static int hparams(model *m, const gguf_file *g, dai_err *e)
 	m->rope_base = 10000.0f;
 	if (opt_pos_float(g, key(k, m, "rope.freq_base"), &m->rope_base, e))
 		return -1;
+	if (gemma) { /* llama.cpp's build_gemma: ggml_scale(inpL, sqrtf(n_embd)) */
+		m->embd_scale = sqrtf((float)m->dim);
+		m->ffn_gelu = 1;
+	}
 	return rope_scaling(m, g, e);
 }
 
@@ -303,6 +345,20 @@ static int take_opt_vector(const gguf_file *g, unsigned char *used, const char *
  */
 static int arch_tensors(model *m, const gguf_file *g, unsigned char *used, dai_err *e)
 {
+	if (m->arch == MODEL_ARCH_GEMMA)
+		return 0; /* no biases, no rope_freqs: refused as left over */
+	if (m->arch == MODEL_ARCH_PHI3) {
+		static const char *const longrope[] = {"rope_factors_long.weight",
+		                                       "rope_factors_short.weight"};
+		for (int i = 0; i < 2; i++)
+			if (gguf_find_tensor(g, longrope[i]))
+				return dai_errf(e,
+				                "%s: tensor %s: LongRoPE scaling is not supported "
+				                "(llama.cpp chooses the long or short factors by "
+				                "the context size of the run)",
+				                g->name, longrope[i]);
+		return 0;
+	}
 	int qwen2 = m->arch == MODEL_ARCH_QWEN2;
 	int q_dim = m->n_heads * m->head_dim, kv_dim = m->n_kv_heads * m->head_dim;
 	for (int l = 0; l < m->n_layers; l++) {
@@ -329,6 +385,39 @@ static int arch_tensors(model *m, const gguf_file *g, unsigned char *used, dai_e
 	return 0;
 }
 
+/* rows [r0, r0 + rows) of w, in place */
+static model_matrix row_view(const model_matrix *w, int r0, int rows)
+{
+	model_matrix v = *w;
+	v.rows = rows;
+	v.data = (const char *)w->data + (size_t)r0 * kern_row_bytes(w->type, w->n);
+	return v;
+}
+
+/* One phi3 layer: the fused attn_qkv and ffn_up cut into the llama views. */
+static int phi3_layer(model *m, const gguf_file *g, unsigned char *used, int l, model_layer *L,
+                      dai_err *e)
+{
+	int q_dim = m->n_heads * m->head_dim, kv_dim = m->n_kv_heads * m->head_dim;
+	model_matrix qkv, up;
+	char nm[GGUF_TENSOR_NAME_MAX + 1];
+#define NAME(s) (snprintf(nm, sizeof nm, "blk.%d." s ".weight", l), nm)
+	if (take_vector(g, used, NAME("attn_norm"), m->dim, &L->attn_norm, e) ||
+	    take_matrix(g, used, NAME("attn_qkv"), m->dim, q_dim + 2 * kv_dim, &qkv, e) ||
+	    take_matrix(g, used, NAME("attn_output"), q_dim, m->dim, &L->wo, e) ||
+	    take_vector(g, used, NAME("ffn_norm"), m->dim, &L->ffn_norm, e) ||
+	    take_matrix(g, used, NAME("ffn_up"), m->dim, 2 * m->ffn_dim, &up, e) ||
+	    take_matrix(g, used, NAME("ffn_down"), m->ffn_dim, m->dim, &L->down, e))
+		return -1;
+#undef NAME
+	L->wq = row_view(&qkv, 0, q_dim);
+	L->wk = row_view(&qkv, q_dim, kv_dim);
+	L->wv = row_view(&qkv, q_dim + kv_dim, kv_dim);
+	L->gate = row_view(&up, 0, m->ffn_dim); /* the first half goes through silu */
+	L->up = row_view(&up, m->ffn_dim, m->ffn_dim);
+	return 0;
+}
+
 static int tensors(model *m, const gguf_file *g, unsigned char *used, dai_err *e)
 {
 	const gguf_tensor *emb = gguf_find_tensor(g, "token_embd.weight");
@@ -348,6 +437,11 @@ static int tensors(model *m, const gguf_file *g, unsigned char *used, dai_err *e
 		model_layer *L = &m->layers[l];
 		char nm[GGUF_TENSOR_NAME_MAX + 1];
 #define NAME(s) (snprintf(nm, sizeof nm, "blk.%d." s ".weight", l), nm)
+		if (m->arch == MODEL_ARCH_PHI3) {
+			if (phi3_layer(m, g, used, l, L, e))
+				return -1;
+			continue;
+		}
 		if (take_vector(g, used, NAME("attn_norm"), m->dim, &L->attn_norm, e) ||
 		    take_matrix(g, used, NAME("attn_q"), m->dim, q_dim, &L->wq, e) ||
 		    take_matrix(g, used, NAME("attn_k"), m->dim, kv_dim, &L->wk, e) ||
@@ -362,7 +456,10 @@ static int tensors(model *m, const gguf_file *g, unsigned char *used, dai_err *e
 	}
 	if (take_vector(g, used, "output_norm.weight", m->dim, &m->output_norm, e))
 		return -1;
-	if (gguf_find_tensor(g, "output.weight")) {
+	/* phi3 needs its own output; gemma always reads token_embd (llama.cpp
+	 * does not load an output.weight there, so one is refused as left over) */
+	if ((gguf_find_tensor(g, "output.weight") || m->arch == MODEL_ARCH_PHI3) &&
+	    m->arch != MODEL_ARCH_GEMMA) {
 		if (take_matrix(g, used, "output.weight", m->dim, m->n_vocab, &m->output, e))
 			return -1;
 	} else {

@@ -15,7 +15,7 @@
  *
  * rope_apply rotates n_heads heads of head_dim values in place. Normal
  * mode is the kernel's rope (kern.h contract 5: pair i is (2i, 2i+1)).
- * NEOX mode (qwen2) pairs element i with element i + head_dim/2; it is done
+ * NEOX mode (qwen2, phi3, gemma) pairs element i with element i + head_dim/2; it is done
  * by gathering each head's pairs into adjacent positions, calling the same
  * kernel and scattering the results back. Every output is computed from
  * the same two inputs with the same products and sum as the kernel's

@@ -7,6 +7,7 @@
 
 #include "rope.h"
 #include "kern/dmath.h"
+#include "kern/kern_gelu.h"
 #include "kern/kern_quant.h"
 
 struct session {
@@ -286,10 +287,8 @@ static void matmul(session *s, struct acts *a, const model_matrix *w, float *y, 
 	matmuls(s, a, 1, &w, &y, &ldy);
 }
 
-/* x = token_embd[id], exactly (F16 and Q8_0 rows dequantize exactly) */
-static void embed(session *s, int32_t id, float *x)
+static void embed_row(session *s, const model_matrix *t, int32_t id, float *x)
 {
-	const model_matrix *t = &s->m->tok_embd;
 	size_t n = (size_t)t->n;
 	switch (t->type) {
 	case KERN_F16:
@@ -303,6 +302,16 @@ static void embed(session *s, int32_t id, float *x)
 		kern_dequant_row(s->k, t->type, t->data, id, t->n, x);
 		break;
 	}
+}
+
+/* x = token_embd[id], exactly (F16 and Q8_0 rows dequantize exactly),
+ * times the model's embedding scale when it has one (gemma) */
+static void embed(session *s, int32_t id, float *x)
+{
+	const model_matrix *t = &s->m->tok_embd;
+	embed_row(s, t, id, x);
+	if (s->m->embd_scale != 0.0f)
+		s->k->scale(x, s->m->embd_scale, x, t->n);
 }
 
 static void call_hook(session *s, int pos0, int nb, int layer)
@@ -322,22 +331,28 @@ struct attn_job {
 	int pos0, group;      /* group: query heads per kv head */
 };
 
-/* One (token, head) pair: scores over positions 0 .. pos0+t, softmax, weighted V sum. */
+/*
+ * One (token, head) pair: scores over positions lo .. pos0+t, softmax,
+ * weighted V sum. lo is 0, or with a sliding window of n_swa the first
+ * position the window holds (llama.cpp masks key p for the token at pos
+ * when pos - p >= n_swa; a masked score adds exactly 0 to its softmax).
+ */
 static void attn_task(void *ctx, int task, int worker)
 {
 	const struct attn_job *j = ctx;
 	const session *s = j->s;
 	const kern_table *k = s->k;
-	int n_heads = s->m->n_heads, hd = s->m->head_dim;
+	int n_heads = s->m->n_heads, hd = s->m->head_dim, n_swa = s->m->n_swa;
 	int t = task / n_heads, h = task % n_heads;
 	int kvh = h / j->group, T = j->pos0 + t + 1;
+	int lo = n_swa > 0 && T > n_swa ? T - n_swa : 0;
 	const float *q = s->q + (size_t)t * s->q_dim + (size_t)h * hd;
-	const float *kr = j->kc + (size_t)kvh * hd;
+	const float *kr = j->kc + (size_t)lo * s->kv_dim + (size_t)kvh * hd;
 	float *p = s->scores + (size_t)worker * s->n_ctx;
-	for (int i = 0; i < T; i++)
+	for (int i = 0; i < T - lo; i++)
 		p[i] = k->dot_f32(q, kr + (size_t)i * s->kv_dim, hd) * s->attn_scale;
-	k->softmax(p, p, T);
-	k->wsum(p, j->vc + (size_t)kvh * hd, s->kv_dim, T,
+	k->softmax(p, p, T - lo);
+	k->wsum(p, j->vc + (size_t)lo * s->kv_dim + (size_t)kvh * hd, s->kv_dim, T - lo,
 	        s->att + (size_t)t * s->q_dim + (size_t)h * hd, hd);
 }
 
@@ -408,7 +423,10 @@ static void layer_step(session *s, int l, int pos0, int nb)
 	float *gu_out[2] = {s->gate, s->up};
 	int gu_ld[2] = {ffn, ffn};
 	matmuls(s, &af, 2, gu, gu_out, gu_ld);
-	k->swiglu(s->gate, s->up, s->h, nb * ffn);
+	if (m->ffn_gelu)
+		kern_geglu(k, s->gate, s->up, s->h, nb * ffn);
+	else
+		k->swiglu(s->gate, s->up, s->h, nb * ffn);
 	struct acts ad = {.h = s->h, .n = ffn, .nb = nb};
 	matmul(s, &ad, &L->down, s->tmp, dim);
 	k->add(s->x, s->tmp, s->x, nb * dim);

@@ -10,6 +10,8 @@
  *   mkgguf --dim 32 --layers 1 --heads 2 --kv-heads 1 --ffn 32 --vocab 259 --ctx 16 \
  *          --arch qwen2 --biases --tied qwen2-tied.gguf
  *   mkgguf ... the f32 shape ... --biases --rope-freqs rope-freqs.gguf
+ *   mkgguf ... the f32 shape ... --arch phi3 --swa 1 phi3-swa.gguf
+ *   mkgguf ... the f32 shape ... --head-dim 8 --arch gemma gemma.gguf
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -149,35 +149,99 @@ static int vocab_make(struct vocab *v, int n, dai_err *e)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- chat */
+
+struct chat_fmt {
+	const char *name, *tmpl;
+	const char *tokens[5];  /* the last vocabulary entries, in order */
+	int n_tokens, bos, eos; /* bos, eos: index into tokens, -1: the default */
+	int add_bos;
+};
+
+static const struct chat_fmt chat_fmts[] = {
+    {"chatml",
+     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + "
+     "message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt "
+     "%}{{ '<|im_start|>assistant\n' }}{% endif %}",
+     {"<|im_start|>", "<|im_end|>"},
+     2,
+     -1,
+     1,
+     0},
+    {"llama3",
+     "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = "
+     "'<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] "
+     "| trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content "
+     "%}{% endif %}{{ content }}{% endfor %}{{ '<|start_header_id|>assistant<|end_header_id|>"
+     "\n\n' }}",
+     {"<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
+      "<|eot_id|>"},
+     5,
+     0,
+     4,
+     1},
+};
+
+static const struct chat_fmt *chat_fmt(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof chat_fmts / sizeof chat_fmts[0]; i++)
+		if (!strcmp(name, chat_fmts[i].name))
+			return &chat_fmts[i];
+	return NULL;
+}
+
+/* The format's control tokens over the last entries of v. */
+static int chat_tokens(const struct chat_fmt *c, struct vocab *v, dai_err *e)
+{
+	if (v->n < 259 + c->n_tokens)
+		return dai_errf(e, "vocabulary of %d: too small for the %s tokens", v->n, c->name);
+	for (int i = 0; i < c->n_tokens; i++) {
+		int id = v->n - c->n_tokens + i;
+		free(v->tok[id]);
+		v->tok[id] = strdup(c->tokens[i]);
+		if (!v->tok[id])
+			return dai_errf(e, "out of memory");
+		v->type[id] = TOK_CONTROL;
+		v->score[id] = 0.0f;
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- plan */
 
 static int plan_make(const llama_gen *p, llama_gen_tensor **out, int *count, dai_err *e)
 {
-	int max = 3 + 13 * p->n_layers + 1;
+	int max = 3 + 16 * p->n_layers + 1;
+	int phi3 = p->arch && !strcmp(p->arch, "phi3");
 	llama_gen_tensor *t = calloc((size_t)max, sizeof *t);
 	if (!t)
 		return dai_errf(e, "out of memory");
-	int hd = p->dim / p->n_heads, kv = hd * p->n_kv_heads, n = 0;
+	int hd = p->head_dim ? p->head_dim : p->dim / p->n_heads, kv = hd * p->n_kv_heads, n = 0;
+	int qd = hd * p->n_heads;
+	int gemma = p->arch && !strcmp(p->arch, "gemma");
 	float std = p->init_std > 0 ? p->init_std : 2.4f / sqrtf((float)p->dim);
 	float std_out = (float)((double)std / sqrt(2.0 * p->n_layers));
+	/* which: 1 the llama layout, 2 phi3's fused one (llama.cpp's order), 3 both */
 	struct {
 		const char *fmt;
 		int ne0, ne1; /* ne1 0: a vector */
 		int out;      /* residual projection: the smaller std; < 0: a bias, -flag */
+		int which;
 	} blk[] = {
-	    {"blk.%d.attn_norm.weight", p->dim, 0, 0},
-	    {"blk.%d.attn_q.weight", p->dim, p->dim, 0},
-	    {"blk.%d.attn_k.weight", p->dim, kv, 0},
-	    {"blk.%d.attn_v.weight", p->dim, kv, 0},
-	    {"blk.%d.attn_q.bias", p->dim, 0, -LLAMA_GEN_BIAS_QKV},
-	    {"blk.%d.attn_k.bias", kv, 0, -LLAMA_GEN_BIAS_QKV},
-	    {"blk.%d.attn_v.bias", kv, 0, -LLAMA_GEN_BIAS_QKV},
-	    {"blk.%d.attn_output.bias", p->dim, 0, -LLAMA_GEN_BIAS_O},
-	    {"blk.%d.attn_output.weight", p->dim, p->dim, 1},
-	    {"blk.%d.ffn_norm.weight", p->dim, 0, 0},
-	    {"blk.%d.ffn_gate.weight", p->dim, p->ffn_dim, 0},
-	    {"blk.%d.ffn_down.weight", p->ffn_dim, p->dim, 1},
-	    {"blk.%d.ffn_up.weight", p->dim, p->ffn_dim, 0},
+	    {"blk.%d.attn_norm.weight", p->dim, 0, 0, 3},
+	    {"blk.%d.attn_qkv.weight", p->dim, qd + 2 * kv, 0, 2},
+	    {"blk.%d.attn_q.weight", p->dim, qd, 0, 1},
+	    {"blk.%d.attn_k.weight", p->dim, kv, 0, 1},
+	    {"blk.%d.attn_v.weight", p->dim, kv, 0, 1},
+	    {"blk.%d.attn_q.bias", qd, 0, -LLAMA_GEN_BIAS_QKV, 3},
+	    {"blk.%d.attn_k.bias", kv, 0, -LLAMA_GEN_BIAS_QKV, 3},
+	    {"blk.%d.attn_v.bias", kv, 0, -LLAMA_GEN_BIAS_QKV, 3},
+	    {"blk.%d.attn_output.bias", p->dim, 0, -LLAMA_GEN_BIAS_O, 3},
+	    {"blk.%d.attn_output.weight", qd, p->dim, 1, 3},
+	    {"blk.%d.ffn_norm.weight", p->dim, 0, 0, 3},
+	    {"blk.%d.ffn_gate.weight", p->dim, p->ffn_dim, 0, 1},
+	    {"blk.%d.ffn_down.weight", p->ffn_dim, p->dim, 1, 3},
+	    {"blk.%d.ffn_up.weight", p->dim, phi3 ? 2 * p->ffn_dim : p->ffn_dim, 0, 3},
 	};
 	llama_gen_tensor *x = &t[n++];
 	snprintf(x->name, sizeof x->name, "token_embd.weight");
@@ -192,6 +256,8 @@ static int plan_make(const llama_gen *p, llama_gen_tensor **out, int *count, dai
 		for (size_t b = 0; b < sizeof blk / sizeof blk[0]; b++) {
 			if (blk[b].out < 0 && !(p->biases & -blk[b].out))
 				continue;
+			if (!(blk[b].which & (phi3 ? 2 : 1)))
+				continue;
 			x = &t[n++];
 			snprintf(x->name, sizeof x->name, blk[b].fmt, l);
 			x->n_dims = blk[b].ne1 ? 2 : 1;
@@ -205,7 +271,7 @@ static int plan_make(const llama_gen *p, llama_gen_tensor **out, int *count, dai
 	x = &t[n++];
 	snprintf(x->name, sizeof x->name, "output_norm.weight");
 	x->n_dims = 1, x->ne[0] = p->dim, x->ne[1] = 1, x->type = GGML_TYPE_F32, x->std = 0;
-	if (!p->tied) {
+	if (!p->tied && !gemma) { /* gemma's output is always token_embd */
 		x = &t[n++];
 		snprintf(x->name, sizeof x->name, "output.weight");
 		x->n_dims = 2, x->ne[0] = p->dim, x->ne[1] = p->n_vocab, x->type = p->type;
@@ -289,7 +355,11 @@ static void metadata(const llama_gen *p, const struct vocab *v, gguf_writer *w)
 	U32(AK("feed_forward_length"), p->ffn_dim);
 	U32(AK("attention.head_count"), p->n_heads);
 	U32(AK("attention.head_count_kv"), p->n_kv_heads);
-	U32(AK("rope.dimension_count"), p->dim / p->n_heads);
+	U32(AK("rope.dimension_count"), p->head_dim ? p->head_dim : p->dim / p->n_heads);
+	if (p->head_dim) {
+		U32(AK("attention.key_length"), p->head_dim);
+		U32(AK("attention.value_length"), p->head_dim);
+	}
 	F32(AK("rope.freq_base"), p->rope_base);
 	F32(AK("attention.layer_norm_rms_epsilon"), p->rms_eps);
 	if (p->rope_linear > 0) {
@@ -297,6 +367,8 @@ static void metadata(const llama_gen *p, const struct vocab *v, gguf_writer *w)
 			gguf_w_str(w, AK("rope.scaling.type"), "linear");
 		F32(AK("rope.scaling.factor"), p->rope_linear);
 	}
+	if (p->swa > 0 || !strcmp(arch, "phi3"))
+		U32(AK("attention.sliding_window"), p->swa);
 	U32(AK("vocab_size"), p->n_vocab);
 #undef AK
 	if (strcmp(o, "tokenizer.ggml.model"))
@@ -308,11 +380,15 @@ static void metadata(const llama_gen *p, const struct vocab *v, gguf_writer *w)
 		gguf_w_arr(w, "tokenizer.ggml.scores", GGUF_T_F32, v->score, (uint64_t)v->n);
 	if (strcmp(o, "tokenizer.ggml.token_type"))
 		gguf_w_arr(w, "tokenizer.ggml.token_type", GGUF_T_I32, v->type, (uint64_t)v->n);
-	U32("tokenizer.ggml.bos_token_id", 1);
-	U32("tokenizer.ggml.eos_token_id", 2);
+	const struct chat_fmt *c = chat_fmt(p->chat);
+	int first = c ? v->n - c->n_tokens : 0;
+	U32("tokenizer.ggml.bos_token_id", c && c->bos >= 0 ? first + c->bos : 1);
+	U32("tokenizer.ggml.eos_token_id", c && c->eos >= 0 ? first + c->eos : 2);
 	U32("tokenizer.ggml.unknown_token_id", 0);
 	if (strcmp(o, "tokenizer.ggml.add_bos_token"))
-		gguf_w_bool(w, "tokenizer.ggml.add_bos_token", true);
+		gguf_w_bool(w, "tokenizer.ggml.add_bos_token", c ? c->add_bos : true);
+	if (c && strcmp(o, "tokenizer.chat_template"))
+		gguf_w_str(w, "tokenizer.chat_template", c->tmpl);
 	if (strcmp(o, "tokenizer.ggml.add_eos_token"))
 		gguf_w_bool(w, "tokenizer.ggml.add_eos_token", false);
 #undef U32
@@ -376,7 +452,8 @@ static int tensor_data(const llama_gen *p, const llama_gen_tensor *t, int index,
 int llama_gen_write(const llama_gen *p, FILE *f, void (*extra)(gguf_writer *w), dai_err *e)
 {
 	if (p->dim < 1 || p->n_heads < 1 || p->n_kv_heads < 1 || p->n_layers < 1 ||
-	    p->ffn_dim < 1 || p->dim % p->n_heads || p->n_heads % p->n_kv_heads)
+	    p->ffn_dim < 1 || (p->dim % p->n_heads && !p->head_dim) || p->n_heads % p->n_kv_heads ||
+	    p->head_dim < 0)
 		return dai_errf(e, "bad shape: dim %d, heads %d, kv heads %d, layers %d, ffn %d",
 		                p->dim, p->n_heads, p->n_kv_heads, p->n_layers, p->ffn_dim);
 	if (p->type != GGML_TYPE_F32 && p->type != GGML_TYPE_F16 && p->type != GGML_TYPE_Q8_0 &&
@@ -394,7 +471,14 @@ int llama_gen_write(const llama_gen *p, FILE *f, void (*extra)(gguf_writer *w), 
 	gguf_w_init(&w);
 	float *vals = malloc(CHUNK * sizeof(float));
 	void *conv = malloc(CHUNK * sizeof(float));
+	if (p->chat && !chat_fmt(p->chat)) {
+		memset(&v, 0, sizeof v);
+		dai_errf(e, "chat format '%s': use chatml or llama3", p->chat);
+		goto out;
+	}
 	if (vocab_make(&v, p->n_vocab, e) || plan_make(p, &plan, &n, e))
+		goto out;
+	if (p->chat && chat_tokens(chat_fmt(p->chat), &v, e))
 		goto out;
 	if (!vals || !conv) {
 		dai_errf(e, "out of memory");

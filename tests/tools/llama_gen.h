@@ -20,7 +20,19 @@
  *
  * Other architectures: arch names another general.architecture (the keys
  * go under that prefix), biases adds F32 bias vectors, rope_freqs the
- * rope_freqs.weight tensor (a deterministic ramp of factors).
+ * rope_freqs.weight tensor (a deterministic ramp of factors). arch
+ * "phi3" writes llama.cpp's phi3 layout: blk.N.attn_qkv (q, k, v rows in
+ * that order) and blk.N.ffn_up of 2 ffn rows (gate, then up) instead of
+ * attn_q/k/v and ffn_gate/ffn_up, and the sliding window key. arch
+ * "gemma" never writes output.weight (gemma's output is token_embd).
+ *
+ * Chat: chat "chatml" or "llama3" writes tokenizer.chat_template (the
+ * ChatML template of OpenHermes 2.5, Meta Llama 3's instruct template;
+ * both as in llama.cpp's tests/test-chat-template.cpp) and makes the last
+ * vocabulary entries that format's control tokens: chatml <|im_start|>,
+ * <|im_end|> (EOS; no BOS added, as Qwen's files say); llama3
+ * <|begin_of_text|> (BOS), <|end_of_text|>, <|start_header_id|>,
+ * <|end_header_id|>, <|eot_id|> (EOS).
  *
  * Tensor data is generated and written in chunks, so memory stays small
  * whatever the model size.
@@ -55,6 +67,9 @@ typedef struct llama_gen {
 	const char *arch;  /* general.architecture and the key prefix; NULL: "llama" */
 	int biases;        /* LLAMA_GEN_BIAS_*: F32 bias vectors (std as the weights) */
 	int rope_freqs;    /* write rope_freqs.weight: factors 1 + 7 i / (head_dim/2 - 1) */
+	int swa;           /* <arch>.attention.sliding_window, written when > 0 or for phi3 */
+	int head_dim;      /* 0: dim / heads; else written as attention.key/value_length */
+	const char *chat;  /* NULL, "chatml" or "llama3": a chat template and its tokens */
 	const char *name;  /* general.name */
 
 	/*

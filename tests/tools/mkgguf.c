@@ -14,9 +14,16 @@
  * ffn 128, vocab 300, ctx 128, f32, seed 1); --kv-heads defaults to
  * --heads when only --heads is given.
  *
- * Other architectures: [--arch A] [--biases] [--rope-freqs]. --arch writes
- * general.architecture A with the keys under A (qwen2 wants --biases: the
- * q, k, v biases); --rope-freqs adds rope_freqs.weight (Llama 3.1 RoPE).
+ * Other architectures: [--arch A] [--biases] [--rope-freqs] [--swa N].
+ * --arch writes general.architecture A with the keys under A (qwen2 wants
+ * --biases: the q, k, v biases; phi3 gets the fused attn_qkv and ffn_up
+ * and wants an untied output); --rope-freqs adds rope_freqs.weight (Llama
+ * 3.1 RoPE); --swa N writes A.attention.sliding_window N (phi3: 0 unless
+ * given); --head-dim N writes attention.key_length and value_length N
+ * (heads * N may differ from dim; gemma). gemma never writes output.weight.
+ *
+ * Chat: [--chat F], F chatml or llama3: tokenizer.chat_template and the
+ * format's control tokens as the last vocabulary entries (llama_gen.h).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -36,7 +43,9 @@ static void usage(void)
 	                "              [--type T] [--seed N] [--init-std X] "
 	                "[--rms-eps X] [--rope-base X]\n"
 	                "              [--rope-linear X] [--tied] [--name S] OUT.gguf\n");
-	fputs("              [--arch A] [--biases] [--rope-freqs]\n", stderr);
+	fputs("              [--arch A] [--biases] [--rope-freqs] [--swa N] [--head-dim N]\n"
+	      "              [--chat F]\n",
+	      stderr);
 	exit(EXIT_USAGE);
 }
 
@@ -77,25 +86,17 @@ int main(int argc, char **argv)
 	llama_gen p;
 	llama_gen_defaults(&p);
 	int kv_set = 0;
-	static const struct option opts[] = {{"dim", 1, 0, 'd'},
-	                                     {"layers", 1, 0, 'l'},
-	                                     {"heads", 1, 0, 'h'},
-	                                     {"kv-heads", 1, 0, 'k'},
-	                                     {"ffn", 1, 0, 'f'},
-	                                     {"vocab", 1, 0, 'v'},
-	                                     {"ctx", 1, 0, 'c'},
-	                                     {"type", 1, 0, 't'},
-	                                     {"seed", 1, 0, 's'},
-	                                     {"init-std", 1, 0, 'i'},
-	                                     {"rms-eps", 1, 0, 'e'},
-	                                     {"rope-base", 1, 0, 'b'},
-	                                     {"rope-linear", 1, 0, 'r'},
-	                                     {"tied", 0, 0, 'T'},
-	                                     {"name", 1, 0, 'n'},
-	                                     {"arch", 1, 0, 'A'},
-	                                     {"biases", 0, 0, 'B'},
-	                                     {"rope-freqs", 0, 0, 'F'},
-	                                     {0, 0, 0, 0}};
+	static const struct option opts[] = {{"dim", 1, 0, 'd'},         {"layers", 1, 0, 'l'},
+	                                     {"heads", 1, 0, 'h'},       {"kv-heads", 1, 0, 'k'},
+	                                     {"ffn", 1, 0, 'f'},         {"vocab", 1, 0, 'v'},
+	                                     {"ctx", 1, 0, 'c'},         {"type", 1, 0, 't'},
+	                                     {"seed", 1, 0, 's'},        {"init-std", 1, 0, 'i'},
+	                                     {"rms-eps", 1, 0, 'e'},     {"rope-base", 1, 0, 'b'},
+	                                     {"rope-linear", 1, 0, 'r'}, {"tied", 0, 0, 'T'},
+	                                     {"name", 1, 0, 'n'},        {"arch", 1, 0, 'A'},
+	                                     {"biases", 0, 0, 'B'},      {"rope-freqs", 0, 0, 'F'},
+	                                     {"swa", 1, 0, 'W'},         {"chat", 1, 0, 'C'},
+	                                     {"head-dim", 1, 0, 'H'},    {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -165,6 +166,15 @@ int main(int argc, char **argv)
 			break;
 		case 'F':
 			p.rope_freqs = 1;
+			break;
+		case 'W':
+			p.swa = strcmp(optarg, "0") ? num(optarg, "--swa") : 0;
+			break;
+		case 'C':
+			p.chat = optarg;
+			break;
+		case 'H':
+			p.head_dim = num(optarg, "--head-dim");
 			break;
 		default:
 			usage();
