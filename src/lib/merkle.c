@@ -4,26 +4,26 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "blake2b.h"
+
+/* Each node hash is one 33- or 65-byte message: one compression, so the
+ * tag and the children are put side by side and hashed in one call. */
 void merkle_leaf_node(const unsigned char leaf[MERKLE_HASH], unsigned char out[MERKLE_HASH])
 {
-	crypto_generichash_state st;
-	const unsigned char tag = 0x00;
-	crypto_generichash_init(&st, NULL, 0, MERKLE_HASH);
-	crypto_generichash_update(&st, &tag, 1);
-	crypto_generichash_update(&st, leaf, MERKLE_HASH);
-	crypto_generichash_final(&st, out, MERKLE_HASH);
+	unsigned char msg[1 + MERKLE_HASH];
+	msg[0] = 0x00;
+	memcpy(msg + 1, leaf, MERKLE_HASH);
+	blake2b_256(out, msg, sizeof msg);
 }
 
 void merkle_inner_node(const unsigned char a[MERKLE_HASH], const unsigned char b[MERKLE_HASH],
                        unsigned char out[MERKLE_HASH])
 {
-	crypto_generichash_state st;
-	const unsigned char tag = 0x01;
-	crypto_generichash_init(&st, NULL, 0, MERKLE_HASH);
-	crypto_generichash_update(&st, &tag, 1);
-	crypto_generichash_update(&st, a, MERKLE_HASH);
-	crypto_generichash_update(&st, b, MERKLE_HASH);
-	crypto_generichash_final(&st, out, MERKLE_HASH);
+	unsigned char msg[1 + 2 * MERKLE_HASH];
+	msg[0] = 0x01;
+	memcpy(msg + 1, a, MERKLE_HASH);
+	memcpy(msg + 1 + MERKLE_HASH, b, MERKLE_HASH);
+	blake2b_256(out, msg, sizeof msg);
 }
 
 /* The largest power of two strictly below n (n >= 2). */
@@ -52,7 +52,7 @@ static void subtree(const unsigned char *leaves, uint64_t n, unsigned char out[M
 void merkle_root(const unsigned char *leaves, uint64_t n, unsigned char root[MERKLE_HASH])
 {
 	if (n == 0) {
-		crypto_generichash(root, MERKLE_HASH, NULL, 0, NULL, 0);
+		blake2b_256(root, NULL, 0);
 		return;
 	}
 	subtree(leaves, n, root);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blake2b.h"
+
 #define CHUNK (1u << 20) /* bytes hashed per read */
 
 static int read_manifest(tar_reader *t, pack_manifest *m, dai_err *e)
@@ -62,20 +64,20 @@ static int read_member(tar_reader *t, const pack_manifest *m, size_t i, const ta
 		                name, f->path, tm->size, f->size);
 	if (v && v->begin && v->begin(v->ctx, m, i, tm->offset, e))
 		return -1;
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, 32);
+	blake2b_state st;
+	blake2b_init(&st, NULL, 0, 32);
 	for (;;) {
 		ssize_t n = tar_read(t, buf, CHUNK, e);
 		if (n < 0)
 			return -1;
 		if (n == 0)
 			break;
-		crypto_generichash_update(&st, buf, (size_t)n);
+		blake2b_update(&st, buf, (size_t)n);
 		if (v && v->data && v->data(v->ctx, buf, (size_t)n, e))
 			return -1;
 	}
 	unsigned char h[32];
-	crypto_generichash_final(&st, h, sizeof h);
+	blake2b_final(&st, h, sizeof h);
 	if (sodium_memcmp(h, f->hash, sizeof h) != 0)
 		return dai_errf(e, "%s: member '%s': BLAKE2b-256 does not match the manifest", name,
 		                f->path);

@@ -6,12 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blake2b.h"
 #include "outfile.h"
 
 #define CHUNK (1u << 20)
@@ -44,8 +44,8 @@ static int copy_hash(const char *path, struct archive *a, unsigned char *buf, ui
 		return dai_errf(e, "%s: not a regular file", path);
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	crypto_generichash_state hs;
-	crypto_generichash_init(&hs, NULL, 0, 32);
+	blake2b_state hs;
+	blake2b_init(&hs, NULL, 0, 32);
 	uint64_t total = 0;
 	for (;;) {
 		ssize_t n = read(fd, buf, CHUNK);
@@ -58,7 +58,7 @@ static int copy_hash(const char *path, struct archive *a, unsigned char *buf, ui
 		}
 		if (n == 0)
 			break;
-		crypto_generichash_update(&hs, buf, (size_t)n);
+		blake2b_update(&hs, buf, (size_t)n);
 		if (a && archive_write_data(a, buf, (size_t)n) != n) {
 			dai_errf(e, "%s: tar: %s", path, archive_error_string(a));
 			close(fd);
@@ -67,7 +67,7 @@ static int copy_hash(const char *path, struct archive *a, unsigned char *buf, ui
 		total += (uint64_t)n;
 	}
 	close(fd);
-	crypto_generichash_final(&hs, hash, 32);
+	blake2b_final(&hs, hash, 32);
 	*size = total;
 	return 0;
 }

@@ -314,13 +314,32 @@ static void embed(session *s, int32_t id, float *x)
 		s->k->scale(x, s->m->embd_scale, x, t->n);
 }
 
+struct hook_job {
+	const session *s;
+	int pos0, layer;
+};
+
+static void hook_task(void *ctx, int task, int worker)
+{
+	const struct hook_job *j = ctx;
+	const session *s = j->s;
+	int dim = s->m->dim;
+	(void)worker;
+	s->hook(s->hook_ctx, j->pos0 + task, j->layer, s->x + (size_t)task * dim, dim);
+}
+
+/* The hook for every token of a step after one layer. A trace hashes each
+ * vector (a few microseconds apiece), which on one thread would hold up
+ * every other thread of a batched step, so the tokens go to the pool. */
 static void call_hook(session *s, int pos0, int nb, int layer)
 {
 	if (!s->hook)
 		return;
-	int dim = s->m->dim;
-	for (int t = 0; t < nb; t++)
-		s->hook(s->hook_ctx, pos0 + t, layer, s->x + (size_t)t * dim, dim);
+	struct hook_job j = {s, pos0, layer};
+	if (nb == 1)
+		hook_task(&j, 0, 0);
+	else
+		pool_run(s->pool, nb, hook_task, &j);
 }
 
 /* ---------------------------------------------------------------- attention */

@@ -46,11 +46,14 @@ typedef struct session session;
  * so layer runs 0 .. n_layers).
  *
  * Order of calls: step by step (a step is at most n_batch tokens of one
- * session_eval, in token order); within a step, layer by layer; within a
- * layer, token by token. So a single-token step gives (pos, 0), (pos, 1),
- * ..., (pos, n_layers), and a step of tokens p, p+1 gives (p, 0), (p+1, 0),
- * (p, 1), (p+1, 1), ... Callers wanting (token, layer) order buffer the
- * vectors of a step. Called on the thread that called session_eval.
+ * session_eval, in token order); within a step, layer by layer, every call
+ * of a layer ending before the next layer starts. The calls for the tokens
+ * of one layer run on the session's thread pool, concurrently and in any
+ * order: a hook must write only what belongs to its own pos (and lock
+ * anything shared). So a single-token step gives (pos, 0), (pos, 1), ...,
+ * (pos, n_layers), and a step of tokens p, p+1 gives (p, 0) and (p+1, 0),
+ * then (p, 1) and (p+1, 1), ... Callers wanting (token, layer) order buffer
+ * the vectors of a step.
  */
 typedef void (*session_hook)(void *ctx, int pos, int layer, const float *x, int dim);
 

@@ -1,10 +1,10 @@
 /* trace.c - see trace.h. */
 #include "trace.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "blake2b.h"
 #include "fsio.h"
 
 /* Leaves hash the bytes of the values as they lie in memory, which is the
@@ -39,8 +39,7 @@ void trace_free(dai_trace *t)
 
 void trace_hash_vector(const float *x, uint32_t dim, unsigned char out[MERKLE_HASH])
 {
-	crypto_generichash(out, MERKLE_HASH, (const unsigned char *)x, (size_t)dim * sizeof(float),
-	                   NULL, 0);
+	blake2b_256(out, x, (size_t)dim * sizeof(float));
 }
 
 void trace_hash_token(int32_t token, unsigned char out[MERKLE_HASH])
@@ -49,7 +48,7 @@ void trace_hash_token(int32_t token, unsigned char out[MERKLE_HASH])
 	uint32_t u = (uint32_t)token;
 	for (int i = 0; i < 4; i++)
 		b[i] = (unsigned char)(u >> (8 * i));
-	crypto_generichash(out, MERKLE_HASH, b, sizeof b, NULL, 0);
+	blake2b_256(out, b, sizeof b);
 }
 
 void trace_set_vector(dai_trace *t, uint64_t pos, uint32_t step, const float *x)
