@@ -12,7 +12,10 @@
  * It is built for many short calls (one per matrix product per token):
  * workers spin briefly on a generation counter before sleeping on a
  * condition variable, so back-to-back calls cost microseconds, and an idle
- * pool costs no CPU.
+ * pool costs no CPU. A call waits for its tasks, not for its workers: on a
+ * machine with more threads than free cores, the threads that get to run
+ * do the work, and a descheduled worker holds up at most the one task it
+ * took.
  *
  * One pool_run at a time per pool (the pool is not reentrant: do not call
  * pool_run on the same pool from inside a task). No global state.

@@ -152,3 +152,34 @@ Test(pool, back_to_back_and_after_idle)
 	        hot * 1e6, cold * 1e6);
 	pool_destroy(p);
 }
+
+/*
+ * More threads than this machine has cores, and jobs of changing sizes
+ * back to back, so that workers often wake after their job is finished and
+ * the next one written: each task of each job still runs exactly once, and
+ * the caller never waits forever (a late worker that once took a task of a
+ * job it had not read counted it twice and hung the caller: hence the
+ * timeout). The race is narrow; TSan runs of this loop found it.
+ */
+Test(pool, oversubscribed_jobs_of_changing_sizes, .timeout = 120)
+{
+	dai_err e;
+	static struct count_ctx c;
+	for (int threads = 3; threads <= 8; threads += 5) {
+		pool *p = pool_create(threads, &e);
+		cr_assert(p);
+		c.n_threads = threads;
+		for (int r = 0; r < 4000; r++) {
+			int n = 1 + r % 37;
+			for (int i = 0; i < n; i++)
+				atomic_store(&c.hits[i], 0);
+			pool_run(p, n, count_task, &c);
+			for (int i = 0; i < n; i++)
+				cr_assert_eq(atomic_load(&c.hits[i]), 1,
+				             "%d threads, run %d of %d tasks: task %d ran %d times",
+				             threads, r, n, i, atomic_load(&c.hits[i]));
+		}
+		cr_assert_eq(atomic_load(&c.bad_worker), 0);
+		pool_destroy(p);
+	}
+}
