@@ -506,78 +506,113 @@ INLINE __m256i lanes8x4(const __m128i *m)
 	return _mm256_set_m128i(q1, q0);
 }
 
+/* the 8 activation scales y[0..7].d */
+INLINE __m256 xd8(const kern_q8_k *y)
+{
+	return _mm256_setr_ps(y[0].d, y[1].d, y[2].d, y[3].d, y[4].d, y[5].d, y[6].d, y[7].d);
+}
+
+/* the halves at p + i * stride, i < 8 (two bytes each), as floats */
+INLINE __m256 halves8(const char *p, size_t stride)
+{
+	return _mm256_cvtph_ps(_mm_setr_epi16(
+	    (short)u16at(p), (short)u16at(p + stride), (short)u16at(p + 2 * stride),
+	    (short)u16at(p + 3 * stride), (short)u16at(p + 4 * stride), (short)u16at(p + 5 * stride),
+	    (short)u16at(p + 6 * stride), (short)u16at(p + 7 * stride)));
+}
+
 /*
- * Contract 8 for weight type `type` against nx (1 to 4) activation rows
- * y[c]: super-blocks k..k+7 go to lanes 0..7, one FMA each, as A[k % 8].
+ * One group of r (1 to 8) super-blocks k..k+r-1 of contract 8 for weight
+ * type `type` against nx (1 to 4) activation rows y[c]: super-block k + i
+ * goes to lane i, one FMA each, as A[k % 8]; lanes past r stay unchanged.
  */
+INLINE void groupk(const char *wc, size_t wsz, int k, int r, const kern_q8_k *const *y, int type,
+                   int nx, __m256 *acc, __m256 *accm)
+{
+	const size_t doff = type == KQ_Q6_K ? offsetof(kern_q6_k, d) : 0;
+	const int mins = type != KQ_Q6_K, lines = type == KQ_Q6_K ? 4 : 3;
+	__m256i p[4][8];
+	__m128i mp[4][8];
+#pragma GCC unroll 8
+	for (int i = 0; i < 8; i++) {
+		const int j = k + i;
+		if (i >= r) {
+			for (int c = 0; c < nx; c++) {
+				p[c][i] = _mm256_setzero_si256();
+				mp[c][i] = _mm_setzero_si128();
+			}
+			continue;
+		}
+		const char *wb = wc + (size_t)j * wsz;
+		for (int l = 0; l < lines; l++)
+			_mm_prefetch(wb + W_PREFETCH + 64 * l, _MM_HINT_T0);
+		const kern_q8_k *xj[4];
+		for (int c = 0; c < nx; c++)
+			xj[c] = y[c] + j;
+		__m256i pj[4];
+		__m128i mj[4];
+		if (type == KQ_Q4_K) {
+			const kern_q4_k *q = (const void *)wb;
+			block_k4(q->scales, q->qs, NULL, xj, nx, pj, mj);
+		} else if (type == KQ_Q5_K) {
+			const kern_q5_k *q = (const void *)wb;
+			block_k4(q->scales, q->qs, q->qh, xj, nx, pj, mj);
+		} else {
+			block_q6_k((const void *)wb, xj, nx, pj);
+		}
+		for (int c = 0; c < nx; c++) {
+			p[c][i] = pj[c];
+			mp[c][i] = mins ? mj[c] : _mm_setzero_si128();
+		}
+	}
+	const char *wk = wc + (size_t)k * wsz + doff;
+	const __mmask8 keep = (__mmask8)((1u << r) - 1);
+	if (r == 8) { /* the scale products y.d * f32(w.d), eight at a time */
+		const __m256 wd = halves8(wk, wsz), wm = mins ? halves8(wk + 2, wsz) : wd;
+		for (int c = 0; c < nx; c++) {
+			const __m256 xd = xd8(y[c] + k);
+			acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(xd, wd),
+			                         _mm256_cvtepi32_ps(lanes8(p[c])), acc[c]);
+			if (mins)
+				accm[c] = _mm256_fmadd_ps(_mm256_mul_ps(xd, wm),
+				                          _mm256_cvtepi32_ps(lanes8x4(mp[c])), accm[c]);
+		}
+		return;
+	}
+	for (int c = 0; c < nx; c++) { /* a last partial group: lane by lane, zero past r */
+		const kern_q8_k *yc = y[c] + k;
+#define KD(i, o) ((i) < r ? yc[i].d * h2f(u16at(wk + (size_t)(i)*wsz + (o))) : 0.0f)
+		__m256 d = _mm256_setr_ps(KD(0, 0), KD(1, 0), KD(2, 0), KD(3, 0), KD(4, 0), KD(5, 0),
+		                          KD(6, 0), KD(7, 0));
+		acc[c] = _mm256_mask3_fmadd_ps(d, _mm256_cvtepi32_ps(lanes8(p[c])), acc[c], keep);
+		if (mins) {
+			__m256 dm = _mm256_setr_ps(KD(0, 2), KD(1, 2), KD(2, 2), KD(3, 2), KD(4, 2),
+			                           KD(5, 2), KD(6, 2), KD(7, 2));
+			accm[c] = _mm256_mask3_fmadd_ps(dm, _mm256_cvtepi32_ps(lanes8x4(mp[c])),
+			                                accm[c], keep);
+		}
+#undef KD
+	}
+}
+
+/* contract 8 for nb super-blocks of w against nx activation rows y[c] */
 INLINE void dotk(const void *w, const kern_q8_k *const *y, int nb, int type, int nx, float *out)
 {
 	const size_t wsz = type == KQ_Q4_K   ? sizeof(kern_q4_k)
 	                   : type == KQ_Q5_K ? sizeof(kern_q5_k)
 	                                     : sizeof(kern_q6_k);
-	const size_t doff = type == KQ_Q6_K ? offsetof(kern_q6_k, d) : 0;
-	const int mins = type != KQ_Q6_K, lines = type == KQ_Q6_K ? 4 : 3;
 	const char *wc = w;
 	__m256 acc[4], accm[4];
 	for (int c = 0; c < 4; c++)
 		acc[c] = accm[c] = _mm256_setzero_ps();
-	for (int k = 0; k < nb; k += 8) {
-		const int r = nb - k < 8 ? nb - k : 8;
-		__m256i p[4][8];
-		__m128i mp[4][8];
-		for (int i = 0; i < 8; i++) {
-			const int j = k + i;
-			if (i >= r) {
-				for (int c = 0; c < nx; c++) {
-					p[c][i] = _mm256_setzero_si256();
-					mp[c][i] = _mm_setzero_si128();
-				}
-				continue;
-			}
-			const char *wb = wc + (size_t)j * wsz;
-			for (int l = 0; l < lines; l++)
-				_mm_prefetch(wb + W_PREFETCH + 64 * l, _MM_HINT_T0);
-			const kern_q8_k *xj[4];
-			for (int c = 0; c < nx; c++)
-				xj[c] = y[c] + j;
-			__m256i pj[4];
-			__m128i mj[4];
-			if (type == KQ_Q4_K) {
-				const kern_q4_k *q = (const void *)wb;
-				block_k4(q->scales, q->qs, NULL, xj, nx, pj, mj);
-			} else if (type == KQ_Q5_K) {
-				const kern_q5_k *q = (const void *)wb;
-				block_k4(q->scales, q->qs, q->qh, xj, nx, pj, mj);
-			} else {
-				block_q6_k((const void *)wb, xj, nx, pj);
-			}
-			for (int c = 0; c < nx; c++) {
-				p[c][i] = pj[c];
-				mp[c][i] = mins ? mj[c] : _mm_setzero_si128();
-			}
-		}
-		/* the scale products y.d * f32(w.d) lane by lane; zero past r */
-		const char *wk = wc + (size_t)k * wsz + doff;
-		const __mmask8 keep = (__mmask8)((1u << r) - 1);
-		for (int c = 0; c < nx; c++) {
-			const kern_q8_k *yc = y[c] + k;
-#define KD(i, o) ((i) < r ? yc[i].d * h2f(u16at(wk + (size_t)(i)*wsz + (o))) : 0.0f)
-			__m256 d = _mm256_setr_ps(KD(0, 0), KD(1, 0), KD(2, 0), KD(3, 0), KD(4, 0),
-			                          KD(5, 0), KD(6, 0), KD(7, 0));
-			acc[c] = _mm256_mask3_fmadd_ps(d, _mm256_cvtepi32_ps(lanes8(p[c])), acc[c],
-			                               keep);
-			if (mins) {
-				__m256 dm = _mm256_setr_ps(KD(0, 2), KD(1, 2), KD(2, 2), KD(3, 2),
-				                           KD(4, 2), KD(5, 2), KD(6, 2), KD(7, 2));
-				accm[c] = _mm256_mask3_fmadd_ps(
-				    dm, _mm256_cvtepi32_ps(lanes8x4(mp[c])), accm[c], keep);
-			}
-#undef KD
-		}
-	}
+	int k = 0;
+	for (; k + 8 <= nb; k += 8)
+		groupk(wc, wsz, k, 8, y, type, nx, acc, accm);
+	if (k < nb)
+		groupk(wc, wsz, k, nb - k, y, type, nx, acc, accm);
 	for (int c = 0; c < nx; c++)
-		out[c] = mins ? kern_fold8_reg(acc[c]) - kern_fold8_reg(accm[c])
-		              : kern_fold8_reg(acc[c]);
+		out[c] = type != KQ_Q6_K ? kern_fold8_reg(acc[c]) - kern_fold8_reg(accm[c])
+		                         : kern_fold8_reg(acc[c]);
 }
 
 INLINE void matmulk(const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int n,
