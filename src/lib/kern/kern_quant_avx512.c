@@ -190,7 +190,9 @@ INLINE __mmask64 bytes_mask(long long n)
 }
 
 /* prefetch distance for the weight stream, bytes */
+#ifndef W_PREFETCH
 #define W_PREFETCH 2048
+#endif
 
 /*
  * Contract 7 for nb blocks of the row w against nx (1 to 4) repacked
@@ -271,6 +273,7 @@ INLINE void dot32x(const char *w, int nb, int type, const struct xrep *R, int nx
 				                                keep);
 		}
 	}
+	#pragma GCC unroll 4
 	for (int c = 0; c < nx; c++)
 		out[c] = has_min(type) ? kern_fold8_reg(acc[c]) + kern_fold8_reg(accm[c])
 		                       : kern_fold8_reg(acc[c]);
@@ -322,9 +325,10 @@ INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, i
 			for (int b = b0; b < b1; b += 4) {
 				const int nx = b1 - b < 4 ? b1 - b : 4;
 				struct xrep R[4];
+				#pragma GCC unroll 4
 				for (int c = 0; c < nx; c++)
 					R[c] = xrep_at(&B, (b + c - b0) * nbp);
-				float out[4];
+				float out[4] = {0};
 				if (nx == 4)
 					dot32x(wr, nb, type, R, 4, out);
 				else if (nx == 3)
@@ -333,6 +337,7 @@ INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, i
 					dot32x(wr, nb, type, R, 2, out);
 				else
 					dot32x(wr, nb, type, R, 1, out);
+				#pragma GCC unroll 4
 				for (int c = 0; c < nx; c++)
 					y[(size_t)(b + c) * (size_t)ldy + r] = out[c];
 			}
@@ -404,6 +409,7 @@ INLINE void block_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh
 	if (qh)
 		hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)qh));
 	__m512i acc[4];
+	#pragma GCC unroll 4
 	for (int c = 0; c < nx; c++)
 		acc[c] = _mm512_setzero_si512();
 #pragma GCC unroll 4
@@ -416,11 +422,13 @@ INLINE void block_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh
 			v = _mm512_mask_add_epi8(v, _mm512_test_epi8_mask(hb, bit), v, b16);
 		}
 		__m512i s = bcast_pair16(sc, 2 * g, 2 * g + 1);
+		#pragma GCC unroll 4
 		for (int c = 0; c < nx; c++) {
 			__m512i xv = _mm512_loadu_si512(x[c]->q + 64 * g);
 			acc[c] = _mm512_dpwssd_epi32(acc[c], _mm512_maddubs_epi16(v, xv), s);
 		}
 	}
+	#pragma GCC unroll 4
 	for (int c = 0; c < nx; c++) {
 		p[c] = half_sum(acc[c]);
 		/* bsums in pairs (|sum| <= 4096 fits int16), times the mins */
@@ -458,6 +466,7 @@ INLINE void block_q6_k(const kern_q6_k *b, const kern_q8_k *const *x, int nx, __
 	const __m512i sl01 = _mm512_setr_epi64(4, 4, 4, 4, 2, 2, 2, 2);
 	const __m512i sr23 = _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2);
 	__m512i acc[4];
+	#pragma GCC unroll 4
 	for (int c = 0; c < nx; c++)
 		acc[c] = _mm512_setzero_si512();
 #pragma GCC unroll 2
@@ -470,6 +479,7 @@ INLINE void block_q6_k(const kern_q6_k *b, const kern_q8_k *const *x, int nx, __
 		__m512i v23 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),
 		                              _mm512_and_si512(_mm512_srlv_epi64(qh, sr23), m30));
 		__m512i s01 = scale_words(sc, 8 * h), s23 = scale_words(sc, 8 * h + 4);
+		#pragma GCC unroll 4
 		for (int c = 0; c < nx; c++) {
 			__m512i x01 = _mm512_loadu_si512(x[c]->q + 128 * h);
 			__m512i x23 = _mm512_loadu_si512(x[c]->q + 128 * h + 64);
@@ -477,6 +487,7 @@ INLINE void block_q6_k(const kern_q6_k *b, const kern_q8_k *const *x, int nx, __
 			acc[c] = _mm512_dpwssd_epi32(acc[c], _mm512_maddubs_epi16(v23, x23), s23);
 		}
 	}
+	#pragma GCC unroll 4
 	for (int c = 0; c < nx; c++) {
 		/* minus 32 * sum_g scales[g] * bsums[g], exact */
 		__m256i off =
@@ -537,6 +548,7 @@ INLINE void groupk(const char *wc, size_t wsz, int k, int r, const kern_q8_k *co
 	for (int i = 0; i < 8; i++) {
 		const int j = k + i;
 		if (i >= r) {
+			#pragma GCC unroll 4
 			for (int c = 0; c < nx; c++) {
 				p[c][i] = _mm256_setzero_si256();
 				mp[c][i] = _mm_setzero_si128();
@@ -547,6 +559,7 @@ INLINE void groupk(const char *wc, size_t wsz, int k, int r, const kern_q8_k *co
 		for (int l = 0; l < lines; l++)
 			_mm_prefetch(wb + W_PREFETCH + 64 * l, _MM_HINT_T0);
 		const kern_q8_k *xj[4];
+		#pragma GCC unroll 4
 		for (int c = 0; c < nx; c++)
 			xj[c] = y[c] + j;
 		__m256i pj[4];
@@ -560,6 +573,7 @@ INLINE void groupk(const char *wc, size_t wsz, int k, int r, const kern_q8_k *co
 		} else {
 			block_q6_k((const void *)wb, xj, nx, pj);
 		}
+		#pragma GCC unroll 4
 		for (int c = 0; c < nx; c++) {
 			p[c][i] = pj[c];
 			mp[c][i] = mins ? mj[c] : _mm_setzero_si128();
@@ -569,6 +583,7 @@ INLINE void groupk(const char *wc, size_t wsz, int k, int r, const kern_q8_k *co
 	const __mmask8 keep = (__mmask8)((1u << r) - 1);
 	if (r == 8) { /* the scale products y.d * f32(w.d), eight at a time */
 		const __m256 wd = halves8(wk, wsz), wm = mins ? halves8(wk + 2, wsz) : wd;
+		#pragma GCC unroll 4
 		for (int c = 0; c < nx; c++) {
 			const __m256 xd = xd8(y[c] + k);
 			acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(xd, wd),
@@ -579,6 +594,7 @@ INLINE void groupk(const char *wc, size_t wsz, int k, int r, const kern_q8_k *co
 		}
 		return;
 	}
+	#pragma GCC unroll 4
 	for (int c = 0; c < nx; c++) { /* a last partial group: lane by lane, zero past r */
 		const kern_q8_k *yc = y[c] + k;
 #define KD(i, o) ((i) < r ? yc[i].d * h2f(u16at(wk + (size_t)(i)*wsz + (o))) : 0.0f)
@@ -610,9 +626,72 @@ INLINE void dotk(const void *w, const kern_q8_k *const *y, int nb, int type, int
 		groupk(wc, wsz, k, 8, y, type, nx, acc, accm);
 	if (k < nb)
 		groupk(wc, wsz, k, nb - k, y, type, nx, acc, accm);
+	#pragma GCC unroll 4
 	for (int c = 0; c < nx; c++)
 		out[c] = type != KQ_Q6_K ? kern_fold8_reg(acc[c]) - kern_fold8_reg(accm[c])
 		                         : kern_fold8_reg(acc[c]);
+}
+
+/*
+ * Contract 8 for eight consecutive rows of w (rows bytes apart) against one
+ * activation row y, with the rows in lanes: lane r of A[j] is the
+ * reference's A[j] of row r0 + r, so the FMAs and the fold are the
+ * reference's, one row per lane. Short rows (the 768 elements of a small
+ * model are three super-blocks) then fill whole vectors.
+ */
+INLINE void dotk_rows8(const char *w, size_t rowb, const kern_q8_k *y, int nb, int type,
+                       float *out)
+{
+	const size_t wsz = type == KQ_Q4_K   ? sizeof(kern_q4_k)
+	                   : type == KQ_Q5_K ? sizeof(kern_q5_k)
+	                                     : sizeof(kern_q6_k);
+	const size_t doff = type == KQ_Q6_K ? offsetof(kern_q6_k, d) : 0;
+	const int mins = type != KQ_Q6_K;
+	__m256 A[8], M[8];
+	for (int j = 0; j < 8; j++)
+		A[j] = M[j] = _mm256_setzero_ps();
+	for (int k0 = 0; k0 < nb; k0 += 8) {
+#pragma GCC unroll 8
+		for (int j = 0; j < 8; j++) {
+			const int k = k0 + j;
+			if (k >= nb)
+				break;
+			const kern_q8_k *xk[1] = {y + k};
+			__m256i p[8];
+			__m128i mp[8];
+#pragma GCC unroll 8
+			for (int r = 0; r < 8; r++) {
+				const char *wb = w + (size_t)r * rowb + (size_t)k * wsz;
+				_mm_prefetch(wb + 8 * rowb, _MM_HINT_T0);
+				_mm_prefetch(wb + 8 * rowb + 64, _MM_HINT_T0);
+				_mm_prefetch(wb + 8 * rowb + 128, _MM_HINT_T0);
+				if (type == KQ_Q6_K)
+					_mm_prefetch(wb + 8 * rowb + 192, _MM_HINT_T0);
+				if (type == KQ_Q4_K) {
+					const kern_q4_k *q = (const void *)wb;
+					block_k4(q->scales, q->qs, NULL, xk, 1, &p[r], &mp[r]);
+				} else if (type == KQ_Q5_K) {
+					const kern_q5_k *q = (const void *)wb;
+					block_k4(q->scales, q->qs, q->qh, xk, 1, &p[r], &mp[r]);
+				} else {
+					block_q6_k((const void *)wb, xk, 1, &p[r]);
+				}
+			}
+			const char *wk = w + (size_t)k * wsz + doff;
+			const __m256 xd = _mm256_set1_ps(y[k].d);
+			A[j] = _mm256_fmadd_ps(_mm256_mul_ps(xd, halves8(wk, rowb)),
+			                       _mm256_cvtepi32_ps(lanes8(p)), A[j]);
+			if (mins)
+				M[j] = _mm256_fmadd_ps(_mm256_mul_ps(xd, halves8(wk + 2, rowb)),
+				                       _mm256_cvtepi32_ps(lanes8x4(mp)), M[j]);
+		}
+	}
+	for (int s = 4; s >= 1; s /= 2)
+		for (int j = 0; j < s; j++) {
+			A[j] = _mm256_add_ps(A[j], A[j + s]);
+			M[j] = _mm256_add_ps(M[j], M[j + s]);
+		}
+	_mm256_storeu_ps(out, mins ? _mm256_sub_ps(A[0], M[0]) : A[0]);
 }
 
 INLINE void matmulk(const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int n,
@@ -620,14 +699,19 @@ INLINE void matmulk(const void *w, int ldw, const void *x, int ldx, float *y, in
 {
 	const int nb = n / KERN_QK_K;
 	const size_t wsz = kern_qinfo_at((enum kern_qtype)type)->bytes;
-	for (int r = row0; r < row1; r++) {
-		const char *wr = (const char *)w + (size_t)r * (size_t)ldw * wsz;
+	const size_t rowb = (size_t)ldw * wsz;
+	int r = row0;
+	if (batch == 1) /* one activation: eight rows at a time, one per lane */
+		for (; r + 8 <= row1; r += 8)
+			dotk_rows8((const char *)w + (size_t)r * rowb, rowb, x, nb, type, y + r);
+	for (; r < row1; r++) {
+		const char *wr = (const char *)w + (size_t)r * rowb;
 		for (int b = 0; b < batch; b += 4) {
 			const int nx = batch - b < 4 ? batch - b : 4;
 			const kern_q8_k *xr[4];
 			for (int c = 0; c < nx; c++)
 				xr[c] = (const kern_q8_k *)x + (size_t)(b + c) * (size_t)ldx;
-			float out[4];
+			float out[4] = {0};
 			if (nx == 4)
 				dotk(wr, xr, nb, type, 4, out);
 			else if (nx == 3)
