@@ -2,7 +2,6 @@
 #include "kern_quant.h"
 
 #include <string.h>
-#include <stdlib.h>
 
 static const kern_qinfo infos[KQ_COUNT] = {
     [KQ_Q4_0] = {KERN_Q4_0, "q4_0", 32, sizeof(kern_q4_0), KACT_Q8_0, 32, sizeof(kern_q8_0)},
@@ -31,8 +30,6 @@ const kern_qinfo *kern_qinfo_of(enum kern_type t)
 const kern_qtable *kern_quant_for(const kern_table *k)
 {
 	/* by name: kern_avx2() asks CPUID, far too slow for every matmul task */
-	if (!strcmp(k->name, "avx2") && getenv("KQ512") && kern_quant_avx512_table())
-		return kern_quant_avx512_table();
 	if (!strcmp(k->name, "avx2") && kern_quant_avx2_table())
 		return kern_quant_avx2_table();
 	if (!strcmp(k->name, "avx512")) {
