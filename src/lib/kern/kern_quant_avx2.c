@@ -362,14 +362,16 @@ static float avx2_dot_q5_1(const void *w, const void *x, int nb)
  */
 INLINE __m256i scale_min_k4(const uint8_t *s)
 {
-	uint32_t u[3];
-	memcpy(u, s, 12);
-	const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
-	uint32_t w3 = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
-	uint32_t w2 = u[1] & m6;
-	uint32_t w1 = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
-	uint32_t w0 = u[0] & m6;
-	return _mm256_cvtepu8_epi16(_mm_setr_epi32((int)w0, (int)w1, (int)w2, (int)w3));
+	/* the 16 bytes at s: the 12 of the scales and 4 of what follows in the
+	 * block, unused; u32 lanes u0 u1 u2 and one unused */
+	const __m128i u = _mm_loadu_si128((const __m128i *)s);
+	const __m128i a = _mm_srlv_epi32(_mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0)),
+	                                 _mm_setr_epi32(0, 0, 0, 4)); /* u0 u2 u1 u2>>4 */
+	const __m128i b = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0));   /* u0 u0 u1 u1 */
+	const __m128i w = _mm_or_si128(
+	    _mm_and_si128(a, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f)),
+	    _mm_and_si128(_mm_srli_epi32(b, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030)));
+	return _mm256_cvtepu8_epi16(w);
 }
 
 /*

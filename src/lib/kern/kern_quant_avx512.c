@@ -191,7 +191,7 @@ INLINE __mmask64 bytes_mask(long long n)
 
 /* prefetch distance for the weight stream, bytes */
 #ifndef W_PREFETCH
-#define W_PREFETCH 2048
+#define W_PREFETCH 16384
 #endif
 
 /*
@@ -366,14 +366,16 @@ DOT32(q5_1, KQ_Q5_1)
 /* the 8 scales (int16 lanes 0-7) and 8 mins (8-15) of contract 8b */
 INLINE __m256i scale_min_k4(const uint8_t *s)
 {
-	uint32_t u[3];
-	memcpy(u, s, 12);
-	const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
-	uint32_t w3 = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
-	uint32_t w2 = u[1] & m6;
-	uint32_t w1 = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
-	uint32_t w0 = u[0] & m6;
-	return _mm256_cvtepu8_epi16(_mm_setr_epi32((int)w0, (int)w1, (int)w2, (int)w3));
+	/* the 16 bytes at s: the 12 of the scales and 4 of what follows in the
+	 * block, unused; u32 lanes u0 u1 u2 and one unused */
+	const __m128i u = _mm_loadu_si128((const __m128i *)s);
+	const __m128i a = _mm_srlv_epi32(_mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0)),
+	                                 _mm_setr_epi32(0, 0, 0, 4)); /* u0 u2 u1 u2>>4 */
+	const __m128i b = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0));   /* u0 u0 u1 u1 */
+	const __m128i w = _mm_or_si128(
+	    _mm_and_si128(a, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f)),
+	    _mm_and_si128(_mm_srli_epi32(b, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030)));
+	return _mm256_cvtepu8_epi16(w);
 }
 
 /* word permute: words 0-15 take word a of the source, words 16-31 word b */
@@ -633,6 +635,94 @@ INLINE void dotk(const void *w, const kern_q8_k *const *y, int nb, int type, int
 }
 
 /*
+ * An activation super-block's quants in the order the K-quant blocks below
+ * take them: 32-byte chunks 0 2 1 3 4 6 5 7, so that x[0] pairs with the
+ * low nibbles of qs[0..63] (elements 0-31 and 64-95), x[1] with their high
+ * nibbles (32-63, 96-127), x[2] and x[3] the same for qs[64..127].
+ */
+INLINE void xk_chunks(const int8_t *q, __m512i *x)
+{
+	const __m512i a = _mm512_loadu_si512(q), b = _mm512_loadu_si512(q + 64);
+	const __m512i c = _mm512_loadu_si512(q + 128), d = _mm512_loadu_si512(q + 192);
+	const __m512i lo = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
+	const __m512i hi = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
+	x[0] = _mm512_permutex2var_epi64(a, lo, b);
+	x[1] = _mm512_permutex2var_epi64(a, hi, b);
+	x[2] = _mm512_permutex2var_epi64(c, lo, d);
+	x[3] = _mm512_permutex2var_epi64(c, hi, d);
+}
+
+/*
+ * Sixteen sums from four registers of 4-lane partials: lane 4L + i of the
+ * result is the sum of 128-bit lane L of d[i] (exact).
+ */
+INLINE __m512i sums16(const __m512i *d)
+{
+	__m512i e0 = _mm512_add_epi32(_mm512_unpacklo_epi32(d[0], d[1]),
+	                              _mm512_unpackhi_epi32(d[0], d[1]));
+	__m512i e1 = _mm512_add_epi32(_mm512_unpacklo_epi32(d[2], d[3]),
+	                              _mm512_unpackhi_epi32(d[2], d[3]));
+	return _mm512_add_epi32(_mm512_unpacklo_epi64(e0, e1), _mm512_unpackhi_epi64(e0, e1));
+}
+
+/* word permute indices: in 128-bit lane L, words 0-3 take word (L < 2 ? a : b),
+ * words 4-7 word (L < 2 ? a : b) + 1 */
+#define SCW(a, b)                                                                                  \
+	_mm512_setr_epi64(0x0001000100010001LL * (a), 0x0001000100010001LL * ((a) + 1),            \
+	                  0x0001000100010001LL * (a), 0x0001000100010001LL * ((a) + 1),            \
+	                  0x0001000100010001LL * (b), 0x0001000100010001LL * ((b) + 1),            \
+	                  0x0001000100010001LL * (b), 0x0001000100010001LL * ((b) + 1))
+
+/* the sums of bsums in pairs, the activations' side of msum (contract 8b) */
+INLINE __m128i bsum_pairs(const int16_t *bsums)
+{
+	__m256i bs = _mm256_loadu_si256((const __m256i *)bsums);
+	return _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+}
+
+/*
+ * One Q4_K / Q5_K super-block against an activation in xk_chunks order.
+ * vpdpbusd sums products in fours (at most 4 * 31 * 128 < 2^15, so a
+ * saturating pack to int16 is exact), vpdpwssd multiplies those by the
+ * sub-block scales and sums them in pairs. *p gets 8 int32 that sum to isum,
+ * *mp 4 that sum to msum (exact), with pairs = bsum_pairs of the activation.
+ */
+INLINE void block_k4s(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh,
+                      const __m512i *x, __m128i pairs, __m256i *p, __m128i *mp)
+{
+	const __m512i m4 = _mm512_set1_epi8(15);
+	const __m512i z0 = _mm512_loadu_si512(qs), z1 = _mm512_loadu_si512(qs + 64);
+	/* sub-blocks: v[0] = 0 | 2, v[1] = 1 | 3, v[2] = 4 | 6, v[3] = 5 | 7 */
+	__m512i v[4] = {_mm512_and_si512(z0, m4), _mm512_and_si512(_mm512_srli_epi16(z0, 4), m4),
+	                _mm512_and_si512(z1, m4), _mm512_and_si512(_mm512_srli_epi16(z1, 4), m4)};
+	if (qh) {
+		const __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)qh));
+		const __m512i b16 = _mm512_set1_epi8(16);
+#pragma GCC unroll 4
+		for (int i = 0; i < 4; i++) {
+			/* sub-block j takes bit j of qh[l] */
+			const int j0 = i == 0 ? 0 : i == 1 ? 1 : i == 2 ? 4 : 5;
+			__m512i bit = _mm512_mask_blend_epi64(0xf0, _mm512_set1_epi8((char)(1 << j0)),
+			                                      _mm512_set1_epi8((char)(4 << j0)));
+			v[i] = _mm512_mask_add_epi8(v[i], _mm512_test_epi8_mask(h, bit), v[i], b16);
+		}
+	}
+	__m512i d[4];
+#pragma GCC unroll 4
+	for (int i = 0; i < 4; i++)
+		d[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[i], x[i]);
+	/* in 128-bit lane L: words 0-3 from d[0] (sub-block 0, or 2 for L >= 2), 4-7 from d[1] */
+	const __m512i p01 = _mm512_packs_epi32(d[0], d[1]), p23 = _mm512_packs_epi32(d[2], d[3]);
+	const __m256i scm = scale_min_k4(scales);
+	const __m512i sc = _mm512_castsi256_si512(scm);
+	__m512i acc = _mm512_dpwssd_epi32(_mm512_setzero_si512(), p01,
+	                                  _mm512_permutexvar_epi16(SCW(0, 2), sc));
+	acc = _mm512_dpwssd_epi32(acc, p23, _mm512_permutexvar_epi16(SCW(4, 6), sc));
+	*p = half_sum(acc);
+	*mp = _mm_madd_epi16(_mm256_extracti128_si256(scm, 1), pairs);
+}
+
+/*
  * Contract 8 for eight consecutive rows of w (rows bytes apart) against one
  * activation row y, with the rows in lanes: lane r of A[j] is the
  * reference's A[j] of row r0 + r, so the FMAs and the fold are the
@@ -646,7 +736,7 @@ INLINE void dotk_rows8(const char *w, size_t rowb, const kern_q8_k *y, int nb, i
 	                   : type == KQ_Q5_K ? sizeof(kern_q5_k)
 	                                     : sizeof(kern_q6_k);
 	const size_t doff = type == KQ_Q6_K ? offsetof(kern_q6_k, d) : 0;
-	const int mins = type != KQ_Q6_K;
+	const int mins = type != KQ_Q6_K, lines = type == KQ_Q6_K ? 4 : 3;
 	__m256 A[8], M[8];
 	for (int j = 0; j < 8; j++)
 		A[j] = M[j] = _mm256_setzero_ps();
@@ -657,22 +747,27 @@ INLINE void dotk_rows8(const char *w, size_t rowb, const kern_q8_k *y, int nb, i
 			if (k >= nb)
 				break;
 			const kern_q8_k *xk[1] = {y + k};
+			__m512i xc[4];
+			__m128i pairs = _mm_setzero_si128();
+			if (type != KQ_Q6_K) {
+				xk_chunks(y[k].q, xc);
+				pairs = bsum_pairs(y[k].bsums);
+			}
 			__m256i p[8];
 			__m128i mp[8];
 #pragma GCC unroll 8
 			for (int r = 0; r < 8; r++) {
 				const char *wb = w + (size_t)r * rowb + (size_t)k * wsz;
-				_mm_prefetch(wb + 8 * rowb, _MM_HINT_T0);
-				_mm_prefetch(wb + 8 * rowb + 64, _MM_HINT_T0);
-				_mm_prefetch(wb + 8 * rowb + 128, _MM_HINT_T0);
-				if (type == KQ_Q6_K)
-					_mm_prefetch(wb + 8 * rowb + 192, _MM_HINT_T0);
+				for (int l = 0; l < lines; l++)
+					_mm_prefetch(wb + W_PREFETCH + 64 * l, _MM_HINT_T0);
 				if (type == KQ_Q4_K) {
 					const kern_q4_k *q = (const void *)wb;
-					block_k4(q->scales, q->qs, NULL, xk, 1, &p[r], &mp[r]);
+					block_k4s(q->scales, q->qs, NULL, xc, pairs, &p[r],
+					          &mp[r]);
 				} else if (type == KQ_Q5_K) {
 					const kern_q5_k *q = (const void *)wb;
-					block_k4(q->scales, q->qs, q->qh, xk, 1, &p[r], &mp[r]);
+					block_k4s(q->scales, q->qs, q->qh, xc, pairs, &p[r],
+					          &mp[r]);
 				} else {
 					block_q6_k((const void *)wb, xk, 1, &p[r]);
 				}
