@@ -652,19 +652,6 @@ INLINE void xk_chunks(const int8_t *q, __m512i *x)
 	x[3] = _mm512_permutex2var_epi64(c, hi, d);
 }
 
-/*
- * Sixteen sums from four registers of 4-lane partials: lane 4L + i of the
- * result is the sum of 128-bit lane L of d[i] (exact).
- */
-INLINE __m512i sums16(const __m512i *d)
-{
-	__m512i e0 = _mm512_add_epi32(_mm512_unpacklo_epi32(d[0], d[1]),
-	                              _mm512_unpackhi_epi32(d[0], d[1]));
-	__m512i e1 = _mm512_add_epi32(_mm512_unpacklo_epi32(d[2], d[3]),
-	                              _mm512_unpackhi_epi32(d[2], d[3]));
-	return _mm512_add_epi32(_mm512_unpacklo_epi64(e0, e1), _mm512_unpackhi_epi64(e0, e1));
-}
-
 /* word permute indices: in 128-bit lane L, words 0-3 take word (L < 2 ? a : b),
  * words 4-7 word (L < 2 ? a : b) + 1 */
 #define SCW(a, b)                                                                                  \
