@@ -96,8 +96,8 @@ int main(int argc, char **argv)
 			const kern_qinfo *qi = kern_qinfo_of(t);
 			if (direct && qi)
 				direct->matmul[qi - kern_qinfo_at(0)](w, COLS / qi->block, act,
-				                                     COLS / qi->act_block, y, ROWS,
-				                                     COLS, 0, ROWS, 1);
+				                                      COLS / qi->act_block, y, ROWS,
+				                                      COLS, 0, ROWS, 1);
 			else
 				kern_matmul(k, NULL, t, w, act, y, ROWS, COLS, ROWS, 1);
 			double dt = now_s() - t0;

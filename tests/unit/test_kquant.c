@@ -66,7 +66,8 @@ static const kern_qtable *need_avx512(void)
 {
 	const kern_qtable *t = kern_quant_avx512_table();
 	if (!t)
-		cr_skip_test("CPU (or build) has no AVX-512 F/BW/VL/VNNI/VBMI: avx512 cases skipped");
+		cr_skip_test(
+		    "CPU (or build) has no AVX-512 F/BW/VL/VNNI/VBMI: avx512 cases skipped");
 	return t;
 }
 
@@ -538,8 +539,8 @@ static void dots_vs_ref(const kern_qtable *A)
 			float a = R->dot[q](wc, xc, nb), b = A->dot[q](wc, xc, nb);
 			free(wc);
 			free(xc);
-			cr_assert(same_float(a, b), "%s %s nb %d rep %d: %a vs %a", A->name, qi->name,
-			          nb, rep, (double)a, (double)b);
+			cr_assert(same_float(a, b), "%s %s nb %d rep %d: %a vs %a", A->name,
+			          qi->name, nb, rep, (double)a, (double)b);
 		}
 	}
 }
@@ -617,14 +618,18 @@ static void edge_dots_vs_ref(const kern_qtable *A)
 						edge_weights(q, w, nb, top, d, m);
 						edge_acts(q, x, nb, vals[v], kds[(h + v) % 6],
 						          halves[(h + v) % 8]);
-						float a = R->dot[q](w, x, nb), b = A->dot[q](w, x, nb);
-						cr_assert(same_float(a, b),
-						          "%s %s nb %d top %d d %04x x %d: %a vs %a",
-						          A->name, qi->name, nb, top, d, vals[v],
-						          (double)a, (double)b);
+						float a = R->dot[q](w, x, nb),
+						      b = A->dot[q](w, x, nb);
+						cr_assert(
+						    same_float(a, b),
+						    "%s %s nb %d top %d d %04x x %d: %a vs %a",
+						    A->name, qi->name, nb, top, d, vals[v],
+						    (double)a, (double)b);
 						float ya[4], yb[4];
-						R->matmul[q](w, 0, x, 0, ya, 1, nb * qi->block, 0, 1, 3);
-						A->matmul[q](w, 0, x, 0, yb, 1, nb * qi->block, 0, 1, 3);
+						R->matmul[q](w, 0, x, 0, ya, 1, nb * qi->block, 0,
+						             1, 3);
+						A->matmul[q](w, 0, x, 0, yb, 1, nb * qi->block, 0,
+						             1, 3);
 						for (int i = 0; i < 3; i++)
 							cr_assert(same_float(ya[i], yb[i]),
 							          "%s %s matmul nb %d", A->name,
@@ -670,8 +675,9 @@ static void qmatmul_vs_ref(const kern_qtable *A)
 				R->matmul[q](w, nb, act, nb, ya, ROWS, n, r0, r1, batch);
 				A->matmul[q](w, nb, act, nb, yb, ROWS, n, r0, r1, batch);
 				for (int i = 0; i < B * ROWS; i++)
-					cr_assert(same_float(ya[i], yb[i]), "%s %s nb %d batch %d i %d",
-					          A->name, qi->name, nb, batch, i);
+					cr_assert(same_float(ya[i], yb[i]),
+					          "%s %s nb %d batch %d i %d", A->name, qi->name,
+					          nb, batch, i);
 			}
 		}
 	}

@@ -7,8 +7,8 @@
  * an activation type (its "vec_dot_type", as in ggml-cpu): Q8_0 for Q4_0 and
  * Q5_0, Q8_1 for Q4_1 and Q5_1, Q8_K for the K-quants, BF16 for BF16.
  * kern_quant_ref.c defines the arithmetic; kern_quant_avx2.c and
- * kern_quant_avx512.c match it bit for bit. kern.c's kern_act_prep / kern_matmul dispatch to these tables, so
- * most callers never need this header.
+ * kern_quant_avx512.c match it bit for bit. kern.c's kern_act_prep / kern_matmul dispatch to these
+ * tables, so most callers never need this header.
  */
 #ifndef DAI_KERN_QUANT_H
 #define DAI_KERN_QUANT_H

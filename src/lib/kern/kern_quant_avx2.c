@@ -366,8 +366,8 @@ INLINE __m256i scale_min_k4(const uint8_t *s)
 	 * block, unused; u32 lanes u0 u1 u2 and one unused */
 	const __m128i u = _mm_loadu_si128((const __m128i *)s);
 	const __m128i a = _mm_srlv_epi32(_mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0)),
-	                                 _mm_setr_epi32(0, 0, 0, 4)); /* u0 u2 u1 u2>>4 */
-	const __m128i b = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0));   /* u0 u0 u1 u1 */
+	                                 _mm_setr_epi32(0, 0, 0, 4));    /* u0 u2 u1 u2>>4 */
+	const __m128i b = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0)); /* u0 u0 u1 u1 */
 	const __m128i w = _mm_or_si128(
 	    _mm_and_si128(a, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f)),
 	    _mm_and_si128(_mm_srli_epi32(b, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030)));

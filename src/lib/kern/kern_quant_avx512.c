@@ -25,7 +25,7 @@
  */
 #include "kern_quant.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) &&                     \
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) &&                      \
     defined(__AVX512VNNI__) && defined(__AVX512VBMI__) && defined(__AVX2__) && defined(__FMA__) && \
     defined(__F16C__)
 
@@ -84,9 +84,14 @@ INLINE int has_high(int type)
 	    QB(b, S, O, base, 10), QB(b, S, O, base, 11), QB(b, S, O, base, 12),                   \
 	    QB(b, S, O, base, 13), QB(b, S, O, base, 14), QB(b, S, O, base, 15)
 #define Q64(b0, S, O, base)                                                                        \
-	{Q16(b0, S, O, base), Q16(b0 + 1, S, O, base), Q16(b0 + 2, S, O, base),                    \
-	 Q16(b0 + 3, S, O, base)}
-#define QIDX(S, O) {Q64(0, S, O, 0), Q64(4, S, O, 64)}
+	{                                                                                          \
+		Q16(b0, S, O, base), Q16(b0 + 1, S, O, base), Q16(b0 + 2, S, O, base),             \
+		    Q16(b0 + 3, S, O, base)                                                        \
+	}
+#define QIDX(S, O)                                                                                 \
+	{                                                                                          \
+		Q64(0, S, O, 0), Q64(4, S, O, 64)                                                  \
+	}
 
 static const char qidx[4][2][64] = {
     [KQ_Q4_0] = QIDX(18, 2),
@@ -105,15 +110,17 @@ static const char qidx[4][2][64] = {
  */
 #define WB(b, S, O, base) (short)(((b) * (S) + (O) - (base)) / 2)
 #define WIDX(S, H, base)                                                                           \
-	{WB(0, S, 0, base), WB(1, S, 0, base), WB(2, S, 0, base), WB(3, S, 0, base),               \
-	 WB(4, S, 0, base), WB(5, S, 0, base), WB(6, S, 0, base), WB(7, S, 0, base),               \
-	 WB(0, S, 2, base), WB(1, S, 2, base), WB(2, S, 2, base), WB(3, S, 2, base),               \
-	 WB(4, S, 2, base), WB(5, S, 2, base), WB(6, S, 2, base), WB(7, S, 2, base),               \
-	 WB(0, S, H, base), WB(1, S, H, base), WB(2, S, H, base), WB(3, S, H, base),               \
-	 WB(0, S, H + 2, base), WB(1, S, H + 2, base), WB(2, S, H + 2, base),                      \
-	 WB(3, S, H + 2, base), WB(4, S, H, base), WB(5, S, H, base), WB(6, S, H, base),           \
-	 WB(7, S, H, base), WB(4, S, H + 2, base), WB(5, S, H + 2, base), WB(6, S, H + 2, base),   \
-	 WB(7, S, H + 2, base)}
+	{                                                                                          \
+		WB(0, S, 0, base), WB(1, S, 0, base), WB(2, S, 0, base), WB(3, S, 0, base),        \
+		    WB(4, S, 0, base), WB(5, S, 0, base), WB(6, S, 0, base), WB(7, S, 0, base),    \
+		    WB(0, S, 2, base), WB(1, S, 2, base), WB(2, S, 2, base), WB(3, S, 2, base),    \
+		    WB(4, S, 2, base), WB(5, S, 2, base), WB(6, S, 2, base), WB(7, S, 2, base),    \
+		    WB(0, S, H, base), WB(1, S, H, base), WB(2, S, H, base), WB(3, S, H, base),    \
+		    WB(0, S, H + 2, base), WB(1, S, H + 2, base), WB(2, S, H + 2, base),           \
+		    WB(3, S, H + 2, base), WB(4, S, H, base), WB(5, S, H, base),                   \
+		    WB(6, S, H, base), WB(7, S, H, base), WB(4, S, H + 2, base),                   \
+		    WB(5, S, H + 2, base), WB(6, S, H + 2, base), WB(7, S, H + 2, base)            \
+	}
 #define WMIX 0xff00f0f0u
 
 /* indices a permute would take out of range are masked to what WMIX drops */
@@ -269,11 +276,11 @@ INLINE void dot32x(const char *w, int nb, int type, const struct xrep *R, int nx
 			__m256 s = _mm256_mul_ps(wd, _mm256_loadu_ps(R[c].xs + k));
 			acc[c] = _mm256_mask3_fmadd_ps(s, _mm256_cvtepi32_ps(isum), acc[c], keep);
 			if (has_min(type))
-				accm[c] = _mm256_mask3_fmadd_ps(wm, _mm256_castsi256_ps(xo), accm[c],
-				                                keep);
+				accm[c] = _mm256_mask3_fmadd_ps(wm, _mm256_castsi256_ps(xo),
+				                                accm[c], keep);
 		}
 	}
-	#pragma GCC unroll 4
+#pragma GCC unroll 4
 	for (int c = 0; c < nx; c++)
 		out[c] = has_min(type) ? kern_fold8_reg(acc[c]) + kern_fold8_reg(accm[c])
 		                       : kern_fold8_reg(acc[c]);
@@ -308,8 +315,7 @@ INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, i
 {
 	const int nb = n / KERN_QK, nbp = (nb + 7) / 8 * 8;
 	if (nbp > XR_MAX || nb <= 0) { /* rows too long to repack: the AVX2 table */
-		kern_quant_avx2_table()->matmul[type](w, ldw, x, ldx, y, ldy, n, row0, row1,
-		                                      batch);
+		kern_quant_avx2_table()->matmul[type](w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
 		return;
 	}
 	const size_t bsz = bsz32(type), xsz = has_min(type) ? sizeof(kern_q8_1) : sizeof(kern_q8_0);
@@ -325,7 +331,7 @@ INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, i
 			for (int b = b0; b < b1; b += 4) {
 				const int nx = b1 - b < 4 ? b1 - b : 4;
 				struct xrep R[4];
-				#pragma GCC unroll 4
+#pragma GCC unroll 4
 				for (int c = 0; c < nx; c++)
 					R[c] = xrep_at(&B, (b + c - b0) * nbp);
 				float out[4] = {0};
@@ -337,7 +343,7 @@ INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, i
 					dot32x(wr, nb, type, R, 2, out);
 				else
 					dot32x(wr, nb, type, R, 1, out);
-				#pragma GCC unroll 4
+#pragma GCC unroll 4
 				for (int c = 0; c < nx; c++)
 					y[(size_t)(b + c) * (size_t)ldy + r] = out[c];
 			}
@@ -370,8 +376,8 @@ INLINE __m256i scale_min_k4(const uint8_t *s)
 	 * block, unused; u32 lanes u0 u1 u2 and one unused */
 	const __m128i u = _mm_loadu_si128((const __m128i *)s);
 	const __m128i a = _mm_srlv_epi32(_mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0)),
-	                                 _mm_setr_epi32(0, 0, 0, 4)); /* u0 u2 u1 u2>>4 */
-	const __m128i b = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0));   /* u0 u0 u1 u1 */
+	                                 _mm_setr_epi32(0, 0, 0, 4));    /* u0 u2 u1 u2>>4 */
+	const __m128i b = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0)); /* u0 u0 u1 u1 */
 	const __m128i w = _mm_or_si128(
 	    _mm_and_si128(a, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f)),
 	    _mm_and_si128(_mm_srli_epi32(b, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030)));
@@ -381,10 +387,10 @@ INLINE __m256i scale_min_k4(const uint8_t *s)
 /* word permute: words 0-15 take word a of the source, words 16-31 word b */
 INLINE __m512i bcast_pair16(__m512i v, int a, int b)
 {
-	return _mm512_permutexvar_epi16(
-	    _mm512_mask_blend_epi16(0xffff0000u, _mm512_set1_epi16((short)a),
-	                            _mm512_set1_epi16((short)b)),
-	    v);
+	return _mm512_permutexvar_epi16(_mm512_mask_blend_epi16(0xffff0000u,
+	                                                        _mm512_set1_epi16((short)a),
+	                                                        _mm512_set1_epi16((short)b)),
+	                                v);
 }
 
 /* 16 int32 to 8: lane j + lane j + 8 */
@@ -411,26 +417,28 @@ INLINE void block_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh
 	if (qh)
 		hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)qh));
 	__m512i acc[4];
-	#pragma GCC unroll 4
+#pragma GCC unroll 4
 	for (int c = 0; c < nx; c++)
 		acc[c] = _mm512_setzero_si512();
 #pragma GCC unroll 4
 	for (int g = 0; g < 4; g++) {
-		__m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(qs + 32 * g)));
+		__m512i q =
+		    _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(qs + 32 * g)));
 		__m512i v = _mm512_and_si512(_mm512_srlv_epi64(q, sh), m4);
 		if (qh) {
-			__m512i bit = _mm512_mask_blend_epi64(0xf0, _mm512_set1_epi8((char)(1 << 2 * g)),
-			                                      _mm512_set1_epi8((char)(2 << 2 * g)));
+			__m512i bit =
+			    _mm512_mask_blend_epi64(0xf0, _mm512_set1_epi8((char)(1 << 2 * g)),
+			                            _mm512_set1_epi8((char)(2 << 2 * g)));
 			v = _mm512_mask_add_epi8(v, _mm512_test_epi8_mask(hb, bit), v, b16);
 		}
 		__m512i s = bcast_pair16(sc, 2 * g, 2 * g + 1);
-		#pragma GCC unroll 4
+#pragma GCC unroll 4
 		for (int c = 0; c < nx; c++) {
 			__m512i xv = _mm512_loadu_si512(x[c]->q + 64 * g);
 			acc[c] = _mm512_dpwssd_epi32(acc[c], _mm512_maddubs_epi16(v, xv), s);
 		}
 	}
-	#pragma GCC unroll 4
+#pragma GCC unroll 4
 	for (int c = 0; c < nx; c++) {
 		p[c] = half_sum(acc[c]);
 		/* bsums in pairs (|sum| <= 4096 fits int16), times the mins */
@@ -444,12 +452,12 @@ INLINE void block_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh
 /* word permute: word i of the result is word base + i / 8 of v */
 INLINE __m512i scale_words(__m512i v, int base)
 {
-	const __m512i i8 = _mm512_srli_epi16(
-	    _mm512_setr_epi32(0x00010000, 0x00030002, 0x00050004, 0x00070006, 0x00090008,
-	                      0x000b000a, 0x000d000c, 0x000f000e, 0x00110010, 0x00130012,
-	                      0x00150014, 0x00170016, 0x00190018, 0x001b001a, 0x001d001c,
-	                      0x001f001e),
-	    3);
+	const __m512i i8 =
+	    _mm512_srli_epi16(_mm512_setr_epi32(0x00010000, 0x00030002, 0x00050004, 0x00070006,
+	                                        0x00090008, 0x000b000a, 0x000d000c, 0x000f000e,
+	                                        0x00110010, 0x00130012, 0x00150014, 0x00170016,
+	                                        0x00190018, 0x001b001a, 0x001d001c, 0x001f001e),
+	                      3);
 	return _mm512_permutexvar_epi16(_mm512_add_epi16(i8, _mm512_set1_epi16((short)base)), v);
 }
 
@@ -468,7 +476,7 @@ INLINE void block_q6_k(const kern_q6_k *b, const kern_q8_k *const *x, int nx, __
 	const __m512i sl01 = _mm512_setr_epi64(4, 4, 4, 4, 2, 2, 2, 2);
 	const __m512i sr23 = _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2);
 	__m512i acc[4];
-	#pragma GCC unroll 4
+#pragma GCC unroll 4
 	for (int c = 0; c < nx; c++)
 		acc[c] = _mm512_setzero_si512();
 #pragma GCC unroll 2
@@ -481,7 +489,7 @@ INLINE void block_q6_k(const kern_q6_k *b, const kern_q8_k *const *x, int nx, __
 		__m512i v23 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),
 		                              _mm512_and_si512(_mm512_srlv_epi64(qh, sr23), m30));
 		__m512i s01 = scale_words(sc, 8 * h), s23 = scale_words(sc, 8 * h + 4);
-		#pragma GCC unroll 4
+#pragma GCC unroll 4
 		for (int c = 0; c < nx; c++) {
 			__m512i x01 = _mm512_loadu_si512(x[c]->q + 128 * h);
 			__m512i x23 = _mm512_loadu_si512(x[c]->q + 128 * h + 64);
@@ -489,7 +497,7 @@ INLINE void block_q6_k(const kern_q6_k *b, const kern_q8_k *const *x, int nx, __
 			acc[c] = _mm512_dpwssd_epi32(acc[c], _mm512_maddubs_epi16(v23, x23), s23);
 		}
 	}
-	#pragma GCC unroll 4
+#pragma GCC unroll 4
 	for (int c = 0; c < nx; c++) {
 		/* minus 32 * sum_g scales[g] * bsums[g], exact */
 		__m256i off =
@@ -528,10 +536,11 @@ INLINE __m256 xd8(const kern_q8_k *y)
 /* the halves at p + i * stride, i < 8 (two bytes each), as floats */
 INLINE __m256 halves8(const char *p, size_t stride)
 {
-	return _mm256_cvtph_ps(_mm_setr_epi16(
-	    (short)u16at(p), (short)u16at(p + stride), (short)u16at(p + 2 * stride),
-	    (short)u16at(p + 3 * stride), (short)u16at(p + 4 * stride), (short)u16at(p + 5 * stride),
-	    (short)u16at(p + 6 * stride), (short)u16at(p + 7 * stride)));
+	return _mm256_cvtph_ps(
+	    _mm_setr_epi16((short)u16at(p), (short)u16at(p + stride), (short)u16at(p + 2 * stride),
+	                   (short)u16at(p + 3 * stride), (short)u16at(p + 4 * stride),
+	                   (short)u16at(p + 5 * stride), (short)u16at(p + 6 * stride),
+	                   (short)u16at(p + 7 * stride)));
 }
 
 /*
@@ -550,7 +559,7 @@ INLINE void groupk(const char *wc, size_t wsz, int k, int r, const kern_q8_k *co
 	for (int i = 0; i < 8; i++) {
 		const int j = k + i;
 		if (i >= r) {
-			#pragma GCC unroll 4
+#pragma GCC unroll 4
 			for (int c = 0; c < nx; c++) {
 				p[c][i] = _mm256_setzero_si256();
 				mp[c][i] = _mm_setzero_si128();
@@ -561,7 +570,7 @@ INLINE void groupk(const char *wc, size_t wsz, int k, int r, const kern_q8_k *co
 		for (int l = 0; l < lines; l++)
 			_mm_prefetch(wb + W_PREFETCH + 64 * l, _MM_HINT_T0);
 		const kern_q8_k *xj[4];
-		#pragma GCC unroll 4
+#pragma GCC unroll 4
 		for (int c = 0; c < nx; c++)
 			xj[c] = y[c] + j;
 		__m256i pj[4];
@@ -575,7 +584,7 @@ INLINE void groupk(const char *wc, size_t wsz, int k, int r, const kern_q8_k *co
 		} else {
 			block_q6_k((const void *)wb, xj, nx, pj);
 		}
-		#pragma GCC unroll 4
+#pragma GCC unroll 4
 		for (int c = 0; c < nx; c++) {
 			p[c][i] = pj[c];
 			mp[c][i] = mins ? mj[c] : _mm_setzero_si128();
@@ -585,23 +594,24 @@ INLINE void groupk(const char *wc, size_t wsz, int k, int r, const kern_q8_k *co
 	const __mmask8 keep = (__mmask8)((1u << r) - 1);
 	if (r == 8) { /* the scale products y.d * f32(w.d), eight at a time */
 		const __m256 wd = halves8(wk, wsz), wm = mins ? halves8(wk + 2, wsz) : wd;
-		#pragma GCC unroll 4
+#pragma GCC unroll 4
 		for (int c = 0; c < nx; c++) {
 			const __m256 xd = xd8(y[c] + k);
 			acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(xd, wd),
 			                         _mm256_cvtepi32_ps(lanes8(p[c])), acc[c]);
 			if (mins)
-				accm[c] = _mm256_fmadd_ps(_mm256_mul_ps(xd, wm),
-				                          _mm256_cvtepi32_ps(lanes8x4(mp[c])), accm[c]);
+				accm[c] =
+				    _mm256_fmadd_ps(_mm256_mul_ps(xd, wm),
+				                    _mm256_cvtepi32_ps(lanes8x4(mp[c])), accm[c]);
 		}
 		return;
 	}
-	#pragma GCC unroll 4
+#pragma GCC unroll 4
 	for (int c = 0; c < nx; c++) { /* a last partial group: lane by lane, zero past r */
 		const kern_q8_k *yc = y[c] + k;
 #define KD(i, o) ((i) < r ? yc[i].d * h2f(u16at(wk + (size_t)(i)*wsz + (o))) : 0.0f)
-		__m256 d = _mm256_setr_ps(KD(0, 0), KD(1, 0), KD(2, 0), KD(3, 0), KD(4, 0), KD(5, 0),
-		                          KD(6, 0), KD(7, 0));
+		__m256 d = _mm256_setr_ps(KD(0, 0), KD(1, 0), KD(2, 0), KD(3, 0), KD(4, 0),
+		                          KD(5, 0), KD(6, 0), KD(7, 0));
 		acc[c] = _mm256_mask3_fmadd_ps(d, _mm256_cvtepi32_ps(lanes8(p[c])), acc[c], keep);
 		if (mins) {
 			__m256 dm = _mm256_setr_ps(KD(0, 2), KD(1, 2), KD(2, 2), KD(3, 2), KD(4, 2),
@@ -628,7 +638,7 @@ INLINE void dotk(const void *w, const kern_q8_k *const *y, int nb, int type, int
 		groupk(wc, wsz, k, 8, y, type, nx, acc, accm);
 	if (k < nb)
 		groupk(wc, wsz, k, nb - k, y, type, nx, acc, accm);
-	#pragma GCC unroll 4
+#pragma GCC unroll 4
 	for (int c = 0; c < nx; c++)
 		out[c] = type != KQ_Q6_K ? kern_fold8_reg(acc[c]) - kern_fold8_reg(accm[c])
 		                         : kern_fold8_reg(acc[c]);
@@ -674,8 +684,8 @@ INLINE __m128i bsum_pairs(const int16_t *bsums)
  * sub-block scales and sums them in pairs. *p gets 8 int32 that sum to isum,
  * *mp 4 that sum to msum (exact), with pairs = bsum_pairs of the activation.
  */
-INLINE void block_k4s(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh,
-                      const __m512i *x, __m128i pairs, __m256i *p, __m128i *mp)
+INLINE void block_k4s(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, const __m512i *x,
+                      __m128i pairs, __m256i *p, __m128i *mp)
 {
 	const __m512i m4 = _mm512_set1_epi8(15);
 	const __m512i z0 = _mm512_loadu_si512(qs), z1 = _mm512_loadu_si512(qs + 64);
@@ -689,8 +699,9 @@ INLINE void block_k4s(const uint8_t *scales, const uint8_t *qs, const uint8_t *q
 		for (int i = 0; i < 4; i++) {
 			/* sub-block j takes bit j of qh[l] */
 			const int j0 = i == 0 ? 0 : i == 1 ? 1 : i == 2 ? 4 : 5;
-			__m512i bit = _mm512_mask_blend_epi64(0xf0, _mm512_set1_epi8((char)(1 << j0)),
-			                                      _mm512_set1_epi8((char)(4 << j0)));
+			__m512i bit =
+			    _mm512_mask_blend_epi64(0xf0, _mm512_set1_epi8((char)(1 << j0)),
+			                            _mm512_set1_epi8((char)(4 << j0)));
 			v[i] = _mm512_mask_add_epi8(v[i], _mm512_test_epi8_mask(h, bit), v[i], b16);
 		}
 	}
@@ -716,8 +727,7 @@ INLINE void block_k4s(const uint8_t *scales, const uint8_t *qs, const uint8_t *q
  * reference's, one row per lane. Short rows (the 768 elements of a small
  * model are three super-blocks) then fill whole vectors.
  */
-INLINE void dotk_rows8(const char *w, size_t rowb, const kern_q8_k *y, int nb, int type,
-                       float *out)
+INLINE void dotk_rows8(const char *w, size_t rowb, const kern_q8_k *y, int nb, int type, float *out)
 {
 	const size_t wsz = type == KQ_Q4_K   ? sizeof(kern_q4_k)
 	                   : type == KQ_Q5_K ? sizeof(kern_q5_k)
@@ -749,8 +759,7 @@ INLINE void dotk_rows8(const char *w, size_t rowb, const kern_q8_k *y, int nb, i
 					_mm_prefetch(wb + W_PREFETCH + 64 * l, _MM_HINT_T0);
 				if (type == KQ_Q4_K) {
 					const kern_q4_k *q = (const void *)wb;
-					block_k4s(q->scales, q->qs, NULL, xc, pairs, &p[r],
-					          &mp[r]);
+					block_k4s(q->scales, q->qs, NULL, xc, pairs, &p[r], &mp[r]);
 				} else if (type == KQ_Q5_K) {
 					const kern_q5_k *q = (const void *)wb;
 					block_k4s(q->scales, q->qs, q->qh, xc, pairs, &p[r],
@@ -873,8 +882,8 @@ static const kern_qtable avx512_qtable = {
     .quantize_q8_1 = avx512_quantize_q8_1,
     .quantize_q8_k = avx512_quantize_q8_k,
     .round_bf16 = avx512_round_bf16,
-    .dequant = {avx512_deq_q4_0, avx512_deq_q4_1, avx512_deq_q5_0, avx512_deq_q5_1,
-                avx512_deq_q4_k, avx512_deq_q5_k, avx512_deq_q6_k, avx512_deq_bf16},
+    .dequant = {avx512_deq_q4_0, avx512_deq_q4_1, avx512_deq_q5_0, avx512_deq_q5_1, avx512_deq_q4_k,
+                avx512_deq_q5_k, avx512_deq_q6_k, avx512_deq_bf16},
     .dot = {avx512_dot_q4_0, avx512_dot_q4_1, avx512_dot_q5_0, avx512_dot_q5_1, avx512_dot_q4_k,
             avx512_dot_q5_k, avx512_dot_q6_k, avx512_dot_bf16},
     .matmul = {avx512_matmul_q4_0, avx512_matmul_q4_1, avx512_matmul_q5_0, avx512_matmul_q5_1,
