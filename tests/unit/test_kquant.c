@@ -683,6 +683,54 @@ static void qmatmul_vs_ref(const kern_qtable *A)
 	}
 }
 
+/*
+ * Rows longer than what the fast tables repack or prepare on the stack (512,
+ * 576 and 2048 blocks of 32) take other paths: the same bits.
+ */
+static void long_rows_vs_ref(const kern_qtable *A)
+{
+	const kern_qtable *R = kern_quant_ref();
+	rng r = {99};
+	const int nbs[] = {509, 515, 571, 580, 2049};
+	for (int q = 0; q < KQ_Q4_K; q++) {
+		const kern_qinfo *qi = qinfo(q);
+		for (size_t t = 0; t < sizeof nbs / sizeof nbs[0]; t++) {
+			int nb = nbs[t], n = nb * 32;
+			unsigned char *w = malloc(qi->bytes * (size_t)nb * 3);
+			unsigned char *x = malloc(qi->act_bytes * (size_t)nb * 2);
+			cr_assert(w && x);
+			rand_weights(&r, q, w, nb * 3);
+			rbytes(&r, x, qi->act_bytes * (size_t)nb * 2);
+			for (int k = 0; k < 2 * nb; k++) { /* finite activation scales */
+				uint16_t d = rscale(&r);
+				memcpy(x + qi->act_bytes * (size_t)k, &d, 2);
+				if (qi->act == KACT_Q8_1)
+					memcpy(x + qi->act_bytes * (size_t)k + 2, &d, 2);
+			}
+			float ya[6], yb[6];
+			R->matmul[q](w, nb, x, nb, ya, 3, n, 0, 3, 2);
+			A->matmul[q](w, nb, x, nb, yb, 3, n, 0, 3, 2);
+			for (int i = 0; i < 6; i++)
+				cr_assert(same_float(ya[i], yb[i]), "%s %s nb %d: %a vs %a",
+				          A->name, qi->name, nb, (double)ya[i], (double)yb[i]);
+			float a = R->dot[q](w, x, nb), b = A->dot[q](w, x, nb);
+			cr_assert(same_float(a, b), "%s %s dot nb %d", A->name, qi->name, nb);
+			free(w);
+			free(x);
+		}
+	}
+}
+
+Test(kquant, long_rows_ref_vs_avx2)
+{
+	long_rows_vs_ref(need_avx2());
+}
+
+Test(kquant, long_rows_ref_vs_avx512)
+{
+	long_rows_vs_ref(need_avx512());
+}
+
 Test(kquant, qmatmul_ref_vs_avx2)
 {
 	qmatmul_vs_ref(need_avx2());

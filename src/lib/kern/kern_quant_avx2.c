@@ -13,7 +13,10 @@
  * Speed: eight consecutive blocks (or super-blocks) give eight exact sums
  * in one register by a tree of hadds, so lane j takes block k + j with one
  * vector FMA, exactly the reference's A[k % 8]; a last partial group is
- * blended in. Activation scales and offsets are prepared once per row; in
+ * blended in. Activation scales and offsets are prepared once per row, and
+ * rows of up to 512 blocks have their quants repacked (low and high halves
+ * apart), so that two weight blocks are unpacked into one pair of registers
+ * and four hadds and a permute give eight blocks' sums; in
  * batched products one unpacked weight block serves several activations
  * (four for the 32-blocks, two for the K-quants); weights are prefetched.
  */
@@ -91,11 +94,9 @@ INLINE __m256i unpack_nibbles(const uint8_t *qs)
 	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m), _mm_and_si128(q, m));
 }
 
-/* the 32 bits of qh (little-endian) as bytes 0x10 or 0 */
-INLINE __m256i high_bits(const uint8_t *qh)
+/* the 32 bits of h as bytes 0x10 or 0, bit j to byte j */
+INLINE __m256i high_bits32(uint32_t h)
 {
-	uint32_t h;
-	memcpy(&h, qh, 4);
 	const __m256i shuf = _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101,
 	                                        0x0202020202020202, 0x0303030303030303);
 	__m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)h), shuf);
@@ -103,6 +104,14 @@ INLINE __m256i high_bits(const uint8_t *qh)
 	v = _mm256_or_si256(v, bit);
 	v = _mm256_cmpeq_epi8(v, _mm256_set1_epi64x(-1));
 	return _mm256_and_si256(v, _mm256_set1_epi8(16));
+}
+
+/* the 32 bits of qh (little-endian) as bytes 0x10 or 0 */
+INLINE __m256i high_bits(const uint8_t *qh)
+{
+	uint32_t h;
+	memcpy(&h, qh, 4);
+	return high_bits32(h);
 }
 
 /* exact partial sums (8 int32) of w (unsigned bytes) times x, minus off * sum(x) */
@@ -152,10 +161,14 @@ INLINE int offset32(int type)
  * What a dot needs of each activation block besides its quants, made once
  * per activation row: the scale as a float, off * sum(q) (Q4_0, Q5_0: the
  * weights' offset, subtracted exactly), and the Q8_1 sum s as a float.
+ * Rows short enough also get their quants repacked (lo, hi not NULL): for
+ * block k, lo[16k + j] = q[j] and hi[16k + j] = q[16 + j], so that the low
+ * (high) nibbles of two weight blocks meet their activations in one load.
  */
 struct xprep {
 	float *xs, *xm;
 	int32_t *xoff;
+	int8_t *lo, *hi;
 };
 
 INLINE void prep32(const void *x, size_t xsz, int nb, int type, struct xprep P)
@@ -167,10 +180,16 @@ INLINE void prep32(const void *x, size_t xsz, int nb, int type, struct xprep P)
 		uint16_t h[2];
 		memcpy(h, xb, 4);
 		P.xs[k] = h2f(h[0]);
+		__m256i q = _mm256_loadu_si256((const __m256i *)(xb + (has_m ? 4 : 2)));
 		if (has_m)
 			P.xm[k] = h2f(h[1]);
 		else
-			P.xoff[k] = off * sum_i8(_mm256_loadu_si256((const __m256i *)(xb + 2)));
+			P.xoff[k] = off * sum_i8(q);
+		if (P.lo) {
+			_mm_storeu_si128((__m128i *)(P.lo + 16 * k), _mm256_castsi256_si128(q));
+			_mm_storeu_si128((__m128i *)(P.hi + 16 * k),
+			                 _mm256_extracti128_si256(q, 1));
+		}
 	}
 }
 
@@ -193,7 +212,7 @@ INLINE __m256 halves8s(const char *p, size_t stride)
  * dot with activation x[c].
  */
 INLINE void dot32n(const void *w, size_t wsz, const char *const *x, size_t xsz, int nb, int type,
-                   const struct xprep *P, int nx, float *out)
+                   const struct xprep *P, int nx, int rep, float *out)
 {
 	const char *wc = w;
 	const int has_m = type == KQ_Q4_1 || type == KQ_Q5_1;
@@ -209,20 +228,66 @@ INLINE void dot32n(const void *w, size_t wsz, const char *const *x, size_t xsz, 
 		for (int l = 0; l < 3; l++)
 			_mm_prefetch(wc + (size_t)k * wsz + W_PREFETCH + 64 * l, _MM_HINT_T0);
 		__m256i p[4][8];
-#pragma GCC unroll 8
-		for (int i = 0; i < 8; i++) {
-			__m256i u = wbytes32(wc + (size_t)(k + i) * wsz, type);
+		if (rep) {
+			/* two blocks a pair: low nibbles of both in one register, high in another
+			 */
 #pragma GCC unroll 4
-			for (int c = 0; c < nx; c++) {
-				__m256i xv = _mm256_loadu_si256(
-				    (const __m256i *)(x[c] + (size_t)(k + i) * xsz + qoff));
-				p[c][i] = _mm256_madd_epi16(_mm256_maddubs_epi16(u, xv), ones);
+			for (int i = 0; i < 4; i++) {
+				const char *wa = wc + (size_t)(k + 2 * i) * wsz, *wb = wa + wsz;
+				const size_t qs = wsz - 16; /* the quants end the block */
+				__m256i q = _mm256_inserti128_si256(
+				    _mm256_castsi128_si256(
+				        _mm_loadu_si128((const __m128i *)(wa + qs))),
+				    _mm_loadu_si128((const __m128i *)(wb + qs)), 1);
+				__m256i lo = _mm256_and_si256(q, _mm256_set1_epi8(15));
+				__m256i hi =
+				    _mm256_and_si256(_mm256_srli_epi16(q, 4), _mm256_set1_epi8(15));
+				if (type == KQ_Q5_0 || type == KQ_Q5_1) {
+					uint32_t ha, hb;
+					memcpy(&ha, wa + qs - 4, 4);
+					memcpy(&hb, wb + qs - 4, 4);
+					lo = _mm256_or_si256(
+					    lo, high_bits32((ha & 0xffffu) | hb << 16));
+					hi = _mm256_or_si256(
+					    hi, high_bits32(ha >> 16 | (hb & 0xffff0000u)));
+				}
+#pragma GCC unroll 4
+				for (int c = 0; c < nx; c++) {
+					const size_t o = 16 * (size_t)(k + 2 * i);
+					__m256i pl = _mm256_maddubs_epi16(
+					    lo, _mm256_loadu_si256((const __m256i *)(P[c].lo + o)));
+					__m256i ph = _mm256_maddubs_epi16(
+					    hi, _mm256_loadu_si256((const __m256i *)(P[c].hi + o)));
+					/* |pl + ph| <= 4 * 31 * 128 < 2^15 */
+					p[c][i] = _mm256_madd_epi16(_mm256_add_epi16(pl, ph), ones);
+				}
+			}
+		} else {
+#pragma GCC unroll 8
+			for (int i = 0; i < 8; i++) {
+				__m256i u = wbytes32(wc + (size_t)(k + i) * wsz, type);
+#pragma GCC unroll 4
+				for (int c = 0; c < nx; c++) {
+					__m256i xv = _mm256_loadu_si256(
+					    (const __m256i *)(x[c] + (size_t)(k + i) * xsz + qoff));
+					p[c][i] =
+					    _mm256_madd_epi16(_mm256_maddubs_epi16(u, xv), ones);
+				}
 			}
 		}
 		const char *wk = wc + (size_t)k * wsz;
 		__m256 wd = halves8s(wk, wsz), wm = has_m ? halves8s(wk + 2, wsz) : wd;
 		for (int c = 0; c < nx; c++) {
-			__m256i isum = lanes8(p[c]);
+			__m256i isum;
+			if (rep) {
+				/* 128-bit lane 0 of p[i]: block 2i, lane 1: block 2i + 1 */
+				__m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(p[c][0], p[c][1]),
+				                              _mm256_hadd_epi32(p[c][2], p[c][3]));
+				isum = _mm256_permutevar8x32_epi32(
+				    h, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+			} else {
+				isum = lanes8(p[c]);
+			}
 			if (!has_m)
 				isum = _mm256_sub_epi32(
 				    isum, _mm256_loadu_si256((const __m256i *)(P[c].xoff + k)));
@@ -259,48 +324,26 @@ INLINE void dot32n(const void *w, size_t wsz, const char *const *x, size_t xsz, 
 	}
 }
 
-INLINE float dot32(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type,
-                   struct xprep P)
-{
-	const char *xs[1] = {x};
-	float out[1];
-	dot32n(w, wsz, xs, xsz, nb, type, &P, 1, out);
-	return out[0];
-}
-
 /* prepared data for up to XP_MAX blocks of activations (24 KiB of stack) */
 enum { XP_MAX = 2048 };
 
-/* one dot: prepares the activation in pieces of XP_MAX blocks (a multiple of 8) */
-static float dot32_one(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type)
-{
-	float xs[XP_MAX], xm[XP_MAX];
-	int32_t xoff[XP_MAX];
-	struct xprep P = {xs, xm, xoff};
-	if (nb <= XP_MAX) {
-		prep32(x, xsz, nb, type, P);
-		return dot32(w, wsz, x, xsz, nb, type, P);
-	}
-	/* long rows: the same lanes and order, the reference itself keeps it simple */
-	return kern_quant_ref()->dot[type](w, x, nb);
-}
+/* rows of up to XR_MAX blocks are also repacked (44 bytes a block, 22 KiB) */
+enum { XR_MAX = 512 };
 
-INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int n,
-                     int row0, int row1, int batch, int type, size_t wsz, size_t xsz)
+/*
+ * Contract 4 for the 32-blocks with activations prepared np rows at a time
+ * in the buffers given (np * nb blocks), repacked when rep.
+ */
+INLINE void matmul32p(const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int nb,
+                      int row0, int row1, int batch, int type, size_t wsz, size_t xsz, int np,
+                      float *xs, float *xm, int32_t *xoff, int8_t *lo, int8_t *hi, int rep)
 {
-	int nb = n / KERN_QK;
-	if (nb > XP_MAX || nb <= 0) { /* rows too long to prepare: the reference */
-		kern_quant_ref()->matmul[type](w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
-		return;
-	}
-	float xs[XP_MAX], xm[XP_MAX];
-	int32_t xoff[XP_MAX];
-	int bb = XP_MAX / nb; /* activation rows prepared at a time */
-	for (int b0 = 0; b0 < batch; b0 += bb) {
-		int b1 = b0 + bb < batch ? b0 + bb : batch;
+	for (int b0 = 0; b0 < batch; b0 += np) {
+		int b1 = b0 + np < batch ? b0 + np : batch;
 		for (int b = b0; b < b1; b++) {
-			struct xprep P = {xs + (b - b0) * nb, xm + (b - b0) * nb,
-			                  xoff + (b - b0) * nb};
+			int o = (b - b0) * nb;
+			struct xprep P = {xs + o, xm + o, xoff + o, rep ? lo + 16 * o : NULL,
+			                  rep ? hi + 16 * o : NULL};
 			prep32((const char *)x + (size_t)b * ldx * xsz, xsz, nb, type, P);
 		}
 		for (int r = row0; r < row1; r++) {
@@ -313,23 +356,55 @@ INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, i
 				const char *xr[4];
 				for (int c = 0; c < nx; c++) {
 					int o = (b + c - b0) * nb;
-					P[c] = (struct xprep){xs + o, xm + o, xoff + o};
+					P[c] = (struct xprep){xs + o, xm + o, xoff + o,
+					                      rep ? lo + 16 * o : NULL,
+					                      rep ? hi + 16 * o : NULL};
 					xr[c] = (const char *)x + (size_t)(b + c) * ldx * xsz;
 				}
-				float out[4];
+				float out[4] = {0};
 				if (nx == 4)
-					dot32n(wr, wsz, xr, xsz, nb, type, P, 4, out);
+					dot32n(wr, wsz, xr, xsz, nb, type, P, 4, rep, out);
 				else if (nx == 3)
-					dot32n(wr, wsz, xr, xsz, nb, type, P, 3, out);
+					dot32n(wr, wsz, xr, xsz, nb, type, P, 3, rep, out);
 				else if (nx == 2)
-					dot32n(wr, wsz, xr, xsz, nb, type, P, 2, out);
+					dot32n(wr, wsz, xr, xsz, nb, type, P, 2, rep, out);
 				else
-					dot32n(wr, wsz, xr, xsz, nb, type, P, 1, out);
+					dot32n(wr, wsz, xr, xsz, nb, type, P, 1, rep, out);
 				for (int c = 0; c < nx; c++)
 					y[(size_t)(b + c) * ldy + r] = out[c];
 			}
 		}
 	}
+}
+
+INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int n,
+                     int row0, int row1, int batch, int type, size_t wsz, size_t xsz)
+{
+	int nb = n / KERN_QK;
+	if (nb > XP_MAX || nb <= 0) { /* rows too long to prepare: the reference */
+		kern_quant_ref()->matmul[type](w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
+		return;
+	}
+	if (nb <= XR_MAX) {
+		float xs[XR_MAX], xm[XR_MAX];
+		int32_t xoff[XR_MAX];
+		int8_t lo[16 * XR_MAX], hi[16 * XR_MAX];
+		matmul32p(w, ldw, x, ldx, y, ldy, nb, row0, row1, batch, type, wsz, xsz,
+		          XR_MAX / nb, xs, xm, xoff, lo, hi, 1);
+		return;
+	}
+	float xs[XP_MAX], xm[XP_MAX];
+	int32_t xoff[XP_MAX];
+	matmul32p(w, ldw, x, ldx, y, ldy, nb, row0, row1, batch, type, wsz, xsz, XP_MAX / nb, xs,
+	          xm, xoff, NULL, NULL, 0);
+}
+
+/* one dot: a product of one row and one activation */
+INLINE float dot32_one(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type)
+{
+	float y = 0.0f;
+	matmul32(w, 0, x, 0, &y, 1, nb * KERN_QK, 0, 1, 1, type, wsz, xsz);
+	return y;
 }
 
 static float avx2_dot_q4_0(const void *w, const void *x, int nb)
