@@ -204,9 +204,10 @@ INLINE __mmask64 bytes_mask(long long n)
 /*
  * Contract 7 for nb blocks of the row w against nx (1 to 4) repacked
  * activations R[c]; out[c] gets each dot. The weights of a group of eight
- * blocks are unpacked once for all nx.
+ * blocks are unpacked once for all nx. (One activation, as in every
+ * generated token, runs fastest this way.)
  */
-INLINE void dot32x(const char *w, int nb, int type, const struct xrep *R, int nx, float *out)
+INLINE void dot32s(const char *w, int nb, int type, const struct xrep *R, int nx, float *out)
 {
 	const size_t bsz = bsz32(type);
 	const __m512i i03 = _mm512_loadu_si512(qidx[type][0]);
@@ -286,6 +287,154 @@ INLINE void dot32x(const char *w, int nb, int type, const struct xrep *R, int nx
 		                       : kern_fold8_reg(acc[c]);
 }
 
+/* the 8 int32 (floats) at a and the 8 at b as one register */
+INLINE __m512i join8(const void *a, const void *b)
+{
+	return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)a)),
+	                          _mm256_loadu_si256((const __m256i *)b), 1);
+}
+
+/* v in both halves */
+INLINE __m512 twice8(__m256 v)
+{
+	return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(v)),
+	                                           _mm256_castps_pd(v), 1));
+}
+
+/*
+ * Contract 7 for nb blocks of the row w against nx (2 to 8) repacked
+ * activations R[c]; out[c] gets each dot. The weights of a group of eight
+ * blocks are unpacked once for all nx. Activations go in pairs: one
+ * register holds the eight block sums of both (lanes 0-7 and 8-15), so the
+ * sums, scale products and FMAs of two take the instructions of one.
+ */
+INLINE void dot32x(const char *w, int nb, int type, const struct xrep *R, int nx, float *out)
+{
+	const size_t bsz = bsz32(type);
+	const __m512i i03 = _mm512_loadu_si512(qidx[type][0]);
+	const __m512i i47 = _mm512_loadu_si512(qidx[type][1]);
+	const __m512i w03 = _mm512_loadu_si512(widx[type][0]);
+	const __m512i w47 = _mm512_loadu_si512(widx[type][1]);
+	const __m512i m4 = _mm512_set1_epi8(15), b16 = _mm512_set1_epi8(16);
+	const __mmask64 full2 = bytes_mask((long long)(8 * bsz) - 128);
+	__m256 acc[1] = {_mm256_setzero_ps()}, accm[1] = {_mm256_setzero_ps()};
+	__m512 acc2[4], accm2[4];
+	for (int c = 0; c < 4; c++)
+		acc2[c] = accm2[c] = _mm512_setzero_ps();
+	const __m512i pair_perm =
+	    _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+	for (int k = 0; k < nb; k += 8) {
+		const char *g = w + (size_t)k * bsz;
+		const int r = nb - k < 8 ? nb - k : 8;
+		__m512i r0, r1, r2;
+		if (r == 8) {
+			r0 = _mm512_loadu_si512(g);
+			r1 = _mm512_loadu_si512(g + 64);
+			r2 = _mm512_maskz_loadu_epi8(full2, g + 128);
+			_mm_prefetch(g + W_PREFETCH, _MM_HINT_T0);
+			_mm_prefetch(g + W_PREFETCH + 64, _MM_HINT_T0);
+			_mm_prefetch(g + W_PREFETCH + 128, _MM_HINT_T0);
+		} else {
+			const long long t = (long long)r * (long long)bsz;
+			r0 = _mm512_maskz_loadu_epi8(bytes_mask(t), g);
+			r1 = _mm512_maskz_loadu_epi8(bytes_mask(t - 64), g + 64);
+			r2 = _mm512_maskz_loadu_epi8(bytes_mask(t - 128), g + 128);
+		}
+		__m512i q03 = _mm512_permutex2var_epi8(r0, i03, r1);
+		__m512i q47 = _mm512_permutex2var_epi8(r1, i47, r2);
+		__m512i lo03 = _mm512_and_si512(q03, m4);
+		__m512i hi03 = _mm512_and_si512(_mm512_srli_epi16(q03, 4), m4);
+		__m512i lo47 = _mm512_and_si512(q47, m4);
+		__m512i hi47 = _mm512_and_si512(_mm512_srli_epi16(q47, 4), m4);
+		__m512i wv = _mm512_mask_mov_epi16(_mm512_permutex2var_epi16(r0, w03, r1), WMIX,
+		                                   _mm512_permutex2var_epi16(r1, w47, r2));
+		if (has_high(type)) {
+			__m128i h03 = _mm512_extracti32x4_epi32(wv, 2);
+			__m128i h47 = _mm512_extracti32x4_epi32(wv, 3);
+			__mmask64 kl03 = _cvtu64_mask64((unsigned long long)_mm_cvtsi128_si64(h03));
+			__mmask64 kh03 =
+			    _cvtu64_mask64((unsigned long long)_mm_extract_epi64(h03, 1));
+			__mmask64 kl47 = _cvtu64_mask64((unsigned long long)_mm_cvtsi128_si64(h47));
+			__mmask64 kh47 =
+			    _cvtu64_mask64((unsigned long long)_mm_extract_epi64(h47, 1));
+			lo03 = _mm512_mask_add_epi8(lo03, kl03, lo03, b16);
+			hi03 = _mm512_mask_add_epi8(hi03, kh03, hi03, b16);
+			lo47 = _mm512_mask_add_epi8(lo47, kl47, lo47, b16);
+			hi47 = _mm512_mask_add_epi8(hi47, kh47, hi47, b16);
+		}
+		const __m256 wd = _mm256_cvtph_ps(_mm512_castsi512_si128(wv));
+		const __m256 wm = _mm256_cvtph_ps(_mm512_extracti32x4_epi32(wv, 1));
+		const __mmask8 keep = (__mmask8)((1u << r) - 1);
+		const __mmask16 keep2 = (__mmask16)(keep | keep << 8);
+		const __m512 wd2 = twice8(wd), wm2 = twice8(wm);
+#pragma GCC unroll 4
+		for (int c = 0; c + 1 < nx; c += 2) {
+			__m512i sp[2];
+#pragma GCC unroll 2
+			for (int e = 0; e < 2; e++) {
+				const int8_t *xl = R[c + e].lo + 16 * (size_t)k;
+				const int8_t *xh = R[c + e].hi + 16 * (size_t)k;
+				__m512i p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo03,
+				                                 _mm512_loadu_si512(xl));
+				p0 = _mm512_dpbusd_epi32(p0, hi03, _mm512_loadu_si512(xh));
+				__m512i p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo47,
+				                                 _mm512_loadu_si512(xl + 64));
+				p1 = _mm512_dpbusd_epi32(p1, hi47, _mm512_loadu_si512(xh + 64));
+				/* 128-bit lane L: [L 0+2, L+4 0+2, L 1+3, L+4 1+3] */
+				sp[e] = _mm512_add_epi32(_mm512_unpacklo_epi32(p0, p1),
+				                         _mm512_unpackhi_epi32(p0, p1));
+			}
+			/* 128-bit lane L: blocks L, L+4 of the first, L, L+4 of the second */
+			__m512i t = _mm512_add_epi32(_mm512_unpacklo_epi64(sp[0], sp[1]),
+			                             _mm512_unpackhi_epi64(sp[0], sp[1]));
+			__m512i isum = _mm512_permutexvar_epi32(pair_perm, t);
+			__m512i xo = join8(R[c].xo + k, R[c + 1].xo + k);
+			if (!has_min(type))
+				isum = _mm512_sub_epi32(isum, xo);
+			__m512 s = _mm512_mul_ps(
+			    wd2, _mm512_castsi512_ps(join8(R[c].xs + k, R[c + 1].xs + k)));
+			acc2[c / 2] =
+			    _mm512_mask3_fmadd_ps(s, _mm512_cvtepi32_ps(isum), acc2[c / 2], keep2);
+			if (has_min(type))
+				accm2[c / 2] = _mm512_mask3_fmadd_ps(wm2, _mm512_castsi512_ps(xo),
+				                                     accm2[c / 2], keep2);
+		}
+		if (nx % 2) {
+			const int c = nx - 1;
+			const int8_t *xl = R[c].lo + 16 * (size_t)k, *xh = R[c].hi + 16 * (size_t)k;
+			__m512i p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo03,
+			                                 _mm512_loadu_si512(xl));
+			p0 = _mm512_dpbusd_epi32(p0, hi03, _mm512_loadu_si512(xh));
+			__m512i p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo47,
+			                                 _mm512_loadu_si512(xl + 64));
+			p1 = _mm512_dpbusd_epi32(p1, hi47, _mm512_loadu_si512(xh + 64));
+			__m256i isum = sums8(p0, p1);
+			__m256i xo = _mm256_loadu_si256((const __m256i *)(R[c].xo + k));
+			if (!has_min(type))
+				isum = _mm256_sub_epi32(isum, xo);
+			__m256 s = _mm256_mul_ps(wd, _mm256_loadu_ps(R[c].xs + k));
+			acc[0] = _mm256_mask3_fmadd_ps(s, _mm256_cvtepi32_ps(isum), acc[0], keep);
+			if (has_min(type))
+				accm[0] = _mm256_mask3_fmadd_ps(wm, _mm256_castsi256_ps(xo),
+				                                accm[0], keep);
+		}
+	}
+#pragma GCC unroll 8
+	for (int c = 0; c < nx; c++) {
+		__m256 a, m;
+		if (c == nx - 1 && nx % 2) {
+			a = acc[0];
+			m = accm[0];
+		} else {
+			a = c % 2 ? _mm512_extractf32x8_ps(acc2[c / 2], 1)
+			          : _mm512_castps512_ps256(acc2[c / 2]);
+			m = c % 2 ? _mm512_extractf32x8_ps(accm2[c / 2], 1)
+			          : _mm512_castps512_ps256(accm2[c / 2]);
+		}
+		out[c] = has_min(type) ? kern_fold8_reg(a) + kern_fold8_reg(m) : kern_fold8_reg(a);
+	}
+}
+
 /* room for the repacked activations: XR_MAX blocks */
 struct xbuf {
 	int8_t lo[16 * XR_MAX], hi[16 * XR_MAX];
@@ -306,7 +455,7 @@ INLINE float dot32_one(const void *w, const void *x, int nb, int type)
 	struct xrep R = xrep_at(&B, 0);
 	repack32(x, nb, type, R);
 	float out[1];
-	dot32x(w, nb, type, &R, 1, out);
+	dot32s(w, nb, type, &R, 1, out);
 	return out[0];
 }
 
@@ -320,6 +469,14 @@ INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, i
 	}
 	const size_t bsz = bsz32(type), xsz = has_min(type) ? sizeof(kern_q8_1) : sizeof(kern_q8_0);
 	struct xbuf B;
+	if (batch == 1) { /* one activation (a generated token): a loop of its own */
+		struct xrep R = xrep_at(&B, 0);
+		repack32(x, nb, type, R);
+		for (int r = row0; r < row1; r++)
+			dot32s((const char *)w + (size_t)r * (size_t)ldw * bsz, nb, type, &R, 1,
+			       y + r);
+		return;
+	}
 	const int bb = XR_MAX / nbp; /* activation rows repacked at a time */
 	for (int b0 = 0; b0 < batch; b0 += bb) {
 		const int b1 = b0 + bb < batch ? b0 + bb : batch;
@@ -328,23 +485,29 @@ INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, i
 			         xrep_at(&B, (b - b0) * nbp));
 		for (int r = row0; r < row1; r++) {
 			const char *wr = (const char *)w + (size_t)r * (size_t)ldw * bsz;
-			for (int b = b0; b < b1; b += 4) {
-				const int nx = b1 - b < 4 ? b1 - b : 4;
-				struct xrep R[4];
+			for (int b = b0; b < b1; b += 8) {
+				const int nx = b1 - b < 8 ? b1 - b : 8;
+				struct xrep R[8];
 #pragma GCC unroll 4
 				for (int c = 0; c < nx; c++)
 					R[c] = xrep_at(&B, (b + c - b0) * nbp);
-				float out[4] = {0};
-				if (nx == 4)
-					dot32x(wr, nb, type, R, 4, out);
-				else if (nx == 3)
-					dot32x(wr, nb, type, R, 3, out);
-				else if (nx == 2)
-					dot32x(wr, nb, type, R, 2, out);
-				else
-					dot32x(wr, nb, type, R, 1, out);
-#pragma GCC unroll 4
-				for (int c = 0; c < nx; c++)
+				float out[8] = {0};
+				int c = 0; /* eight, then what is left by fours, twos and ones */
+				if (nx - c >= 8) {
+					dot32x(wr, nb, type, R + c, 8, out + c);
+					c += 8;
+				}
+				if (nx - c >= 4) {
+					dot32x(wr, nb, type, R + c, 4, out + c);
+					c += 4;
+				}
+				if (nx - c >= 2) {
+					dot32x(wr, nb, type, R + c, 2, out + c);
+					c += 2;
+				}
+				if (nx - c >= 1)
+					dot32s(wr, nb, type, R + c, 1, out + c);
+				for (c = 0; c < nx; c++)
 					y[(size_t)(b + c) * (size_t)ldy + r] = out[c];
 			}
 		}
