@@ -942,14 +942,15 @@ INLINE void dotk_rows8(const char *w, size_t rowb, const kern_q8_k *y, int nb, i
 			const char *wk = w + (size_t)k * wsz + doff;
 			if (mins) {
 				/* d and dmin of the eight rows side by side: one conversion */
-				__m512 f = _mm512_cvtph_ps(_mm256_setr_epi32(
-				    u32at(wk), u32at(wk + rowb), u32at(wk + 2 * rowb),
-				    u32at(wk + 3 * rowb), u32at(wk + 4 * rowb), u32at(wk + 5 * rowb),
-				    u32at(wk + 6 * rowb), u32at(wk + 7 * rowb)));
+				__m512 f = _mm512_cvtph_ps(
+				    _mm256_setr_epi32(u32at(wk), u32at(wk + rowb),
+				                      u32at(wk + 2 * rowb), u32at(wk + 3 * rowb),
+				                      u32at(wk + 4 * rowb), u32at(wk + 5 * rowb),
+				                      u32at(wk + 6 * rowb), u32at(wk + 7 * rowb)));
 				f = _mm512_mul_ps(_mm512_set1_ps(y[k].d),
 				                  _mm512_permutexvar_ps(
-				                      _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3,
-				                                        5, 7, 9, 11, 13, 15),
+				                      _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14,
+				                                        1, 3, 5, 7, 9, 11, 13, 15),
 				                      f));
 				A[j] = _mm256_fmadd_ps(_mm512_castps512_ps256(f),
 				                       _mm256_cvtepi32_ps(lanes8(p)), A[j]);
