@@ -841,6 +841,27 @@ INLINE void xk_chunks(const int8_t *q, __m512i *x)
 	                  0x0001000100010001LL * (b), 0x0001000100010001LL * ((b) + 1),            \
 	                  0x0001000100010001LL * (b), 0x0001000100010001LL * ((b) + 1))
 
+/*
+ * The scale and min bytes of contract 8b (scale_min_k4 before widening) of
+ * four super-blocks at once, one per 128-bit lane: the 16 bytes at each s[i]
+ * are its 12 scale bytes and 4 unused ones that follow in the block.
+ */
+INLINE __m512i scale_bytes4(const uint8_t *s0, const uint8_t *s1, const uint8_t *s2,
+                            const uint8_t *s3)
+{
+	__m512i u = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)s0));
+	u = _mm512_inserti32x4(u, _mm_loadu_si128((const __m128i *)s1), 1);
+	u = _mm512_inserti32x4(u, _mm_loadu_si128((const __m128i *)s2), 2);
+	u = _mm512_inserti32x4(u, _mm_loadu_si128((const __m128i *)s3), 3);
+	const __m512i a = _mm512_srlv_epi32(_mm512_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0)),
+	                                    _mm512_set4_epi32(4, 0, 0, 0)); /* u0 u2 u1 u2>>4 */
+	const __m512i b = _mm512_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0)); /* u0 u0 u1 u1 */
+	return _mm512_or_si512(
+	    _mm512_and_si512(a, _mm512_set4_epi32(0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f)),
+	    _mm512_and_si512(_mm512_srli_epi32(b, 2),
+	                     _mm512_set4_epi32(0x30303030, 0, 0x30303030, 0)));
+}
+
 /* the sums of bsums in pairs, the activations' side of msum (contract 8b) */
 INLINE __m128i bsum_pairs(const int16_t *bsums)
 {
@@ -855,7 +876,7 @@ INLINE __m128i bsum_pairs(const int16_t *bsums)
  * sub-block scales and sums them in pairs. *p gets 8 int32 that sum to isum,
  * *mp 4 that sum to msum (exact), with pairs = bsum_pairs of the activation.
  */
-INLINE void block_k4s(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, const __m512i *x,
+INLINE void block_k4s(__m128i sbytes, const uint8_t *qs, const uint8_t *qh, const __m512i *x,
                       __m128i pairs, __m256i *p, __m128i *mp)
 {
 	const __m512i m4 = _mm512_set1_epi8(15);
@@ -882,7 +903,7 @@ INLINE void block_k4s(const uint8_t *scales, const uint8_t *qs, const uint8_t *q
 		d[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[i], x[i]);
 	/* in 128-bit lane L: words 0-3 from d[0] (sub-block 0, or 2 for L >= 2), 4-7 from d[1] */
 	const __m512i p01 = _mm512_packs_epi32(d[0], d[1]), p23 = _mm512_packs_epi32(d[2], d[3]);
-	const __m256i scm = scale_min_k4(scales);
+	const __m256i scm = _mm256_cvtepu8_epi16(sbytes);
 	const __m512i sc = _mm512_castsi256_si512(scm);
 	__m512i acc = _mm512_dpwssd_epi32(_mm512_setzero_si512(), p01,
 	                                  _mm512_permutexvar_epi16(SCW(0, 2), sc));
@@ -923,18 +944,33 @@ INLINE void dotk_rows8(const char *w, size_t rowb, const kern_q8_k *y, int nb, i
 			}
 			__m256i p[8];
 			__m128i mp[8];
+			__m512i sb[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+			if (type != KQ_Q6_K) {
+				_Static_assert(offsetof(kern_q4_k, scales) ==
+				                   offsetof(kern_q5_k, scales),
+				               "Q4_K and Q5_K keep their scales at one offset");
+				const size_t so = (size_t)k * wsz + offsetof(kern_q4_k, scales);
+				const uint8_t *s = (const uint8_t *)w + so;
+				sb[0] = scale_bytes4(s, s + rowb, s + 2 * rowb, s + 3 * rowb);
+				sb[1] = scale_bytes4(s + 4 * rowb, s + 5 * rowb, s + 6 * rowb,
+				                     s + 7 * rowb);
+			}
 #pragma GCC unroll 8
 			for (int r = 0; r < 8; r++) {
 				const char *wb = w + (size_t)r * rowb + (size_t)k * wsz;
+				const __m128i sr =
+				    r % 4 == 0   ? _mm512_castsi512_si128(sb[r / 4])
+				    : r % 4 == 1 ? _mm512_extracti32x4_epi32(sb[r / 4], 1)
+				    : r % 4 == 2 ? _mm512_extracti32x4_epi32(sb[r / 4], 2)
+				                 : _mm512_extracti32x4_epi32(sb[r / 4], 3);
 				for (int l = 0; l < lines; l++)
 					_mm_prefetch(wb + W_PREFETCH + 64 * l, _MM_HINT_T0);
 				if (type == KQ_Q4_K) {
 					const kern_q4_k *q = (const void *)wb;
-					block_k4s(q->scales, q->qs, NULL, xc, pairs, &p[r], &mp[r]);
+					block_k4s(sr, q->qs, NULL, xc, pairs, &p[r], &mp[r]);
 				} else if (type == KQ_Q5_K) {
 					const kern_q5_k *q = (const void *)wb;
-					block_k4s(q->scales, q->qs, q->qh, xc, pairs, &p[r],
-					          &mp[r]);
+					block_k4s(sr, q->qs, q->qh, xc, pairs, &p[r], &mp[r]);
 				} else {
 					block_q6_k((const void *)wb, xk, 1, &p[r]);
 				}
