@@ -926,6 +926,9 @@ INLINE void dotk_rows8(const char *w, size_t rowb, const kern_q8_k *y, int nb, i
 	                                     : sizeof(kern_q6_k);
 	const size_t doff = type == KQ_Q6_K ? offsetof(kern_q6_k, d) : 0;
 	const int mins = type != KQ_Q6_K, lines = type == KQ_Q6_K ? 4 : 3;
+	/* prefetch whole groups of eight rows ahead (the weights are read group
+	 * by group, eight rows side by side), at least W_PREFETCH bytes */
+	const size_t grp = 8 * rowb, pf = grp * ((W_PREFETCH + grp - 1) / grp);
 	__m256 A[8], M[8];
 	for (int j = 0; j < 8; j++)
 		A[j] = M[j] = _mm256_setzero_ps();
@@ -964,7 +967,7 @@ INLINE void dotk_rows8(const char *w, size_t rowb, const kern_q8_k *y, int nb, i
 				    : r % 4 == 2 ? _mm512_extracti32x4_epi32(sb[r / 4], 2)
 				                 : _mm512_extracti32x4_epi32(sb[r / 4], 3);
 				for (int l = 0; l < lines; l++)
-					_mm_prefetch(wb + W_PREFETCH + 64 * l, _MM_HINT_T0);
+					_mm_prefetch(wb + pf + 64 * l, _MM_HINT_T0);
 				if (type == KQ_Q4_K) {
 					const kern_q4_k *q = (const void *)wb;
 					block_k4s(sr, q->qs, NULL, xc, pairs, &p[r], &mp[r]);
