@@ -556,72 +556,85 @@ INLINE __m256i lanes8x4(const __m128i *m)
  * as A[k % 8]; in a last partial group the missing blocks are zero and a
  * blend keeps their lanes unchanged.
  */
+/*
+ * One group of r (1 to 8) super-blocks k..k+r-1 of contract 8 against nx
+ * (1 or 2) activation rows y[c]; r is a constant 8 for every group but a
+ * last partial one, so the full groups unroll.
+ */
+INLINE void groupk(const char *wc, size_t wsz, int k, int r, const kern_q8_k *const *y, int type,
+                   int nx, __m256 *acc, __m256 *accm)
+{
+	const size_t doff = type == KQ_Q6_K ? offsetof(kern_q6_k, d) : 0;
+	const int has_min = type != KQ_Q6_K, lines = type == KQ_Q6_K ? 4 : 3;
+	__m256i p[2][8];
+	__m128i mp[2][8];
+#pragma GCC unroll 8
+	for (int i = 0; i < 8; i++) {
+		const int j = k + i;
+		if (i >= r) {
+			for (int c = 0; c < nx; c++) {
+				p[c][i] = _mm256_setzero_si256();
+				mp[c][i] = _mm_setzero_si128();
+			}
+			continue;
+		}
+		const char *wb = wc + (size_t)j * wsz;
+		for (int l = 0; l < lines; l++)
+			_mm_prefetch(wb + W_PREFETCH + 64 * l, _MM_HINT_T0);
+		const kern_q8_k *xj[2] = {y[0] + j, y[nx - 1] + j};
+		__m256i pj[2];
+		__m128i mj[2] = {_mm_setzero_si128(), _mm_setzero_si128()};
+		if (type == KQ_Q4_K) {
+			const kern_q4_k *q = (const void *)wb;
+			block_k4(q->scales, q->qs, NULL, xj, nx, pj, mj);
+		} else if (type == KQ_Q5_K) {
+			const kern_q5_k *q = (const void *)wb;
+			block_k4(q->scales, q->qs, q->qh, xj, nx, pj, mj);
+		} else {
+			block_q6_k((const void *)wb, xj, nx, pj);
+		}
+		for (int c = 0; c < nx; c++) {
+			p[c][i] = pj[c];
+			mp[c][i] = mj[c];
+		}
+	}
+	/*
+	 * The scale products y.d * f32(w.d) lane by lane, built in registers
+	 * (a gather through memory stalls on store forwarding); zero past r.
+	 */
+	const char *wk = wc + (size_t)k * wsz + doff;
+	__m256 keep = _mm256_castsi256_ps(kern_lane_mask(r));
+	for (int c = 0; c < nx; c++) {
+		const kern_q8_k *yc = y[c] + k;
+#define KD(i, o) ((i) < r ? yc[i].d * h2f(u16at(wk + (size_t)(i)*wsz + (o))) : 0.0f)
+		__m256 d = _mm256_setr_ps(KD(0, 0), KD(1, 0), KD(2, 0), KD(3, 0), KD(4, 0),
+		                          KD(5, 0), KD(6, 0), KD(7, 0));
+		__m256 na = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lanes8(p[c])), acc[c]);
+		acc[c] = _mm256_blendv_ps(acc[c], na, keep);
+		if (has_min) {
+			__m256 dm = _mm256_setr_ps(KD(0, 2), KD(1, 2), KD(2, 2), KD(3, 2), KD(4, 2),
+			                           KD(5, 2), KD(6, 2), KD(7, 2));
+			__m256 nm =
+			    _mm256_fmadd_ps(dm, _mm256_cvtepi32_ps(lanes8x4(mp[c])), accm[c]);
+			accm[c] = _mm256_blendv_ps(accm[c], nm, keep);
+		}
+#undef KD
+	}
+}
+
 INLINE void dotk(const void *w, const kern_q8_k *const *y, int nb, int type, int nx, float *out)
 {
 	const size_t wsz = type == KQ_Q4_K   ? sizeof(kern_q4_k)
 	                   : type == KQ_Q5_K ? sizeof(kern_q5_k)
 	                                     : sizeof(kern_q6_k);
-	const size_t doff = type == KQ_Q6_K ? offsetof(kern_q6_k, d) : 0;
-	const int has_min = type != KQ_Q6_K, lines = type == KQ_Q6_K ? 4 : 3;
-	const char *wc = w;
+	const int has_min = type != KQ_Q6_K;
 	__m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
 	__m256 accm[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-	for (int k = 0; k < nb; k += 8) {
-		int r = nb - k < 8 ? nb - k : 8;
-		__m256i p[2][8];
-		__m128i mp[2][8];
-		for (int i = 0; i < 8; i++) {
-			const int j = k + i;
-			if (i >= r) {
-				for (int c = 0; c < nx; c++) {
-					p[c][i] = _mm256_setzero_si256();
-					mp[c][i] = _mm_setzero_si128();
-				}
-				continue;
-			}
-			const char *wb = wc + (size_t)j * wsz;
-			for (int l = 0; l < lines; l++)
-				_mm_prefetch(wb + W_PREFETCH + 64 * l, _MM_HINT_T0);
-			const kern_q8_k *xj[2] = {y[0] + j, y[nx - 1] + j};
-			__m256i pj[2];
-			__m128i mj[2] = {_mm_setzero_si128(), _mm_setzero_si128()};
-			if (type == KQ_Q4_K) {
-				const kern_q4_k *q = (const void *)wb;
-				block_k4(q->scales, q->qs, NULL, xj, nx, pj, mj);
-			} else if (type == KQ_Q5_K) {
-				const kern_q5_k *q = (const void *)wb;
-				block_k4(q->scales, q->qs, q->qh, xj, nx, pj, mj);
-			} else {
-				block_q6_k((const void *)wb, xj, nx, pj);
-			}
-			for (int c = 0; c < nx; c++) {
-				p[c][i] = pj[c];
-				mp[c][i] = mj[c];
-			}
-		}
-		/*
-		 * The scale products y.d * f32(w.d) lane by lane, built in registers
-		 * (a gather through memory stalls on store forwarding); zero past r.
-		 */
-		const char *wk = wc + (size_t)k * wsz + doff;
-		__m256 keep = _mm256_castsi256_ps(kern_lane_mask(r));
-		for (int c = 0; c < nx; c++) {
-			const kern_q8_k *yc = y[c] + k;
-#define KD(i, o) ((i) < r ? yc[i].d * h2f(u16at(wk + (size_t)(i)*wsz + (o))) : 0.0f)
-			__m256 d = _mm256_setr_ps(KD(0, 0), KD(1, 0), KD(2, 0), KD(3, 0), KD(4, 0),
-			                          KD(5, 0), KD(6, 0), KD(7, 0));
-			__m256 na = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lanes8(p[c])), acc[c]);
-			acc[c] = _mm256_blendv_ps(acc[c], na, keep);
-			if (has_min) {
-				__m256 dm = _mm256_setr_ps(KD(0, 2), KD(1, 2), KD(2, 2), KD(3, 2),
-				                           KD(4, 2), KD(5, 2), KD(6, 2), KD(7, 2));
-				__m256 nm = _mm256_fmadd_ps(dm, _mm256_cvtepi32_ps(lanes8x4(mp[c])),
-				                            accm[c]);
-				accm[c] = _mm256_blendv_ps(accm[c], nm, keep);
-			}
-#undef KD
-		}
-	}
+	int k = 0;
+	for (; k + 8 <= nb; k += 8)
+		groupk(w, wsz, k, 8, y, type, nx, acc, accm);
+	if (k < nb)
+		groupk(w, wsz, k, nb - k, y, type, nx, acc, accm);
 	for (int c = 0; c < nx; c++)
 		out[c] = has_min ? kern_fold8_reg(acc[c]) - kern_fold8_reg(accm[c])
 		                 : kern_fold8_reg(acc[c]);
