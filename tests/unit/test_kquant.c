@@ -67,7 +67,7 @@ static const kern_qtable *need_avx512(void)
 	const kern_qtable *t = kern_quant_avx512_table();
 	if (!t)
 		cr_skip_test(
-		    "CPU (or build) has no AVX-512 F/BW/VL/VNNI/VBMI: avx512 cases skipped");
+		    "CPU (or build) has no AVX-512 F/BW/DQ/VL/VNNI/VBMI: avx512 cases skipped");
 	return t;
 }
 

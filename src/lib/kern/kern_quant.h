@@ -140,7 +140,7 @@ const kern_qtable *kern_quant_ref(void);
 /* NULL when the build lacks AVX2; kern_quant_for checks the CPU. */
 const kern_qtable *kern_quant_avx2_table(void);
 /*
- * AVX-512 (F, BW, VL, VNNI, VBMI) dots and matrix products of the block
+ * AVX-512 (F, BW, DQ, VL, VNNI, VBMI) dots and matrix products of the block
  * types, the AVX2 table's activations, dequantization and BF16
  * (kern_quant_avx512.c); NULL when the build or the CPU lacks it.
  */

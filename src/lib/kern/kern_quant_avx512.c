@@ -1,6 +1,6 @@
 /*
- * kern_quant_avx512.c - AVX-512 kernels of kern_quant.h (F, BW, VL, VNNI and
- * VBMI, with AVX2+FMA+F16C), bitwise equal to kern_quant_ref.c. It takes the
+ * kern_quant_avx512.c - AVX-512 kernels of kern_quant.h (F, BW, DQ, VL, VNNI
+ * and VBMI, with AVX2+FMA+F16C), bitwise equal to kern_quant_ref.c. It takes the
  * dots and matrix products of the block types; activation quantization,
  * dequantization and BF16 are those of the AVX2 table.
  *
@@ -21,13 +21,20 @@
  * one word permute gathers scales, minimums and fifth bits. The activation
  * row is repacked once per matrix product (low and high halves of each
  * block's quants apart, scales as floats, offsets), so that four blocks'
- * activations are one load.
+ * activations are one load. Batches go two activations to a register.
+ *
+ * K-quants: one activation row (a generated token) meets eight weight rows
+ * at a time, one row per lane of the float accumulators (lane r of A[j] is
+ * row r's A[j]), which fills whole registers even for rows of three
+ * super-blocks; Q4_K and Q5_K there sum sub-blocks with vpdpbusd, pack the
+ * partial sums to int16 exactly and scale them with vpdpwssd, scales of four
+ * rows decoded at once. Batches take vpmaddubsw and vpdpwssd per row.
  */
 #include "kern_quant.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) &&                      \
-    defined(__AVX512VNNI__) && defined(__AVX512VBMI__) && defined(__AVX2__) && defined(__FMA__) && \
-    defined(__F16C__)
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) &&                      \
+    defined(__AVX512VL__) && defined(__AVX512VNNI__) && defined(__AVX512VBMI__) &&                 \
+    defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 
 #include <immintrin.h>
 #include <stddef.h>
@@ -1122,9 +1129,10 @@ static int cpu_has_avx512(void)
 	if (v < 0) {
 		__builtin_cpu_init();
 		v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-		    __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-		    __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx2") &&
-		    __builtin_cpu_supports("fma") && kern_quant_avx2_table() != NULL;
+		    __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+		    __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi") &&
+		    __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+		    kern_quant_avx2_table() != NULL;
 		__atomic_store_n(&known, v, __ATOMIC_RELAXED);
 	}
 	return v;
