@@ -6,9 +6,11 @@
  *   contract 9;
  * - round trip: floats quantized by a simple encoder of each format come
  *   back within half a quantization step;
- * - the AVX2 table equals the reference bit for bit (memcmp) for activation
- *   quantization, dots (random bytes, edge values) and matrix products over
- *   batches and thread splits;
+ * - the AVX2 and AVX-512 tables equal the reference bit for bit (memcmp) for
+ *   activation quantization, dots (random bytes, edge values: extreme and
+ *   non-finite scales, all -128 activations, largest weights, odd block
+ *   counts) and matrix products over batches, row ranges and thread splits
+ *   (the AVX-512 cases are skipped, with a message, on a CPU without it);
  * - the reference dot equals the contract's integer sums computed here.
  */
 #include <criterion/criterion.h>
@@ -58,6 +60,15 @@ static const kern_qtable *need_avx2(void)
 	if (!a)
 		cr_skip_test("CPU has no AVX2+FMA+F16C");
 	return kern_quant_for(a);
+}
+
+static const kern_qtable *need_avx512(void)
+{
+	const kern_qtable *t = kern_quant_avx512_table();
+	if (!t)
+		cr_skip_test(
+		    "CPU (or build) has no AVX-512 F/BW/DQ/VL/VNNI/VBMI: avx512 cases skipped");
+	return t;
 }
 
 static const kern_qinfo *qinfo(int q)
@@ -179,7 +190,10 @@ static int same_float(float a, float b)
 Test(kquant, format_dequant_exact)
 {
 	rng r = {11};
-	const kern_qtable *tabs[2] = {kern_quant_ref(), kern_avx2() ? need_avx2() : NULL};
+	const kern_qtable *tabs[3] = {kern_quant_ref(), kern_avx2() ? need_avx2() : NULL,
+	                              kern_quant_avx512_table()};
+	if (!tabs[1]) /* the list ends at the first missing table */
+		tabs[2] = NULL;
 	for (int q = 0; q < KQ_BF16; q++) {
 		const kern_qinfo *qi = qinfo(q);
 		for (int rep = 0; rep < 200; rep++) {
@@ -194,7 +208,7 @@ Test(kquant, format_dequant_exact)
 			unsigned char blk[256];
 			float want[256], got[256];
 			encode(q, u, rscale(&r), rscale(&r), sc, mn, blk, want);
-			for (int t = 0; t < 2 && tabs[t]; t++) {
+			for (int t = 0; t < 3 && tabs[t]; t++) {
 				memset(got, 0xff, sizeof got);
 				tabs[t]->dequant[q](blk, got, qi->block);
 				cr_assert_eq(memcmp(got, want, sizeof(float) * (size_t)qi->block),
@@ -378,9 +392,9 @@ static void fill_edge(rng *r, float *x, int n)
 	}
 }
 
-Test(kquant, activations_ref_vs_avx2)
+static void activations_vs_ref(const kern_qtable *A)
 {
-	const kern_qtable *A = need_avx2(), *R = kern_quant_ref();
+	const kern_qtable *R = kern_quant_ref();
 	rng r = {5};
 	enum { N = 2048 };
 	static float x[N], fa[N], fb[N];
@@ -431,6 +445,16 @@ Test(kquant, activations_ref_vs_avx2)
 	h[9] = -0.0f;
 	R->quantize_q8_k(h, ak, 256);
 	cr_assert(ak[0].d == 0.0f && ak[0].q[9] == 0 && ak[0].bsums[0] == 0);
+}
+
+Test(kquant, activations_ref_vs_avx2)
+{
+	activations_vs_ref(need_avx2());
+}
+
+Test(kquant, activations_ref_vs_avx512)
+{
+	activations_vs_ref(need_avx512());
 }
 
 /* ---- dots ---- */
@@ -493,9 +517,9 @@ static void rand_act(rng *r, int q, const kern_table *k, void *act, int n, int r
 	}
 }
 
-Test(kquant, dot_ref_vs_avx2)
+static void dots_vs_ref(const kern_qtable *A)
 {
-	const kern_qtable *A = need_avx2(), *R = kern_quant_ref();
+	const kern_qtable *R = kern_quant_ref();
 	rng r = {77};
 	static unsigned char w[64 * 1024], act[64 * 1024];
 	for (int q = 0; q < KQ_COUNT; q++) {
@@ -515,10 +539,206 @@ Test(kquant, dot_ref_vs_avx2)
 			float a = R->dot[q](wc, xc, nb), b = A->dot[q](wc, xc, nb);
 			free(wc);
 			free(xc);
-			cr_assert(same_float(a, b), "%s nb %d rep %d: %a vs %a", qi->name, nb, rep,
-			          (double)a, (double)b);
+			cr_assert(same_float(a, b), "%s %s nb %d rep %d: %a vs %a", A->name,
+			          qi->name, nb, rep, (double)a, (double)b);
 		}
 	}
+}
+
+Test(kquant, dot_ref_vs_avx2)
+{
+	dots_vs_ref(need_avx2());
+}
+
+Test(kquant, dot_ref_vs_avx512)
+{
+	dots_vs_ref(need_avx512());
+}
+
+/*
+ * Blocks at the edges of the integer ranges and of the scales: every weight
+ * integer at its largest (or smallest), activations all -128 (or 127), and
+ * half scales that are zero, subnormal, the largest finite, infinite or NaN.
+ */
+static void edge_weights(int q, unsigned char *w, int nb, int top, uint16_t d, uint16_t m)
+{
+	const kern_qinfo *qi = qinfo(q);
+	memset(w, top ? 0xff : 0x00, qi->bytes * (size_t)nb);
+	for (int k = 0; k < nb; k++) {
+		unsigned char *b = w + qi->bytes * (size_t)k;
+		if (q == KQ_Q6_K) {
+			memcpy(b + 208, &d, 2);
+			memset(b + 192, top ? 0x80 : 0x7f, 16); /* scales -128 or 127 */
+		} else {
+			memcpy(b, &d, 2);
+			if (q != KQ_Q4_0 && q != KQ_Q5_0)
+				memcpy(b + 2, &m, 2);
+		}
+	}
+}
+
+static void edge_acts(int q, unsigned char *x, int nb, int8_t v, float kd, uint16_t hd)
+{
+	const kern_qinfo *qi = qinfo(q);
+	for (int k = 0; k < nb; k++) {
+		unsigned char *p = x + qi->act_bytes * (size_t)k;
+		if (qi->act == KACT_Q8_K) {
+			kern_q8_k *y = (kern_q8_k *)p;
+			memset(y->q, (unsigned char)v, 256);
+			y->d = kd;
+			for (int g = 0; g < 16; g++)
+				y->bsums[g] = (int16_t)(16 * v);
+		} else if (qi->act == KACT_Q8_1) {
+			kern_q8_1 *y = (kern_q8_1 *)p;
+			memset(y->q, (unsigned char)v, 32);
+			y->d = hd;
+			y->s = hd;
+		} else {
+			kern_q8_0 *y = (kern_q8_0 *)p;
+			memset(y->q, (unsigned char)v, 32);
+			y->d = hd;
+		}
+	}
+}
+
+static void edge_dots_vs_ref(const kern_qtable *A)
+{
+	const kern_qtable *R = kern_quant_ref();
+	static unsigned char w[40 * 256], x[40 * 300];
+	const uint16_t halves[] = {0x0000, 0x0001, 0x3c00, 0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00};
+	const float kds[] = {0.0f, 1.0f, 0x1p-140f, 3.4e38f, -INFINITY, NAN};
+	const int8_t vals[] = {-128, 127, -1};
+	for (int q = 0; q < KQ_BF16; q++) {
+		const kern_qinfo *qi = qinfo(q);
+		for (int nb = 1; nb <= (qi->block == 32 ? 35 : 19); nb += 2)
+			for (int top = 0; top < 2; top++)
+				for (size_t h = 0; h < sizeof halves / sizeof halves[0]; h++)
+					for (size_t v = 0; v < sizeof vals / sizeof vals[0]; v++) {
+						uint16_t d = halves[h], m = halves[(h + 3) % 8];
+						edge_weights(q, w, nb, top, d, m);
+						edge_acts(q, x, nb, vals[v], kds[(h + v) % 6],
+						          halves[(h + v) % 8]);
+						float a = R->dot[q](w, x, nb),
+						      b = A->dot[q](w, x, nb);
+						cr_assert(
+						    same_float(a, b),
+						    "%s %s nb %d top %d d %04x x %d: %a vs %a",
+						    A->name, qi->name, nb, top, d, vals[v],
+						    (double)a, (double)b);
+						float ya[4], yb[4];
+						R->matmul[q](w, 0, x, 0, ya, 1, nb * qi->block, 0,
+						             1, 3);
+						A->matmul[q](w, 0, x, 0, yb, 1, nb * qi->block, 0,
+						             1, 3);
+						for (int i = 0; i < 3; i++)
+							cr_assert(same_float(ya[i], yb[i]),
+							          "%s %s matmul nb %d", A->name,
+							          qi->name, nb);
+					}
+	}
+}
+
+Test(kquant, edge_dots_ref_vs_avx2)
+{
+	edge_dots_vs_ref(need_avx2());
+}
+
+Test(kquant, edge_dots_ref_vs_avx512)
+{
+	edge_dots_vs_ref(need_avx512());
+}
+
+/*
+ * A quant table's matrix products straight, as kern_matmul would call them
+ * for one task: every row range and batch size against the reference's.
+ */
+static void qmatmul_vs_ref(const kern_qtable *A)
+{
+	const kern_qtable *R = kern_quant_ref();
+	rng r = {4242};
+	enum { ROWS = 21, B = 9 };
+	static unsigned char w[ROWS * 24 * 256], act[B * 24 * 300];
+	static float ya[B * ROWS], yb[B * ROWS];
+	for (int q = 0; q < KQ_BF16; q++) {
+		const kern_qinfo *qi = qinfo(q);
+		const int nbs[] = {1, 7, 8, 9, 24, 23};
+		for (size_t t = 0; t < sizeof nbs / sizeof nbs[0]; t++) {
+			int nb = nbs[t], n = nb * qi->block;
+			rand_weights(&r, q, w, ROWS * nb);
+			for (int b = 0; b < B; b++)
+				rand_act(&r, q, kern_ref(), act + kern_act_bytes(qi->type, n, b), n,
+				         (int)(t + (size_t)b) % 2);
+			for (int batch = 1; batch <= B; batch++) {
+				int r0 = batch % 3, r1 = ROWS - batch % 4;
+				memset(ya, 0, sizeof ya);
+				memset(yb, 0, sizeof yb);
+				R->matmul[q](w, nb, act, nb, ya, ROWS, n, r0, r1, batch);
+				A->matmul[q](w, nb, act, nb, yb, ROWS, n, r0, r1, batch);
+				for (int i = 0; i < B * ROWS; i++)
+					cr_assert(same_float(ya[i], yb[i]),
+					          "%s %s nb %d batch %d i %d", A->name, qi->name,
+					          nb, batch, i);
+			}
+		}
+	}
+}
+
+/*
+ * Rows longer than what the fast tables repack or prepare on the stack (512,
+ * 576 and 2048 blocks of 32) take other paths: the same bits.
+ */
+static void long_rows_vs_ref(const kern_qtable *A)
+{
+	const kern_qtable *R = kern_quant_ref();
+	rng r = {99};
+	const int nbs[] = {509, 515, 571, 580, 2049};
+	for (int q = 0; q < KQ_Q4_K; q++) {
+		const kern_qinfo *qi = qinfo(q);
+		for (size_t t = 0; t < sizeof nbs / sizeof nbs[0]; t++) {
+			int nb = nbs[t], n = nb * 32;
+			unsigned char *w = malloc(qi->bytes * (size_t)nb * 3);
+			unsigned char *x = malloc(qi->act_bytes * (size_t)nb * 2);
+			cr_assert(w && x);
+			rand_weights(&r, q, w, nb * 3);
+			rbytes(&r, x, qi->act_bytes * (size_t)nb * 2);
+			for (int k = 0; k < 2 * nb; k++) { /* finite activation scales */
+				uint16_t d = rscale(&r);
+				memcpy(x + qi->act_bytes * (size_t)k, &d, 2);
+				if (qi->act == KACT_Q8_1)
+					memcpy(x + qi->act_bytes * (size_t)k + 2, &d, 2);
+			}
+			float ya[6], yb[6];
+			R->matmul[q](w, nb, x, nb, ya, 3, n, 0, 3, 2);
+			A->matmul[q](w, nb, x, nb, yb, 3, n, 0, 3, 2);
+			for (int i = 0; i < 6; i++)
+				cr_assert(same_float(ya[i], yb[i]), "%s %s nb %d: %a vs %a",
+				          A->name, qi->name, nb, (double)ya[i], (double)yb[i]);
+			float a = R->dot[q](w, x, nb), b = A->dot[q](w, x, nb);
+			cr_assert(same_float(a, b), "%s %s dot nb %d", A->name, qi->name, nb);
+			free(w);
+			free(x);
+		}
+	}
+}
+
+Test(kquant, long_rows_ref_vs_avx2)
+{
+	long_rows_vs_ref(need_avx2());
+}
+
+Test(kquant, long_rows_ref_vs_avx512)
+{
+	long_rows_vs_ref(need_avx512());
+}
+
+Test(kquant, qmatmul_ref_vs_avx2)
+{
+	qmatmul_vs_ref(need_avx2());
+}
+
+Test(kquant, qmatmul_ref_vs_avx512)
+{
+	qmatmul_vs_ref(need_avx512());
 }
 
 /* the reference against the contract's sums, computed here from dequantized integers */
@@ -576,7 +796,12 @@ Test(kquant, dot_ref_is_contract)
 
 Test(kquant, matmul_threads_and_batches)
 {
-	const kern_table *tabs[2] = {kern_ref(), kern_avx2()};
+	/* with an "avx512" main table (where the build and CPU have one), its
+	 * products go through the AVX-512 quant table */
+	dai_err e512;
+	const kern_table *tabs[3] = {kern_ref(), kern_avx2(), NULL};
+	if (tabs[1])
+		tabs[2] = kern_by_name("avx512", &e512);
 	rng r = {2718};
 	enum { ROWS = 77, N = 512, B = 5 };
 	static unsigned char w[ROWS * N * 2];
@@ -589,7 +814,7 @@ Test(kquant, matmul_threads_and_batches)
 		rand_weights(&r, q, w, ROWS * (N / qi->block));
 		for (int i = 0; i < B * N; i++)
 			x[i] = rng_val(&r);
-		for (int k = 0; k < 2 && tabs[k]; k++)
+		for (int k = 0; k < 3 && tabs[k]; k++)
 			for (int ti = 0; ti < 3; ti++) {
 				dai_err e;
 				pool *p = pool_create(threads[ti], &e);

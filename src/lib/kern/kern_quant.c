@@ -32,6 +32,12 @@ const kern_qtable *kern_quant_for(const kern_table *k)
 	/* by name: kern_avx2() asks CPUID, far too slow for every matmul task */
 	if (!strcmp(k->name, "avx2") && kern_quant_avx2_table())
 		return kern_quant_avx2_table();
+	if (!strcmp(k->name, "avx512")) {
+		if (kern_quant_avx512_table()) /* CPUID once, then a cached answer */
+			return kern_quant_avx512_table();
+		if (kern_quant_avx2_table())
+			return kern_quant_avx2_table();
+	}
 	return kern_quant_ref();
 }
 

@@ -6,9 +6,9 @@
  * The blocks below are the GGUF layouts, byte for byte. Each weight type has
  * an activation type (its "vec_dot_type", as in ggml-cpu): Q8_0 for Q4_0 and
  * Q5_0, Q8_1 for Q4_1 and Q5_1, Q8_K for the K-quants, BF16 for BF16.
- * kern_quant_ref.c defines the arithmetic; kern_quant_avx2.c matches it bit
- * for bit. kern.c's kern_act_prep / kern_matmul dispatch to these tables, so
- * most callers never need this header.
+ * kern_quant_ref.c defines the arithmetic; kern_quant_avx2.c and
+ * kern_quant_avx512.c match it bit for bit. kern.c's kern_act_prep / kern_matmul dispatch to these
+ * tables, so most callers never need this header.
  */
 #ifndef DAI_KERN_QUANT_H
 #define DAI_KERN_QUANT_H
@@ -139,8 +139,18 @@ typedef struct kern_qtable {
 const kern_qtable *kern_quant_ref(void);
 /* NULL when the build lacks AVX2; kern_quant_for checks the CPU. */
 const kern_qtable *kern_quant_avx2_table(void);
+/*
+ * AVX-512 (F, BW, DQ, VL, VNNI, VBMI) dots and matrix products of the block
+ * types, the AVX2 table's activations, dequantization and BF16
+ * (kern_quant_avx512.c); NULL when the build or the CPU lacks it.
+ */
+const kern_qtable *kern_quant_avx512_table(void);
 
-/* The quant table that goes with table k (same instruction set). */
+/*
+ * The quant table that goes with table k (same instruction set; "avx512"
+ * takes the AVX-512 quant table where the CPU has all it needs, else the
+ * AVX2 one).
+ */
 const kern_qtable *kern_quant_for(const kern_table *k);
 
 /* Activation preparation of one row of n floats for weight type info qi. */

@@ -13,7 +13,10 @@
  * Speed: eight consecutive blocks (or super-blocks) give eight exact sums
  * in one register by a tree of hadds, so lane j takes block k + j with one
  * vector FMA, exactly the reference's A[k % 8]; a last partial group is
- * blended in. Activation scales and offsets are prepared once per row; in
+ * blended in. Activation scales and offsets are prepared once per row, and
+ * rows of up to 512 blocks have their quants repacked (low and high halves
+ * apart), so that two weight blocks are unpacked into one pair of registers
+ * and four hadds and a permute give eight blocks' sums; in
  * batched products one unpacked weight block serves several activations
  * (four for the 32-blocks, two for the K-quants); weights are prefetched.
  */
@@ -91,11 +94,9 @@ INLINE __m256i unpack_nibbles(const uint8_t *qs)
 	return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m), _mm_and_si128(q, m));
 }
 
-/* the 32 bits of qh (little-endian) as bytes 0x10 or 0 */
-INLINE __m256i high_bits(const uint8_t *qh)
+/* the 32 bits of h as bytes 0x10 or 0, bit j to byte j */
+INLINE __m256i high_bits32(uint32_t h)
 {
-	uint32_t h;
-	memcpy(&h, qh, 4);
 	const __m256i shuf = _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101,
 	                                        0x0202020202020202, 0x0303030303030303);
 	__m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)h), shuf);
@@ -103,6 +104,14 @@ INLINE __m256i high_bits(const uint8_t *qh)
 	v = _mm256_or_si256(v, bit);
 	v = _mm256_cmpeq_epi8(v, _mm256_set1_epi64x(-1));
 	return _mm256_and_si256(v, _mm256_set1_epi8(16));
+}
+
+/* the 32 bits of qh (little-endian) as bytes 0x10 or 0 */
+INLINE __m256i high_bits(const uint8_t *qh)
+{
+	uint32_t h;
+	memcpy(&h, qh, 4);
+	return high_bits32(h);
 }
 
 /* exact partial sums (8 int32) of w (unsigned bytes) times x, minus off * sum(x) */
@@ -152,10 +161,14 @@ INLINE int offset32(int type)
  * What a dot needs of each activation block besides its quants, made once
  * per activation row: the scale as a float, off * sum(q) (Q4_0, Q5_0: the
  * weights' offset, subtracted exactly), and the Q8_1 sum s as a float.
+ * Rows short enough also get their quants repacked (lo, hi not NULL): for
+ * block k, lo[16k + j] = q[j] and hi[16k + j] = q[16 + j], so that the low
+ * (high) nibbles of two weight blocks meet their activations in one load.
  */
 struct xprep {
 	float *xs, *xm;
 	int32_t *xoff;
+	int8_t *lo, *hi;
 };
 
 INLINE void prep32(const void *x, size_t xsz, int nb, int type, struct xprep P)
@@ -167,10 +180,16 @@ INLINE void prep32(const void *x, size_t xsz, int nb, int type, struct xprep P)
 		uint16_t h[2];
 		memcpy(h, xb, 4);
 		P.xs[k] = h2f(h[0]);
+		__m256i q = _mm256_loadu_si256((const __m256i *)(xb + (has_m ? 4 : 2)));
 		if (has_m)
 			P.xm[k] = h2f(h[1]);
 		else
-			P.xoff[k] = off * sum_i8(_mm256_loadu_si256((const __m256i *)(xb + 2)));
+			P.xoff[k] = off * sum_i8(q);
+		if (P.lo) {
+			_mm_storeu_si128((__m128i *)(P.lo + 16 * k), _mm256_castsi256_si128(q));
+			_mm_storeu_si128((__m128i *)(P.hi + 16 * k),
+			                 _mm256_extracti128_si256(q, 1));
+		}
 	}
 }
 
@@ -193,7 +212,7 @@ INLINE __m256 halves8s(const char *p, size_t stride)
  * dot with activation x[c].
  */
 INLINE void dot32n(const void *w, size_t wsz, const char *const *x, size_t xsz, int nb, int type,
-                   const struct xprep *P, int nx, float *out)
+                   const struct xprep *P, int nx, int rep, float *out)
 {
 	const char *wc = w;
 	const int has_m = type == KQ_Q4_1 || type == KQ_Q5_1;
@@ -209,20 +228,66 @@ INLINE void dot32n(const void *w, size_t wsz, const char *const *x, size_t xsz, 
 		for (int l = 0; l < 3; l++)
 			_mm_prefetch(wc + (size_t)k * wsz + W_PREFETCH + 64 * l, _MM_HINT_T0);
 		__m256i p[4][8];
-#pragma GCC unroll 8
-		for (int i = 0; i < 8; i++) {
-			__m256i u = wbytes32(wc + (size_t)(k + i) * wsz, type);
+		if (rep) {
+			/* two blocks a pair: low nibbles of both in one register, high in another
+			 */
 #pragma GCC unroll 4
-			for (int c = 0; c < nx; c++) {
-				__m256i xv = _mm256_loadu_si256(
-				    (const __m256i *)(x[c] + (size_t)(k + i) * xsz + qoff));
-				p[c][i] = _mm256_madd_epi16(_mm256_maddubs_epi16(u, xv), ones);
+			for (int i = 0; i < 4; i++) {
+				const char *wa = wc + (size_t)(k + 2 * i) * wsz, *wb = wa + wsz;
+				const size_t qs = wsz - 16; /* the quants end the block */
+				__m256i q = _mm256_inserti128_si256(
+				    _mm256_castsi128_si256(
+				        _mm_loadu_si128((const __m128i *)(wa + qs))),
+				    _mm_loadu_si128((const __m128i *)(wb + qs)), 1);
+				__m256i lo = _mm256_and_si256(q, _mm256_set1_epi8(15));
+				__m256i hi =
+				    _mm256_and_si256(_mm256_srli_epi16(q, 4), _mm256_set1_epi8(15));
+				if (type == KQ_Q5_0 || type == KQ_Q5_1) {
+					uint32_t ha, hb;
+					memcpy(&ha, wa + qs - 4, 4);
+					memcpy(&hb, wb + qs - 4, 4);
+					lo = _mm256_or_si256(
+					    lo, high_bits32((ha & 0xffffu) | hb << 16));
+					hi = _mm256_or_si256(
+					    hi, high_bits32(ha >> 16 | (hb & 0xffff0000u)));
+				}
+#pragma GCC unroll 4
+				for (int c = 0; c < nx; c++) {
+					const size_t o = 16 * (size_t)(k + 2 * i);
+					__m256i pl = _mm256_maddubs_epi16(
+					    lo, _mm256_loadu_si256((const __m256i *)(P[c].lo + o)));
+					__m256i ph = _mm256_maddubs_epi16(
+					    hi, _mm256_loadu_si256((const __m256i *)(P[c].hi + o)));
+					/* |pl + ph| <= 4 * 31 * 128 < 2^15 */
+					p[c][i] = _mm256_madd_epi16(_mm256_add_epi16(pl, ph), ones);
+				}
+			}
+		} else {
+#pragma GCC unroll 8
+			for (int i = 0; i < 8; i++) {
+				__m256i u = wbytes32(wc + (size_t)(k + i) * wsz, type);
+#pragma GCC unroll 4
+				for (int c = 0; c < nx; c++) {
+					__m256i xv = _mm256_loadu_si256(
+					    (const __m256i *)(x[c] + (size_t)(k + i) * xsz + qoff));
+					p[c][i] =
+					    _mm256_madd_epi16(_mm256_maddubs_epi16(u, xv), ones);
+				}
 			}
 		}
 		const char *wk = wc + (size_t)k * wsz;
 		__m256 wd = halves8s(wk, wsz), wm = has_m ? halves8s(wk + 2, wsz) : wd;
 		for (int c = 0; c < nx; c++) {
-			__m256i isum = lanes8(p[c]);
+			__m256i isum;
+			if (rep) {
+				/* 128-bit lane 0 of p[i]: block 2i, lane 1: block 2i + 1 */
+				__m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(p[c][0], p[c][1]),
+				                              _mm256_hadd_epi32(p[c][2], p[c][3]));
+				isum = _mm256_permutevar8x32_epi32(
+				    h, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+			} else {
+				isum = lanes8(p[c]);
+			}
 			if (!has_m)
 				isum = _mm256_sub_epi32(
 				    isum, _mm256_loadu_si256((const __m256i *)(P[c].xoff + k)));
@@ -259,48 +324,26 @@ INLINE void dot32n(const void *w, size_t wsz, const char *const *x, size_t xsz, 
 	}
 }
 
-INLINE float dot32(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type,
-                   struct xprep P)
-{
-	const char *xs[1] = {x};
-	float out[1];
-	dot32n(w, wsz, xs, xsz, nb, type, &P, 1, out);
-	return out[0];
-}
-
 /* prepared data for up to XP_MAX blocks of activations (24 KiB of stack) */
 enum { XP_MAX = 2048 };
 
-/* one dot: prepares the activation in pieces of XP_MAX blocks (a multiple of 8) */
-static float dot32_one(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type)
-{
-	float xs[XP_MAX], xm[XP_MAX];
-	int32_t xoff[XP_MAX];
-	struct xprep P = {xs, xm, xoff};
-	if (nb <= XP_MAX) {
-		prep32(x, xsz, nb, type, P);
-		return dot32(w, wsz, x, xsz, nb, type, P);
-	}
-	/* long rows: the same lanes and order, the reference itself keeps it simple */
-	return kern_quant_ref()->dot[type](w, x, nb);
-}
+/* rows of up to XR_MAX blocks are also repacked (44 bytes a block, 22 KiB) */
+enum { XR_MAX = 512 };
 
-INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int n,
-                     int row0, int row1, int batch, int type, size_t wsz, size_t xsz)
+/*
+ * Contract 4 for the 32-blocks with activations prepared np rows at a time
+ * in the buffers given (np * nb blocks), repacked when rep.
+ */
+INLINE void matmul32p(const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int nb,
+                      int row0, int row1, int batch, int type, size_t wsz, size_t xsz, int np,
+                      float *xs, float *xm, int32_t *xoff, int8_t *lo, int8_t *hi, int rep)
 {
-	int nb = n / KERN_QK;
-	if (nb > XP_MAX || nb <= 0) { /* rows too long to prepare: the reference */
-		kern_quant_ref()->matmul[type](w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
-		return;
-	}
-	float xs[XP_MAX], xm[XP_MAX];
-	int32_t xoff[XP_MAX];
-	int bb = XP_MAX / nb; /* activation rows prepared at a time */
-	for (int b0 = 0; b0 < batch; b0 += bb) {
-		int b1 = b0 + bb < batch ? b0 + bb : batch;
+	for (int b0 = 0; b0 < batch; b0 += np) {
+		int b1 = b0 + np < batch ? b0 + np : batch;
 		for (int b = b0; b < b1; b++) {
-			struct xprep P = {xs + (b - b0) * nb, xm + (b - b0) * nb,
-			                  xoff + (b - b0) * nb};
+			int o = (b - b0) * nb;
+			struct xprep P = {xs + o, xm + o, xoff + o, rep ? lo + 16 * o : NULL,
+			                  rep ? hi + 16 * o : NULL};
 			prep32((const char *)x + (size_t)b * ldx * xsz, xsz, nb, type, P);
 		}
 		for (int r = row0; r < row1; r++) {
@@ -313,23 +356,55 @@ INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, i
 				const char *xr[4];
 				for (int c = 0; c < nx; c++) {
 					int o = (b + c - b0) * nb;
-					P[c] = (struct xprep){xs + o, xm + o, xoff + o};
+					P[c] = (struct xprep){xs + o, xm + o, xoff + o,
+					                      rep ? lo + 16 * o : NULL,
+					                      rep ? hi + 16 * o : NULL};
 					xr[c] = (const char *)x + (size_t)(b + c) * ldx * xsz;
 				}
-				float out[4];
+				float out[4] = {0};
 				if (nx == 4)
-					dot32n(wr, wsz, xr, xsz, nb, type, P, 4, out);
+					dot32n(wr, wsz, xr, xsz, nb, type, P, 4, rep, out);
 				else if (nx == 3)
-					dot32n(wr, wsz, xr, xsz, nb, type, P, 3, out);
+					dot32n(wr, wsz, xr, xsz, nb, type, P, 3, rep, out);
 				else if (nx == 2)
-					dot32n(wr, wsz, xr, xsz, nb, type, P, 2, out);
+					dot32n(wr, wsz, xr, xsz, nb, type, P, 2, rep, out);
 				else
-					dot32n(wr, wsz, xr, xsz, nb, type, P, 1, out);
+					dot32n(wr, wsz, xr, xsz, nb, type, P, 1, rep, out);
 				for (int c = 0; c < nx; c++)
 					y[(size_t)(b + c) * ldy + r] = out[c];
 			}
 		}
 	}
+}
+
+INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int n,
+                     int row0, int row1, int batch, int type, size_t wsz, size_t xsz)
+{
+	int nb = n / KERN_QK;
+	if (nb > XP_MAX || nb <= 0) { /* rows too long to prepare: the reference */
+		kern_quant_ref()->matmul[type](w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
+		return;
+	}
+	if (nb <= XR_MAX) {
+		float xs[XR_MAX], xm[XR_MAX];
+		int32_t xoff[XR_MAX];
+		int8_t lo[16 * XR_MAX], hi[16 * XR_MAX];
+		matmul32p(w, ldw, x, ldx, y, ldy, nb, row0, row1, batch, type, wsz, xsz,
+		          XR_MAX / nb, xs, xm, xoff, lo, hi, 1);
+		return;
+	}
+	float xs[XP_MAX], xm[XP_MAX];
+	int32_t xoff[XP_MAX];
+	matmul32p(w, ldw, x, ldx, y, ldy, nb, row0, row1, batch, type, wsz, xsz, XP_MAX / nb, xs,
+	          xm, xoff, NULL, NULL, 0);
+}
+
+/* one dot: a product of one row and one activation */
+INLINE float dot32_one(const void *w, size_t wsz, const void *x, size_t xsz, int nb, int type)
+{
+	float y = 0.0f;
+	matmul32(w, 0, x, 0, &y, 1, nb * KERN_QK, 0, 1, 1, type, wsz, xsz);
+	return y;
 }
 
 static float avx2_dot_q4_0(const void *w, const void *x, int nb)
@@ -362,14 +437,16 @@ static float avx2_dot_q5_1(const void *w, const void *x, int nb)
  */
 INLINE __m256i scale_min_k4(const uint8_t *s)
 {
-	uint32_t u[3];
-	memcpy(u, s, 12);
-	const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
-	uint32_t w3 = ((u[2] >> 4) & m4) | (((u[1] >> 6) & m2) << 4);
-	uint32_t w2 = u[1] & m6;
-	uint32_t w1 = (u[2] & m4) | (((u[0] >> 6) & m2) << 4);
-	uint32_t w0 = u[0] & m6;
-	return _mm256_cvtepu8_epi16(_mm_setr_epi32((int)w0, (int)w1, (int)w2, (int)w3));
+	/* the 16 bytes at s: the 12 of the scales and 4 of what follows in the
+	 * block, unused; u32 lanes u0 u1 u2 and one unused */
+	const __m128i u = _mm_loadu_si128((const __m128i *)s);
+	const __m128i a = _mm_srlv_epi32(_mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0)),
+	                                 _mm_setr_epi32(0, 0, 0, 4));    /* u0 u2 u1 u2>>4 */
+	const __m128i b = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0)); /* u0 u0 u1 u1 */
+	const __m128i w = _mm_or_si128(
+	    _mm_and_si128(a, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f)),
+	    _mm_and_si128(_mm_srli_epi32(b, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030)));
+	return _mm256_cvtepu8_epi16(w);
 }
 
 /*
@@ -479,72 +556,85 @@ INLINE __m256i lanes8x4(const __m128i *m)
  * as A[k % 8]; in a last partial group the missing blocks are zero and a
  * blend keeps their lanes unchanged.
  */
+/*
+ * One group of r (1 to 8) super-blocks k..k+r-1 of contract 8 against nx
+ * (1 or 2) activation rows y[c]; r is a constant 8 for every group but a
+ * last partial one, so the full groups unroll.
+ */
+INLINE void groupk(const char *wc, size_t wsz, int k, int r, const kern_q8_k *const *y, int type,
+                   int nx, __m256 *acc, __m256 *accm)
+{
+	const size_t doff = type == KQ_Q6_K ? offsetof(kern_q6_k, d) : 0;
+	const int has_min = type != KQ_Q6_K, lines = type == KQ_Q6_K ? 4 : 3;
+	__m256i p[2][8];
+	__m128i mp[2][8];
+#pragma GCC unroll 8
+	for (int i = 0; i < 8; i++) {
+		const int j = k + i;
+		if (i >= r) {
+			for (int c = 0; c < nx; c++) {
+				p[c][i] = _mm256_setzero_si256();
+				mp[c][i] = _mm_setzero_si128();
+			}
+			continue;
+		}
+		const char *wb = wc + (size_t)j * wsz;
+		for (int l = 0; l < lines; l++)
+			_mm_prefetch(wb + W_PREFETCH + 64 * l, _MM_HINT_T0);
+		const kern_q8_k *xj[2] = {y[0] + j, y[nx - 1] + j};
+		__m256i pj[2];
+		__m128i mj[2] = {_mm_setzero_si128(), _mm_setzero_si128()};
+		if (type == KQ_Q4_K) {
+			const kern_q4_k *q = (const void *)wb;
+			block_k4(q->scales, q->qs, NULL, xj, nx, pj, mj);
+		} else if (type == KQ_Q5_K) {
+			const kern_q5_k *q = (const void *)wb;
+			block_k4(q->scales, q->qs, q->qh, xj, nx, pj, mj);
+		} else {
+			block_q6_k((const void *)wb, xj, nx, pj);
+		}
+		for (int c = 0; c < nx; c++) {
+			p[c][i] = pj[c];
+			mp[c][i] = mj[c];
+		}
+	}
+	/*
+	 * The scale products y.d * f32(w.d) lane by lane, built in registers
+	 * (a gather through memory stalls on store forwarding); zero past r.
+	 */
+	const char *wk = wc + (size_t)k * wsz + doff;
+	__m256 keep = _mm256_castsi256_ps(kern_lane_mask(r));
+	for (int c = 0; c < nx; c++) {
+		const kern_q8_k *yc = y[c] + k;
+#define KD(i, o) ((i) < r ? yc[i].d * h2f(u16at(wk + (size_t)(i)*wsz + (o))) : 0.0f)
+		__m256 d = _mm256_setr_ps(KD(0, 0), KD(1, 0), KD(2, 0), KD(3, 0), KD(4, 0),
+		                          KD(5, 0), KD(6, 0), KD(7, 0));
+		__m256 na = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lanes8(p[c])), acc[c]);
+		acc[c] = _mm256_blendv_ps(acc[c], na, keep);
+		if (has_min) {
+			__m256 dm = _mm256_setr_ps(KD(0, 2), KD(1, 2), KD(2, 2), KD(3, 2), KD(4, 2),
+			                           KD(5, 2), KD(6, 2), KD(7, 2));
+			__m256 nm =
+			    _mm256_fmadd_ps(dm, _mm256_cvtepi32_ps(lanes8x4(mp[c])), accm[c]);
+			accm[c] = _mm256_blendv_ps(accm[c], nm, keep);
+		}
+#undef KD
+	}
+}
+
 INLINE void dotk(const void *w, const kern_q8_k *const *y, int nb, int type, int nx, float *out)
 {
 	const size_t wsz = type == KQ_Q4_K   ? sizeof(kern_q4_k)
 	                   : type == KQ_Q5_K ? sizeof(kern_q5_k)
 	                                     : sizeof(kern_q6_k);
-	const size_t doff = type == KQ_Q6_K ? offsetof(kern_q6_k, d) : 0;
-	const int has_min = type != KQ_Q6_K, lines = type == KQ_Q6_K ? 4 : 3;
-	const char *wc = w;
+	const int has_min = type != KQ_Q6_K;
 	__m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
 	__m256 accm[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-	for (int k = 0; k < nb; k += 8) {
-		int r = nb - k < 8 ? nb - k : 8;
-		__m256i p[2][8];
-		__m128i mp[2][8];
-		for (int i = 0; i < 8; i++) {
-			const int j = k + i;
-			if (i >= r) {
-				for (int c = 0; c < nx; c++) {
-					p[c][i] = _mm256_setzero_si256();
-					mp[c][i] = _mm_setzero_si128();
-				}
-				continue;
-			}
-			const char *wb = wc + (size_t)j * wsz;
-			for (int l = 0; l < lines; l++)
-				_mm_prefetch(wb + W_PREFETCH + 64 * l, _MM_HINT_T0);
-			const kern_q8_k *xj[2] = {y[0] + j, y[nx - 1] + j};
-			__m256i pj[2];
-			__m128i mj[2] = {_mm_setzero_si128(), _mm_setzero_si128()};
-			if (type == KQ_Q4_K) {
-				const kern_q4_k *q = (const void *)wb;
-				block_k4(q->scales, q->qs, NULL, xj, nx, pj, mj);
-			} else if (type == KQ_Q5_K) {
-				const kern_q5_k *q = (const void *)wb;
-				block_k4(q->scales, q->qs, q->qh, xj, nx, pj, mj);
-			} else {
-				block_q6_k((const void *)wb, xj, nx, pj);
-			}
-			for (int c = 0; c < nx; c++) {
-				p[c][i] = pj[c];
-				mp[c][i] = mj[c];
-			}
-		}
-		/*
-		 * The scale products y.d * f32(w.d) lane by lane, built in registers
-		 * (a gather through memory stalls on store forwarding); zero past r.
-		 */
-		const char *wk = wc + (size_t)k * wsz + doff;
-		__m256 keep = _mm256_castsi256_ps(kern_lane_mask(r));
-		for (int c = 0; c < nx; c++) {
-			const kern_q8_k *yc = y[c] + k;
-#define KD(i, o) ((i) < r ? yc[i].d * h2f(u16at(wk + (size_t)(i)*wsz + (o))) : 0.0f)
-			__m256 d = _mm256_setr_ps(KD(0, 0), KD(1, 0), KD(2, 0), KD(3, 0), KD(4, 0),
-			                          KD(5, 0), KD(6, 0), KD(7, 0));
-			__m256 na = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lanes8(p[c])), acc[c]);
-			acc[c] = _mm256_blendv_ps(acc[c], na, keep);
-			if (has_min) {
-				__m256 dm = _mm256_setr_ps(KD(0, 2), KD(1, 2), KD(2, 2), KD(3, 2),
-				                           KD(4, 2), KD(5, 2), KD(6, 2), KD(7, 2));
-				__m256 nm = _mm256_fmadd_ps(dm, _mm256_cvtepi32_ps(lanes8x4(mp[c])),
-				                            accm[c]);
-				accm[c] = _mm256_blendv_ps(accm[c], nm, keep);
-			}
-#undef KD
-		}
-	}
+	int k = 0;
+	for (; k + 8 <= nb; k += 8)
+		groupk(w, wsz, k, 8, y, type, nx, acc, accm);
+	if (k < nb)
+		groupk(w, wsz, k, nb - k, y, type, nx, acc, accm);
 	for (int c = 0; c < nx; c++)
 		out[c] = has_min ? kern_fold8_reg(acc[c]) - kern_fold8_reg(accm[c])
 		                 : kern_fold8_reg(acc[c]);
