@@ -1,0 +1,538 @@
+/*
+ * kern_avx512.c - AVX-512 kernels (F, BW, VL, DQ and VNNI, on top of AVX2,
+ * FMA and F16C). Compiled with those -m flags; kern.c only hands this table
+ * out when CPUID and XCR0 report all of them.
+ *
+ * Only the matrix products change: every other entry of the table is the
+ * AVX2 kernel, which 512-bit registers would not speed up. The products
+ * repeat the reference's arithmetic (kern.h contract) lane by lane, as the
+ * AVX2 ones do:
+ *
+ * - F32 and F16: the 32 canonical lanes of a dot are two registers of 16.
+ *   Lanes 0-15 of a dot only ever see the elements i with i % 32 < 16, in
+ *   increasing i, and lanes 16-31 the others, so each half is accumulated
+ *   on its own pass; with one register per output a tile of 4 weight rows
+ *   x 6 activations keeps its 24 accumulators in registers. The fold
+ *   (contract 1) adds the halves, then the same tree as AVX2.
+ *
+ * - Q8_0 with several activations: a register holds one lane per
+ *   activation (16 of them), not one per element. The activation blocks
+ *   are transposed once per call so that lane j of register t holds bytes
+ *   4t..4t+3 of activation j's block; the weight row's bytes 4t..4t+3 are
+ *   broadcast, and eight vpdpbusd give each activation's exact block sum in
+ *   its lane without any horizontal step. vpdpbusd multiplies unsigned by
+ *   signed bytes: the activations go in as q + 128 (q xor 0x80) and the
+ *   sum starts at -128 * (sum of the weight block), which makes it exactly
+ *   the signed sum for every byte, -128 included. Then, per block k, the
+ *   canonical A[k % 8] = fma(s[k], isum[k], A[k % 8]) runs in 16 lanes at
+ *   once, one k % 8 at a time (each A[j] sees its blocks in increasing k),
+ *   and the fold of contract 3b is plain vertical adds.
+ */
+#include "kern.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) &&                      \
+    defined(__AVX512DQ__) && defined(__AVX512VNNI__) && defined(__AVX2__) && defined(__FMA__) &&   \
+    defined(__F16C__)
+
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "f16.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* defined in kern_avx2.c: the kernels this table shares */
+const kern_table *kern_avx2_table(void);
+const kern_table *kern_avx512_table(void);
+
+/* ---- per-thread scratch (the transposed activations of a Q8_0 product) ---- */
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ok;
+static _Thread_local struct scratch {
+	void *p;
+	size_t n;
+} scratch;
+
+static void scratch_release(void *v)
+{
+	struct scratch *s = v;
+	free(s->p);
+	s->p = NULL;
+	s->n = 0;
+}
+
+static void scratch_init(void)
+{
+	scratch_key_ok = pthread_key_create(&scratch_key, scratch_release) == 0;
+}
+
+/*
+ * A 64-byte aligned buffer of at least n bytes, owned by the calling thread
+ * and kept for its next call (freed when the thread ends), or NULL.
+ */
+static void *scratch_get(size_t n)
+{
+	pthread_once(&scratch_once, scratch_init);
+	if (!scratch_key_ok)
+		return NULL;
+	if (scratch.n >= n)
+		return scratch.p;
+	size_t want = (n + 65535) & ~(size_t)65535;
+	void *p = aligned_alloc(64, want);
+	if (!p || pthread_setspecific(scratch_key, &scratch)) {
+		free(p);
+		return NULL;
+	}
+	free(scratch.p);
+	scratch.p = p;
+	scratch.n = want;
+	return p;
+}
+
+/* ---- F32 / F16 ---- */
+
+/* contract 1 fold of the 32 lanes h0 (0-15), h1 (16-31): w = 16, then 8, 4, 2, 1 */
+INLINE float fold32z(__m512 h0, __m512 h1)
+{
+	__m512 a = _mm512_add_ps(h0, h1);
+	__m256 b = _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1));
+	__m128 v = _mm_add_ps(_mm256_castps256_ps128(b), _mm256_extractf128_ps(b, 1));
+	v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+	v = _mm_add_ss(v, _mm_movehdup_ps(v));
+	return _mm_cvtss_f32(v);
+}
+
+INLINE __m512 load_w(const void *w, size_t i, int f16)
+{
+	if (f16)
+		return _mm512_cvtph_ps(
+		    _mm256_loadu_si256((const __m256i *)((const uint16_t *)w + i)));
+	return _mm512_loadu_ps((const float *)w + i);
+}
+
+/* lanes [0, cnt) of the weights at i, zeros after (no access past them) */
+INLINE __m512 load_w_part(const void *w, size_t i, __mmask16 m, int f16)
+{
+	if (f16)
+		return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i));
+	return _mm512_maskz_loadu_ps(m, (const float *)w + i);
+}
+
+enum { FR = 4, FC = 6, F_KC = 512, F_RB = 16 };
+
+/*
+ * One half h (lanes 16h .. 16h+15) of the R x C dots of weight rows w[] and
+ * activations x[] over the elements [k0, k1), k0 a multiple of 32; a tail
+ * (k1 - k0 not a multiple of 32) only at the end of the rows. ln[r][c][h]:
+ * the lanes, zero when `first`. Called with constant R, C, f16.
+ */
+INLINE void fgemm_half(const void *const *w, int R, const float *const *x, int C, int k0, int k1,
+                       int h, int first, __m512 (*ln)[FC][2], int f16)
+{
+	__m512 a[FR][FC];
+#pragma GCC unroll 4
+	for (int r = 0; r < R; r++)
+#pragma GCC unroll 6
+		for (int c = 0; c < C; c++)
+			a[r][c] = first ? _mm512_setzero_ps() : ln[r][c][h];
+	int i0 = k0;
+	for (; i0 + 32 <= k1; i0 += 32) {
+		size_t i = (size_t)i0 + 16 * (size_t)h;
+		__m512 wv[FR];
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+			wv[r] = load_w(w[r], i, f16);
+#pragma GCC unroll 6
+		for (int c = 0; c < C; c++) {
+			__m512 xv = _mm512_loadu_ps(x[c] + i);
+#pragma GCC unroll 4
+			for (int r = 0; r < R; r++)
+				a[r][c] = _mm512_fmadd_ps(wv[r], xv, a[r][c]);
+		}
+	}
+	/* the tail: masked loads, and masked fmas so that lanes past it keep
+	 * their exact value (fma(0, 0, -0) would turn a -0 lane into +0) */
+	int cnt = k1 - i0 - 16 * h;
+	if (cnt > 0) {
+		cnt = cnt > 16 ? 16 : cnt;
+		__mmask16 m = (__mmask16)((1u << cnt) - 1);
+		size_t i = (size_t)i0 + 16 * (size_t)h;
+		__m512 wv[FR];
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+			wv[r] = load_w_part(w[r], i, m, f16);
+#pragma GCC unroll 6
+		for (int c = 0; c < C; c++) {
+			__m512 xv = _mm512_maskz_loadu_ps(m, x[c] + i);
+#pragma GCC unroll 4
+			for (int r = 0; r < R; r++)
+				a[r][c] = _mm512_mask3_fmadd_ps(wv[r], xv, a[r][c], m);
+		}
+	}
+#pragma GCC unroll 4
+	for (int r = 0; r < R; r++)
+#pragma GCC unroll 6
+		for (int c = 0; c < C; c++)
+			ln[r][c][h] = a[r][c];
+}
+
+/* both halves of the R x C tile, with constant sizes so that it unrolls */
+INLINE void fgemm_tile(const void *const *w, int R, const float *const *x, int C, int k0, int k1,
+                       int first, __m512 (*ln)[FC][2], int f16)
+{
+#define FT(r, c)                                                                                   \
+	case r * 8 + c:                                                                            \
+		fgemm_half(w, r, x, c, k0, k1, 0, first, ln, f16);                                 \
+		fgemm_half(w, r, x, c, k0, k1, 1, first, ln, f16);                                 \
+		break
+	switch (R * 8 + C) {
+		FT(4, 6);
+		FT(4, 5);
+		FT(4, 4);
+		FT(4, 3);
+		FT(4, 2);
+		FT(4, 1);
+		FT(2, 6);
+		FT(2, 5);
+		FT(2, 4);
+		FT(2, 3);
+		FT(2, 2);
+		FT(2, 1);
+		FT(1, 6);
+		FT(1, 5);
+		FT(1, 4);
+		FT(1, 3);
+		FT(1, 2);
+	default:
+		fgemm_half(w, 1, x, 1, k0, k1, 0, first, ln, f16);
+		fgemm_half(w, 1, x, 1, k0, k1, 1, first, ln, f16);
+		break;
+	}
+#undef FT
+}
+
+/*
+ * Blocked like a GEMM: F_RB weight rows x FC activations at a time, columns
+ * in chunks of F_KC (a multiple of 32, so every chunk starts at lane 0).
+ * Within a chunk the activations stay in L1 while the block's rows pass in
+ * tiles of 4; between chunks the lanes of each output wait in `lanes`.
+ */
+static void fgemm(const char *wb, size_t wsz, int ldw, const float *x, int ldx, float *y, int ldy,
+                  int n, int row0, int row1, int batch, int f16)
+{
+	__m512 lanes[F_RB][FC][2];
+	for (int r0 = row0; r0 < row1; r0 += F_RB) {
+		int r1 = r0 + F_RB < row1 ? r0 + F_RB : row1;
+		for (int b = 0; b < batch; b += FC) {
+			int C = batch - b < FC ? batch - b : FC;
+			const float *xr[FC];
+			for (int c = 0; c < FC; c++)
+				xr[c] = x + (size_t)(b + (c < C ? c : 0)) * ldx;
+			int k0 = 0;
+			do {
+				int k1 = k0 + F_KC < n ? k0 + F_KC : n;
+				for (int r = r0; r < r1;) {
+					int R = r1 - r >= 4 ? 4 : r1 - r >= 2 ? 2 : 1;
+					const void *wr[FR];
+					for (int i = 0; i < FR; i++)
+						wr[i] =
+						    wb + (size_t)(r + (i < R ? i : 0)) * ldw * wsz;
+					fgemm_tile(wr, R, xr, C, k0, k1, k0 == 0, &lanes[r - r0],
+					           f16);
+					r += R;
+				}
+				k0 = k1;
+			} while (k0 < n);
+			for (int r = r0; r < r1; r++)
+				for (int c = 0; c < C; c++)
+					y[(size_t)(b + c) * ldy + r] =
+					    fold32z(lanes[r - r0][c][0], lanes[r - r0][c][1]);
+		}
+	}
+}
+
+static void avx512_matmul_f32(const float *w, int ldw, const float *x, int ldx, float *y, int ldy,
+                              int n, int row0, int row1, int batch)
+{
+	if (batch == 1) {
+		kern_avx2_table()->matmul_f32(w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
+		return;
+	}
+	fgemm((const char *)w, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
+}
+
+static void avx512_matmul_f16(const uint16_t *w, int ldw, const float *x, int ldx, float *y,
+                              int ldy, int n, int row0, int row1, int batch)
+{
+	if (batch == 1) {
+		kern_avx2_table()->matmul_f16(w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
+		return;
+	}
+	fgemm((const char *)w, sizeof(uint16_t), ldw, x, ldx, y, ldy, n, row0, row1, batch, 1);
+}
+
+/* ---- Q8_0 ---- */
+
+/* activations per lane group, weight rows and lane groups per tile */
+enum { QL = 16, QR = 4, QG = 2, Q_CHUNK_GROUPS = 4 };
+
+/*
+ * The transposed activations of one lane group: X[8k + t] lane j = bytes
+ * 4t..4t+3 of block k of activation j, each xor 0x80 (q + 128 as unsigned);
+ * D[16k + j] = the scale of that block as a float. rows[j]: activation j's
+ * blocks (the unused lanes repeat a row; their results are never stored).
+ */
+static void q8_pack_group(const kern_q8_0 *const *rows, int nb, __m512i *X, float *D)
+{
+	const __m512i bias = _mm512_set1_epi8((char)0x80);
+	const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+	const __m512i hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+	for (int k = 0; k < nb; k++) {
+		/* z[i]: activation i in the low 256 bits, i + 8 in the high */
+		__m512i z[8];
+		for (int i = 0; i < 8; i++)
+			z[i] = _mm512_inserti64x4(
+			    _mm512_castsi256_si512(
+			        _mm256_loadu_si256((const __m256i *)rows[i][k].q)),
+			    _mm256_loadu_si256((const __m256i *)rows[i + 8][k].q), 1);
+		/* an 8 x 8 transpose of 32-bit words in each 256-bit half */
+		__m512i t[8], u[8];
+		for (int i = 0; i < 4; i++) {
+			t[2 * i] = _mm512_unpacklo_epi32(z[2 * i], z[2 * i + 1]);
+			t[2 * i + 1] = _mm512_unpackhi_epi32(z[2 * i], z[2 * i + 1]);
+		}
+		for (int i = 0; i < 2; i++) {
+			u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+			u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+			u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+			u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+		}
+		/* u[c] holds words c (128-bit lanes 0, 2) and c + 4 (lanes 1, 3)
+		 * of activations 0-3 and 8-11; u[c + 4] those of 4-7 and 12-15 */
+		for (int c = 0; c < 4; c++) {
+			__m512i w0 = _mm512_permutex2var_epi64(u[c], lo, u[c + 4]);
+			__m512i w1 = _mm512_permutex2var_epi64(u[c], hi, u[c + 4]);
+			_mm512_store_si512(X + 8 * (size_t)k + c, _mm512_xor_si512(w0, bias));
+			_mm512_store_si512(X + 8 * (size_t)k + c + 4, _mm512_xor_si512(w1, bias));
+		}
+		for (int j = 0; j < QL; j++)
+			D[16 * (size_t)k + j] = f16_to_f32(rows[j][k].d);
+	}
+}
+
+/*
+ * The scales of a weight row as floats and its block sums times -128 (the
+ * start of each block's vpdpbusd sum, which cancels the + 128 of the
+ * activations).
+ */
+static void q8_row_prep(const kern_q8_0 *w, int nb, float *ws, int32_t *wc)
+{
+	const __m256i bias = _mm256_set1_epi8((char)0x80);
+	for (int k = 0; k < nb; k++) {
+		ws[k] = f16_to_f32(w[k].d);
+		/* sad of (q + 128) against zero: four sums of 8 bytes, each + 1024 */
+		__m256i v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)w[k].q), bias);
+		__m256i s = _mm256_sad_epu8(v, _mm256_setzero_si256());
+		__m128i t =
+		    _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+		t = _mm_add_epi64(t, _mm_unpackhi_epi64(t, t));
+		int32_t sum = (int32_t)_mm_cvtsi128_si32(t) - 32 * 128;
+		wc[k] = -128 * sum;
+	}
+}
+
+/*
+ * R weight rows x G lane groups of activations: res[r * QG + g] lane j =
+ * the canonical Q8_0 dot of row r and activation j of group g. ws, wc: the
+ * rows' q8_row_prep (row r at r * nbs). Called with constant R and G.
+ */
+INLINE void q8_tile(const kern_q8_0 *const *w, int R, const __m512i *const *X,
+                    const float *const *D, int G, int nb, const float *ws, const int32_t *wc,
+                    int nbs, __m512 *res)
+{
+	__m512 P[8][QR][QG];
+	for (int j = 0; j < 8; j++) {
+		__m512 A[QR][QG];
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+			for (int g = 0; g < G; g++)
+				A[r][g] = _mm512_setzero_ps();
+		for (int k = j; k < nb; k += 8) {
+			__m512i I[QR][QG];
+#pragma GCC unroll 4
+			for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+				for (int g = 0; g < G; g++)
+					I[r][g] = _mm512_set1_epi32(wc[r * nbs + k]);
+#pragma GCC unroll 8
+			for (int t = 0; t < 8; t++) {
+				__m512i xv[QG];
+#pragma GCC unroll 2
+				for (int g = 0; g < G; g++)
+					xv[g] = _mm512_load_si512(X[g] + 8 * (size_t)k + t);
+#pragma GCC unroll 4
+				for (int r = 0; r < R; r++) {
+					int32_t word;
+					memcpy(&word, w[r][k].q + 4 * t, sizeof word);
+					__m512i wv = _mm512_set1_epi32(word);
+#pragma GCC unroll 2
+					for (int g = 0; g < G; g++)
+						I[r][g] = _mm512_dpbusd_epi32(I[r][g], xv[g], wv);
+				}
+			}
+#pragma GCC unroll 4
+			for (int r = 0; r < R; r++) {
+				__m512 sw = _mm512_set1_ps(ws[r * nbs + k]);
+#pragma GCC unroll 2
+				for (int g = 0; g < G; g++) {
+					__m512 s = _mm512_mul_ps(
+					    sw, _mm512_load_ps(D[g] + 16 * (size_t)k));
+					A[r][g] = _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(I[r][g]),
+					                          A[r][g]);
+				}
+			}
+		}
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+			for (int g = 0; g < G; g++)
+				P[j][r][g] = A[r][g];
+	}
+	/* contract 3b fold: w = 4, 2, 1 */
+#pragma GCC unroll 4
+	for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+		for (int g = 0; g < G; g++) {
+			__m512 a0 = _mm512_add_ps(P[0][r][g], P[4][r][g]);
+			__m512 a1 = _mm512_add_ps(P[1][r][g], P[5][r][g]);
+			__m512 a2 = _mm512_add_ps(P[2][r][g], P[6][r][g]);
+			__m512 a3 = _mm512_add_ps(P[3][r][g], P[7][r][g]);
+			a0 = _mm512_add_ps(a0, a2);
+			a1 = _mm512_add_ps(a1, a3);
+			res[r * QG + g] = _mm512_add_ps(a0, a1);
+		}
+}
+
+INLINE void q8_tile_rg(const kern_q8_0 *const *w, int R, const __m512i *const *X,
+                       const float *const *D, int G, int nb, const float *ws, const int32_t *wc,
+                       int nbs, __m512 *res)
+{
+#define QT(r, g)                                                                                   \
+	case r * 4 + g:                                                                            \
+		q8_tile(w, r, X, D, g, nb, ws, wc, nbs, res);                                      \
+		break
+	switch (R * 4 + G) {
+		QT(4, 2);
+		QT(4, 1);
+		QT(3, 2);
+		QT(3, 1);
+		QT(2, 2);
+		QT(2, 1);
+		QT(1, 2);
+	default:
+		q8_tile(w, 1, X, D, 1, nb, ws, wc, nbs, res);
+		break;
+	}
+#undef QT
+}
+
+/* below this many activations the AVX2 kernel (no lanes left unused) is faster */
+enum { Q8_GEMM_MIN = 4 };
+
+static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, int ldx, float *y,
+                               int ldy, int n, int row0, int row1, int batch)
+{
+	int nb = n / KERN_QK8_0;
+	size_t nbz = (size_t)(nb > 0 ? nb : 1);
+	size_t group_bytes = nbz * (8 * sizeof(__m512i) + QL * sizeof(float));
+	size_t bytes = Q_CHUNK_GROUPS * group_bytes + QR * nbz * (sizeof(float) + sizeof(int32_t));
+	char *buf = batch >= Q8_GEMM_MIN && row1 > row0 ? scratch_get(bytes) : NULL;
+	if (!buf) {
+		kern_avx2_table()->matmul_q8_0(w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
+		return;
+	}
+	float *ws = (float *)(buf + Q_CHUNK_GROUPS * group_bytes);
+	int32_t *wc = (int32_t *)(ws + QR * nbz);
+	/* activations in chunks of up to Q_CHUNK_GROUPS lane groups, each
+	 * transposed once for all the rows */
+	for (int b0 = 0; b0 < batch; b0 += Q_CHUNK_GROUPS * QL) {
+		int cnt = batch - b0 < Q_CHUNK_GROUPS * QL ? batch - b0 : Q_CHUNK_GROUPS * QL;
+		int ng = (cnt + QL - 1) / QL;
+		__m512i *X[Q_CHUNK_GROUPS];
+		float *D[Q_CHUNK_GROUPS];
+		for (int g = 0; g < ng; g++) {
+			char *gb = buf + (size_t)g * group_bytes;
+			X[g] = (__m512i *)gb;
+			D[g] = (float *)(gb + nbz * 8 * sizeof(__m512i));
+			const kern_q8_0 *rows[QL];
+			for (int j = 0; j < QL; j++) {
+				int b = g * QL + j < cnt ? g * QL + j : cnt - 1;
+				rows[j] = x + (size_t)(b0 + b) * ldx;
+			}
+			q8_pack_group(rows, nb, X[g], D[g]);
+		}
+		for (int r = row0; r < row1;) {
+			int R = row1 - r < QR ? row1 - r : QR;
+			const kern_q8_0 *wr[QR];
+			for (int i = 0; i < QR; i++) {
+				wr[i] = w + (size_t)(r + (i < R ? i : 0)) * ldw;
+				if (i < R)
+					q8_row_prep(wr[i], nb, ws + i * nbz, wc + i * nbz);
+			}
+			for (int g = 0; g < ng; g += QG) {
+				int G = ng - g < QG ? ng - g : QG;
+				__m512 res[QR * QG];
+				q8_tile_rg(wr, R, (const __m512i *const *)X + g,
+				           (const float *const *)D + g, G, nb, ws, wc, (int)nbz,
+				           res);
+				for (int i = 0; i < R; i++)
+					for (int gg = 0; gg < G; gg++) {
+						float out[QL];
+						_mm512_storeu_ps(out, res[i * QG + gg]);
+						int base = (g + gg) * QL;
+						for (int j = 0; j < QL && base + j < cnt; j++)
+							y[(size_t)(b0 + base + j) * ldy + r + i] =
+							    out[j];
+					}
+			}
+			r += R;
+		}
+	}
+}
+
+/* ---- the table ---- */
+
+static kern_table avx512_table;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static void table_init(void)
+{
+	avx512_table = *kern_avx2_table();
+	avx512_table.name = "avx512";
+	avx512_table.matmul_f32 = avx512_matmul_f32;
+	avx512_table.matmul_f16 = avx512_matmul_f16;
+	avx512_table.matmul_q8_0 = avx512_matmul_q8_0;
+}
+
+const kern_table *kern_avx512_table(void)
+{
+	if (!kern_avx2_table())
+		return NULL;
+	pthread_once(&table_once, table_init);
+	return &avx512_table;
+}
+
+#else /* not built for AVX-512 */
+
+const kern_table *kern_avx512_table(void);
+const kern_table *kern_avx512_table(void)
+{
+	return NULL;
+}
+
+#endif
