@@ -278,7 +278,7 @@ static void avx512_matmul_f16(const uint16_t *w, int ldw, const float *x, int ld
 /* ---- Q8_0 ---- */
 
 /* activations per lane group, weight rows and lane groups per tile */
-enum { QL = 16, QR = 4, QG = 2, Q_CHUNK_GROUPS = 4 };
+enum { QL = 16, QR = 4, QG = 2, Q_CHUNK_GROUPS = 4, Q_RB = 16 };
 
 /*
  * The transposed activations of one lane group: X[8k + t] lane j = bytes
@@ -441,6 +441,43 @@ INLINE void q8_tile_rg(const kern_q8_0 *const *w, int R, const __m512i *const *X
 #undef QT
 }
 
+/*
+ * Weight rows [r, r + R) (R <= QR) against the ng packed lane groups:
+ * out[j][col + i] = the dot of row r + i and activation j. Prefetches the next
+ * rows, up to row `end`.
+ */
+static void q8_rows(const kern_q8_0 *w, int ldw, int r, int R, int end, int nb, float *ws,
+                    int32_t *wc, size_t nbz, __m512i *const *X, float *const *D, int ng,
+                    float (*out)[Q_RB], int col)
+{
+	const kern_q8_0 *wr[QR];
+	for (int i = 0; i < QR; i++) {
+		wr[i] = w + (size_t)(r + (i < R ? i : 0)) * ldw;
+		if (i < R)
+			q8_row_prep(wr[i], nb, ws + i * nbz, wc + i * nbz);
+	}
+	/* the next tile's rows, from memory while this one computes (its
+	 * blocks are read in a stride the hardware does not foresee) */
+	for (int i = r + R; i < r + 2 * R && i < end; i++) {
+		const char *p = (const char *)(w + (size_t)i * ldw);
+		for (size_t o = 0; o < (size_t)nb * sizeof(kern_q8_0); o += 64)
+			_mm_prefetch(p + o, _MM_HINT_T0);
+	}
+	for (int g = 0; g < ng; g += QG) {
+		int G = ng - g < QG ? ng - g : QG;
+		__m512 res[QR * QG];
+		q8_tile_rg(wr, R, (const __m512i *const *)X + g, (const float *const *)D + g, G, nb,
+		           ws, wc, (int)nbz, res);
+		for (int i = 0; i < R; i++)
+			for (int gg = 0; gg < G; gg++) {
+				float v[QL];
+				_mm512_storeu_ps(v, res[i * QG + gg]);
+				for (int j = 0; j < QL; j++)
+					out[(g + gg) * QL + j][col + i] = v[j];
+			}
+	}
+}
+
 /* below this many activations the AVX2 kernel (no lanes left unused) is faster */
 enum { Q8_GEMM_MIN = 4 };
 
@@ -458,6 +495,7 @@ static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, 
 	}
 	float *ws = (float *)(buf + Q_CHUNK_GROUPS * group_bytes);
 	int32_t *wc = (int32_t *)(ws + QR * nbz);
+	float obuf[Q_CHUNK_GROUPS * QL][Q_RB];
 	/* activations in chunks of up to Q_CHUNK_GROUPS lane groups, each
 	 * transposed once for all the rows */
 	for (int b0 = 0; b0 < batch; b0 += Q_CHUNK_GROUPS * QL) {
@@ -476,31 +514,21 @@ static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, 
 			}
 			q8_pack_group(rows, nb, X[g], D[g]);
 		}
-		for (int r = row0; r < row1;) {
-			int R = row1 - r < QR ? row1 - r : QR;
-			const kern_q8_0 *wr[QR];
-			for (int i = 0; i < QR; i++) {
-				wr[i] = w + (size_t)(r + (i < R ? i : 0)) * ldw;
-				if (i < R)
-					q8_row_prep(wr[i], nb, ws + i * nbz, wc + i * nbz);
+		/* rows in blocks of Q_RB, whose outputs gather in obuf first: y's
+		 * rows for the activations are ldy apart, often a multiple of 4
+		 * KiB, and writing each one's few floats at a time would keep
+		 * evicting the others from their cache set */
+		for (int rb = row0; rb < row1; rb += Q_RB) {
+			int rbe = rb + Q_RB < row1 ? rb + Q_RB : row1;
+			for (int r = rb; r < rbe;) {
+				int R = rbe - r < QR ? rbe - r : QR;
+				q8_rows(w, ldw, r, R, rbe < row1 ? row1 : rbe, nb, ws, wc, nbz, X,
+				        D, ng, obuf, r - rb);
+				r += R;
 			}
-			for (int g = 0; g < ng; g += QG) {
-				int G = ng - g < QG ? ng - g : QG;
-				__m512 res[QR * QG];
-				q8_tile_rg(wr, R, (const __m512i *const *)X + g,
-				           (const float *const *)D + g, G, nb, ws, wc, (int)nbz,
-				           res);
-				for (int i = 0; i < R; i++)
-					for (int gg = 0; gg < G; gg++) {
-						float out[QL];
-						_mm512_storeu_ps(out, res[i * QG + gg]);
-						int base = (g + gg) * QL;
-						for (int j = 0; j < QL && base + j < cnt; j++)
-							y[(size_t)(b0 + base + j) * ldy + r + i] =
-							    out[j];
-					}
-			}
-			r += R;
+			for (int j = 0; j < cnt; j++)
+				memcpy(y + (size_t)(b0 + j) * ldy + rb, obuf[j],
+				       sizeof(float) * (size_t)(rbe - rb));
 		}
 	}
 }
