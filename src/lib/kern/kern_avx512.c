@@ -35,6 +35,7 @@
     defined(__F16C__)
 
 #include <immintrin.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,8 +479,153 @@ static void q8_rows(const kern_q8_0 *w, int ldw, int r, int R, int end, int nb, 
 	}
 }
 
-/* below this many activations the AVX2 kernel (no lanes left unused) is faster */
-enum { Q8_GEMM_MIN = 4 };
+/*
+ * ---- Q8_0 against one activation (generation) ----
+ *
+ * The weight rows are read once, in their own layout: a register holds
+ * two blocks, vpdpbusd of (w + 128) and x gives 8 partial sums per block
+ * (exact), a tree of permutes and adds makes them 8 block sums in block
+ * order, and the sum's extra 128 * (sum of x's block) comes off. Then the
+ * canonical A[k % 8] = fma(s[k], isum[k], A[k % 8]) for 8 blocks at once.
+ */
+
+/* x's blocks two to a register (the last one's upper half zero), their
+ * scales as floats and 128 * their sums */
+static void q8_vec_prep(const kern_q8_0 *x, int nb, __m512i *xp, float *xs, int32_t *xc)
+{
+	const __m256i bias = _mm256_set1_epi8((char)0x80);
+	for (int k = 0; k < nb; k += 2) {
+		__m256i lo = _mm256_loadu_si256((const __m256i *)x[k].q);
+		__m256i hi = k + 1 < nb ? _mm256_loadu_si256((const __m256i *)x[k + 1].q)
+		                        : _mm256_setzero_si256();
+		xp[k / 2] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+	}
+	for (int k = 0; k < nb; k++) {
+		xs[k] = f16_to_f32(x[k].d);
+		__m256i v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)x[k].q), bias);
+		__m256i s = _mm256_sad_epu8(v, _mm256_setzero_si256());
+		__m128i t =
+		    _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+		t = _mm_add_epi64(t, _mm_unpackhi_epi64(t, t));
+		xc[k] = 128 * ((int32_t)_mm_cvtsi128_si32(t) - 32 * 128);
+	}
+}
+
+/* the exact sums of blocks k..k+7 of w against xp, lane j = block k + j,
+ * each plus 128 * (sum of x's block) */
+INLINE __m256i q8_vec_isum8(const kern_q8_0 *w, const __m512i *xp)
+{
+	const __m512i bias = _mm512_set1_epi8((char)0x80);
+	const __m512i ev =
+	    _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+	const __m512i od =
+	    _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+	__m512i p[4];
+#pragma GCC unroll 4
+	for (int j = 0; j < 4; j++) {
+		__m512i wv = _mm512_inserti64x4(
+		    _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)w[2 * j].q)),
+		    _mm256_loadu_si256((const __m256i *)w[2 * j + 1].q), 1);
+		p[j] =
+		    _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(wv, bias), xp[j]);
+	}
+	/* pairs of words summed, three times: 8, then 4, 2, 1 words per block */
+	__m512i q01 = _mm512_add_epi32(_mm512_permutex2var_epi32(p[0], ev, p[1]),
+	                               _mm512_permutex2var_epi32(p[0], od, p[1]));
+	__m512i q23 = _mm512_add_epi32(_mm512_permutex2var_epi32(p[2], ev, p[3]),
+	                               _mm512_permutex2var_epi32(p[2], od, p[3]));
+	__m512i r = _mm512_add_epi32(_mm512_permutex2var_epi32(q01, ev, q23),
+	                             _mm512_permutex2var_epi32(q01, od, q23));
+	__m512i s =
+	    _mm512_add_epi32(_mm512_permutexvar_epi32(ev, r), _mm512_permutexvar_epi32(od, r));
+	return _mm512_castsi512_si256(s);
+}
+
+/* scales of 8 consecutive blocks as floats */
+INLINE __m256 q8_scales8(const kern_q8_0 *b)
+{
+	__m128i h = _mm_setr_epi16((short)b[0].d, (short)b[1].d, (short)b[2].d, (short)b[3].d,
+	                           (short)b[4].d, (short)b[5].d, (short)b[6].d, (short)b[7].d);
+	return _mm256_cvtph_ps(h);
+}
+
+/* prefetch distance for weight rows, bytes */
+#define Q8_VEC_PREFETCH 4096
+
+/*
+ * R (1 or 2) canonical Q8_0 dots of weight rows w[] against one activation
+ * (q8_vec_prep'd, and x itself for a tail of blocks).
+ */
+INLINE void q8_vec_rows(const kern_q8_0 *const *w, int R, const kern_q8_0 *x, const __m512i *xp,
+                        const float *xs, const int32_t *xc, int nb, float *out)
+{
+	__m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+	int k = 0;
+	for (; k + 8 <= nb; k += 8) {
+#pragma GCC unroll 2
+		for (int r = 0; r < R; r++) {
+#pragma GCC unroll 5
+			for (int l = 0; l < 5; l++)
+				_mm_prefetch((const char *)(w[r] + k) + Q8_VEC_PREFETCH + 64 * l,
+				             _MM_HINT_T0);
+			__m256i is =
+			    _mm256_sub_epi32(q8_vec_isum8(w[r] + k, xp + k / 2),
+			                     _mm256_loadu_si256((const __m256i *)(xc + k)));
+			__m256 sc = _mm256_mul_ps(q8_scales8(w[r] + k), _mm256_loadu_ps(xs + k));
+			acc[r] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(is), acc[r]);
+		}
+	}
+#pragma GCC unroll 2
+	for (int r = 0; r < R; r++) {
+		float A[8];
+		_mm256_storeu_ps(A, acc[r]);
+		for (int kk = k; kk < nb; kk++) {
+			int32_t isum = 0;
+			for (int j = 0; j < KERN_QK8_0; j++)
+				isum += (int32_t)w[r][kk].q[j] * (int32_t)x[kk].q[j];
+			float sc = f16_to_f32(w[r][kk].d) * xs[kk];
+			A[kk % 8] = fmaf(sc, (float)isum, A[kk % 8]);
+		}
+		/* contract 3b fold */
+		for (int s = 4; s >= 1; s /= 2)
+			for (int j = 0; j < s; j++)
+				A[j] = A[j] + A[j + s];
+		out[r] = A[0];
+	}
+}
+
+/* rows [row0, row1) against each of the batch activations on its own */
+static int q8_matvec(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, int ldx, float *y, int ldy,
+                     int nb, int row0, int row1, int batch)
+{
+	size_t nbz = (size_t)(nb > 0 ? nb : 1);
+	size_t bytes = (nbz + 1) / 2 * sizeof(__m512i) + nbz * (sizeof(float) + sizeof(int32_t));
+	char *buf = scratch_get(bytes);
+	if (!buf)
+		return -1;
+	__m512i *xp = (__m512i *)buf;
+	float *xs = (float *)(buf + (nbz + 1) / 2 * sizeof(__m512i));
+	int32_t *xc = (int32_t *)(xs + nbz);
+	for (int b = 0; b < batch; b++) {
+		const kern_q8_0 *xb = x + (size_t)b * ldx;
+		float *yb = y + (size_t)b * ldy;
+		q8_vec_prep(xb, nb, xp, xs, xc);
+		int r = row0;
+		for (; r + 2 <= row1; r += 2) {
+			const kern_q8_0 *wr[2] = {w + (size_t)r * ldw, w + (size_t)(r + 1) * ldw};
+			q8_vec_rows(wr, 2, xb, xp, xs, xc, nb, yb + r);
+		}
+		if (r < row1) {
+			const kern_q8_0 *wr[1] = {w + (size_t)r * ldw};
+			q8_vec_rows(wr, 1, xb, xp, xs, xc, nb, yb + r);
+		}
+	}
+	return 0;
+}
+
+/* below this many activations, one row product per activation is faster
+ * than a lane group with most lanes unused (measured on Zen 4) */
+enum { Q8_GEMM_MIN = 7 };
 
 static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, int ldx, float *y,
                                int ldy, int n, int row0, int row1, int batch)
@@ -488,8 +634,12 @@ static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, 
 	size_t nbz = (size_t)(nb > 0 ? nb : 1);
 	size_t group_bytes = nbz * (8 * sizeof(__m512i) + QL * sizeof(float));
 	size_t bytes = Q_CHUNK_GROUPS * group_bytes + QR * nbz * (sizeof(float) + sizeof(int32_t));
-	char *buf = batch >= Q8_GEMM_MIN && row1 > row0 ? scratch_get(bytes) : NULL;
-	if (!buf) {
+	if (row1 <= row0)
+		return;
+	if (batch < Q8_GEMM_MIN && !q8_matvec(w, ldw, x, ldx, y, ldy, nb, row0, row1, batch))
+		return;
+	char *buf = batch >= Q8_GEMM_MIN ? scratch_get(bytes) : NULL;
+	if (!buf) { /* no memory for the scratch: the AVX2 kernel needs none */
 		kern_avx2_table()->matmul_q8_0(w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
 		return;
 	}
