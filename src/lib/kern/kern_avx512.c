@@ -256,11 +256,88 @@ static void fgemm(const char *wb, size_t wsz, int ldw, const float *x, int ldx, 
 	}
 }
 
+/* prefetch distance for weight rows in a matrix-vector product, bytes */
+#define F_VEC_PREFETCH 4096
+
+/*
+ * R (<= 4) weight rows against one activation, whole rows of n: both
+ * halves of the 32 lanes at once, the activation loaded once for all rows.
+ */
+INLINE void fvec_rows(const void *const *w, int R, const float *x, int n, int f16, float *out)
+{
+	__m512 a[FR][2];
+#pragma GCC unroll 4
+	for (int r = 0; r < R; r++)
+		a[r][0] = a[r][1] = _mm512_setzero_ps();
+	size_t wsz = f16 ? 2 : 4;
+	int i = 0;
+	for (; i + 32 <= n; i += 32) {
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++) {
+			const char *pw = (const char *)w[r] + (size_t)i * wsz + F_VEC_PREFETCH;
+			_mm_prefetch(pw, _MM_HINT_T0);
+			if (!f16)
+				_mm_prefetch(pw + 64, _MM_HINT_T0);
+		}
+		__m512 x0 = _mm512_loadu_ps(x + i), x1 = _mm512_loadu_ps(x + i + 16);
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++) {
+			a[r][0] = _mm512_fmadd_ps(load_w(w[r], (size_t)i, f16), x0, a[r][0]);
+			a[r][1] = _mm512_fmadd_ps(load_w(w[r], (size_t)i + 16, f16), x1, a[r][1]);
+		}
+	}
+	/* the tail, masked as in fgemm_half */
+#pragma GCC unroll 2
+	for (int h = 0; h < 2; h++) {
+		int cnt = n - i - 16 * h;
+		if (cnt <= 0)
+			break;
+		cnt = cnt > 16 ? 16 : cnt;
+		__mmask16 m = (__mmask16)((1u << cnt) - 1);
+		size_t j = (size_t)i + 16 * (size_t)h;
+		__m512 xv = _mm512_maskz_loadu_ps(m, x + j);
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+			a[r][h] =
+			    _mm512_mask3_fmadd_ps(load_w_part(w[r], j, m, f16), xv, a[r][h], m);
+	}
+#pragma GCC unroll 4
+	for (int r = 0; r < R; r++)
+		out[r] = fold32z(a[r][0], a[r][1]);
+}
+
+/* rows [row0, row1) against each of the batch activations on its own */
+static void fvec(const char *wb, size_t wsz, int ldw, const float *x, int ldx, float *y, int ldy,
+                 int n, int row0, int row1, int batch, int f16)
+{
+	for (int b = 0; b < batch; b++) {
+		const float *xb = x + (size_t)b * ldx;
+		float *yb = y + (size_t)b * ldy;
+		int r = row0;
+		for (; r + 4 <= row1; r += 4) {
+			const void *wr[4];
+			for (int i = 0; i < 4; i++)
+				wr[i] = wb + (size_t)(r + i) * ldw * wsz;
+			if (f16)
+				fvec_rows(wr, 4, xb, n, 1, yb + r);
+			else
+				fvec_rows(wr, 4, xb, n, 0, yb + r);
+		}
+		for (; r < row1; r++) {
+			const void *wr[1] = {wb + (size_t)r * ldw * wsz};
+			if (f16)
+				fvec_rows(wr, 1, xb, n, 1, yb + r);
+			else
+				fvec_rows(wr, 1, xb, n, 0, yb + r);
+		}
+	}
+}
+
 static void avx512_matmul_f32(const float *w, int ldw, const float *x, int ldx, float *y, int ldy,
                               int n, int row0, int row1, int batch)
 {
 	if (batch == 1) {
-		kern_avx2_table()->matmul_f32(w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
+		fvec((const char *)w, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
 		return;
 	}
 	fgemm((const char *)w, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
@@ -270,7 +347,8 @@ static void avx512_matmul_f16(const uint16_t *w, int ldw, const float *x, int ld
                               int ldy, int n, int row0, int row1, int batch)
 {
 	if (batch == 1) {
-		kern_avx2_table()->matmul_f16(w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
+		fvec((const char *)w, sizeof(uint16_t), ldw, x, ldx, y, ldy, n, row0, row1, batch,
+		     1);
 		return;
 	}
 	fgemm((const char *)w, sizeof(uint16_t), ldw, x, ldx, y, ldy, n, row0, row1, batch, 1);
