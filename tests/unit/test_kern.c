@@ -887,6 +887,8 @@ Test(kern, rmsnorm_softmax_values)
 Test(kern, wsum_and_dequant)
 {
 	const kern_table *R = kern_ref(), *A = kern_avx2();
+	const kern_table *tabs[4];
+	all_tables(tabs);
 	rng r = {8};
 	enum { T = 77, LDV = 160 };
 	static float p[T], v[T * LDV], y1[LDV], y2[LDV], col[T];
@@ -900,9 +902,17 @@ Test(kern, wsum_and_dequant)
 				col[t] = v[t * LDV + i];
 			cr_assert_eq(fbits(y1[i]), fbits(R->dot_f32(p, col, T)), "wsum is a dot");
 		}
-		if (A) {
-			A->wsum(p, v, LDV, T, y2, n);
-			SAME_ROW(y1, y2, n, "wsum n=%d", n);
+		for (int t = 1; tabs[t]; t++) {
+			for (int Tn = 0; Tn <= T; Tn += Tn < 40 ? 1 : 37) {
+				/* T = 0..40, 77: lanes that stay empty, and wrap */
+				R->wsum(p, v, LDV, Tn, y1, n);
+				memset(y2, 0xa5, sizeof y2);
+				tabs[t]->wsum(p, v, LDV, Tn, y2, n);
+				SAME_ROW(y1, y2, n, "%s wsum n=%d T=%d", tabs[t]->name, n, Tn);
+				for (int i = n; i < LDV; i++)
+					cr_assert_eq(fbits(y2[i]), 0xa5a5a5a5u,
+					             "%s wsum wrote past n", tabs[t]->name);
+			}
 		}
 	}
 	kern_q8_0 q[5];

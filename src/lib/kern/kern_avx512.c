@@ -761,6 +761,50 @@ static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, 
 	}
 }
 
+/* ---- attention ---- */
+
+/*
+ * wsum (contract 5): y[i] = canonical dot over t < T of p[t] * v[t*ldv + i].
+ * As the AVX2 kernel, with 16 columns to a register: columns in groups of
+ * up to 64, each row t of the group read once and accumulated into lane
+ * t % 32 of every column (S, 8 KiB), then the contract 1 fold of the 32
+ * lanes. Columns past n are masked off.
+ */
+enum { WSUM_COLS = 64 };
+
+static void avx512_wsum(const float *p, const float *v, int ldv, int T, float *y, int n)
+{
+	__m512 S[32][WSUM_COLS / 16];
+	for (int c0 = 0; c0 < n; c0 += WSUM_COLS) {
+		int w = n - c0 < WSUM_COLS ? n - c0 : WSUM_COLS;
+		int nch = (w + 15) / 16, full = w / 16;
+		__mmask16 m = (__mmask16)((1u << (w - 16 * full)) - 1);
+		for (int l = 0; l < 32; l++)
+			for (int c = 0; c < nch; c++)
+				S[l][c] = _mm512_setzero_ps();
+		for (int t = 0; t < T; t++) {
+			const float *vr = v + (size_t)t * ldv + c0;
+			__m512 pt = _mm512_set1_ps(p[t]);
+			__m512 *acc = S[t % 32];
+			int c = 0;
+			for (; c < full; c++)
+				acc[c] = _mm512_fmadd_ps(pt, _mm512_loadu_ps(vr + 16 * c), acc[c]);
+			if (c < nch)
+				acc[c] = _mm512_fmadd_ps(pt, _mm512_maskz_loadu_ps(m, vr + 16 * c),
+				                         acc[c]);
+		}
+		for (int c = 0; c < nch; c++) {
+			for (int s = 16; s >= 1; s /= 2)
+				for (int l = 0; l < s; l++)
+					S[l][c] = _mm512_add_ps(S[l][c], S[l + s][c]);
+			if (c < full)
+				_mm512_storeu_ps(y + c0 + 16 * c, S[0][c]);
+			else
+				_mm512_mask_storeu_ps(y + c0 + 16 * c, m, S[0][c]);
+		}
+	}
+}
+
 /* ---- the table ---- */
 
 static kern_table avx512_table;
@@ -773,6 +817,7 @@ static void table_init(void)
 	avx512_table.matmul_f32 = avx512_matmul_f32;
 	avx512_table.matmul_f16 = avx512_matmul_f16;
 	avx512_table.matmul_q8_0 = avx512_matmul_q8_0;
+	avx512_table.wsum = avx512_wsum;
 }
 
 const kern_table *kern_avx512_table(void)
