@@ -3,10 +3,10 @@
  * FMA and F16C). Compiled with those -m flags; kern.c only hands this table
  * out when CPUID and XCR0 report all of them.
  *
- * Only the matrix products change: every other entry of the table is the
- * AVX2 kernel, which 512-bit registers would not speed up. The products
- * repeat the reference's arithmetic (kern.h contract) lane by lane, as the
- * AVX2 ones do:
+ * Only the matrix products and attention's weighted sum (wsum) change:
+ * every other entry of the table is the AVX2 kernel, which 512-bit
+ * registers would not speed up. They repeat the reference's arithmetic
+ * (kern.h contract) lane by lane, as the AVX2 ones do:
  *
  * - F32 and F16: the 32 canonical lanes of a dot are two registers of 16.
  *   Lanes 0-15 of a dot only ever see the elements i with i % 32 < 16, in
@@ -27,6 +27,11 @@
  *   canonical A[k % 8] = fma(s[k], isum[k], A[k % 8]) runs in 16 lanes at
  *   once, one k % 8 at a time (each A[j] sees its blocks in increasing k),
  *   and the fold of contract 3b is plain vertical adds.
+ *
+ * - One activation (generation; also a batch too small to fill a lane
+ *   group): F32/F16 rows four at a time with both halves of the lanes in
+ *   registers; Q8_0 rows in the weights' own layout, vpdpbusd on two
+ *   blocks per register and a tree of permutes for the 8 block sums.
  */
 #include "kern.h"
 
