@@ -128,7 +128,7 @@ INLINE __m512 load_w_part(const void *w, size_t i, __mmask16 m, int f16)
 	return _mm512_maskz_loadu_ps(m, (const float *)w + i);
 }
 
-enum { FR = 4, FC = 6, F_KC = 512, F_RB = 16 };
+enum { FR = 4, FC = 6, F_KC = 1024, F_RB = 32 };
 
 /*
  * One half h (lanes 16h .. 16h+15) of the R x C dots of weight rows w[] and
