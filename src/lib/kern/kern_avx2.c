@@ -170,29 +170,30 @@ static float avx2_dot_f16(const uint16_t *wr, const float *xr, int n)
  * so every chunk starts at lane 0). Between chunks the 32 lanes of each
  * output wait in `lanes`.
  *
- * The tile is R <= 3 weight rows x C <= 3 activations, one lane group at a
- * time: lanes 8q .. 8q+7 of a canonical dot only ever see the elements i
+ * The tile is R <= 3 weight rows x C <= GC activations, one lane group at
+ * a time: lanes 8q .. 8q+7 of a canonical dot only ever see the elements i
  * with i % 32 in [8q, 8q+8), in increasing i, so each group of 8 lanes can
  * be accumulated on its own. With one register per output, a tile keeps
- * its 9 accumulators in registers and loads each weight vector once for C
- * activations and each activation vector once for R rows. The per-lane
- * order of operations is exactly that of one canonical dot.
+ * its 12 accumulators in registers (3 x 4 uses all 16: ~10% faster than
+ * 3 x 3 on Zen 4) and loads each weight vector once for C activations and
+ * each activation vector once for R rows. The per-lane order of operations
+ * is exactly that of one canonical dot.
  */
-enum { GEMM_KC = 1024, GEMM_RB = 32, GEMM_BB = 6 };
+enum { GEMM_KC = 1024, GEMM_RB = 32, GEMM_BB = 8, GC = 4 };
 
-/* R rows x C activations, columns [k0, k1); ln[r * 3 + c]: the 32 lanes of
- * output (r, c); on the last chunk out[r * 3 + c] gets the folded dot */
+/* R rows x C activations, columns [k0, k1); ln[r * GC + c]: the 32 lanes of
+ * output (r, c); on the last chunk out[r * GC + c] gets the folded dot */
 INLINE void gemm_group(const void *const *w, int R, const float *const *x, int C, int k0, int k1,
                        int first, int last, float *const *ln, float *out, int f16, ptrdiff_t pf)
 {
 	for (int q = 0; q < 4; q++) {
-		__m256 acc[3][3];
+		__m256 acc[3][GC];
 #pragma GCC unroll 3
 		for (int r = 0; r < R; r++)
-#pragma GCC unroll 3
+#pragma GCC unroll 4
 			for (int c = 0; c < C; c++)
 				acc[r][c] = first ? _mm256_setzero_ps()
-				                  : _mm256_loadu_ps(ln[r * 3 + c] + 8 * q);
+				                  : _mm256_loadu_ps(ln[r * GC + c] + 8 * q);
 		int i0 = k0;
 		for (; i0 + 32 <= k1; i0 += 32) {
 			int i = i0 + 8 * q;
@@ -209,7 +210,7 @@ INLINE void gemm_group(const void *const *w, int R, const float *const *x, int C
 #pragma GCC unroll 3
 			for (int r = 0; r < R; r++)
 				wv[r] = load_w(w[r], i, f16);
-#pragma GCC unroll 3
+#pragma GCC unroll 4
 			for (int c = 0; c < C; c++) {
 				__m256 xv = _mm256_loadu_ps(x[c] + i);
 #pragma GCC unroll 3
@@ -228,7 +229,7 @@ INLINE void gemm_group(const void *const *w, int R, const float *const *x, int C
 #pragma GCC unroll 3
 			for (int r = 0; r < R; r++)
 				wv[r] = load_w_part(w[r], i, cnt, mask, f16);
-#pragma GCC unroll 3
+#pragma GCC unroll 4
 			for (int c = 0; c < C; c++) {
 				__m256 xv = _mm256_maskload_ps(x[c] + i, mask);
 #pragma GCC unroll 3
@@ -241,19 +242,19 @@ INLINE void gemm_group(const void *const *w, int R, const float *const *x, int C
 		}
 #pragma GCC unroll 3
 		for (int r = 0; r < R; r++)
-#pragma GCC unroll 3
+#pragma GCC unroll 4
 			for (int c = 0; c < C; c++)
-				_mm256_storeu_ps(ln[r * 3 + c] + 8 * q, acc[r][c]);
+				_mm256_storeu_ps(ln[r * GC + c] + 8 * q, acc[r][c]);
 	}
 	if (!last)
 		return;
 #pragma GCC unroll 3
 	for (int r = 0; r < R; r++)
-#pragma GCC unroll 3
+#pragma GCC unroll 4
 		for (int c = 0; c < C; c++) {
-			const float *l = ln[r * 3 + c];
-			out[r * 3 + c] = fold32(_mm256_loadu_ps(l), _mm256_loadu_ps(l + 8),
-			                        _mm256_loadu_ps(l + 16), _mm256_loadu_ps(l + 24));
+			const float *l = ln[r * GC + c];
+			out[r * GC + c] = fold32(_mm256_loadu_ps(l), _mm256_loadu_ps(l + 8),
+			                         _mm256_loadu_ps(l + 16), _mm256_loadu_ps(l + 24));
 		}
 }
 
@@ -262,16 +263,19 @@ INLINE void gemm_group_rc(const void *const *w, int R, const float *const *x, in
                           int first, int last, float *const *ln, float *out, int f16, ptrdiff_t pf)
 {
 #define GG(r, c)                                                                                   \
-	case r * 4 + c:                                                                            \
+	case r * 8 + c:                                                                            \
 		gemm_group(w, r, x, c, k0, k1, first, last, ln, out, f16, pf);                     \
 		break
-	switch (R * 4 + C) {
+	switch (R * 8 + C) {
+		GG(3, 4);
 		GG(3, 3);
 		GG(3, 2);
 		GG(3, 1);
+		GG(2, 4);
 		GG(2, 3);
 		GG(2, 2);
 		GG(2, 1);
+		GG(1, 4);
 		GG(1, 3);
 		GG(1, 2);
 	default:
@@ -301,29 +305,31 @@ INLINE void gemm_tiles(const char *wb, size_t wsz, int ldw, const float *x, int 
 						wr[i] =
 						    wb + (size_t)(r + (i < R ? i : 0)) * ldw * wsz;
 					ptrdiff_t pf = (ptrdiff_t)((size_t)R * ldw * wsz);
-					for (int b = b0; b < b1; b += 3) {
-						int C = b1 - b < 3 ? b1 - b : 3;
-						const float *xr[3];
-						float *ln[9];
-						float out[9];
-						for (int i = 0; i < 3; i++)
+					for (int b = b0; b < b1; b += GC) {
+						int C = b1 - b < GC ? b1 - b : GC;
+						const float *xr[GC];
+						float *ln[3 * GC];
+						float out[3 * GC];
+						for (int i = 0; i < GC; i++)
 							xr[i] =
 							    x + (size_t)(b + (i < C ? i : 0)) * ldx;
 						/* only the R x C lanes in use get a pointer
 						 * (others would point past lanes[]) */
-						for (int i = 0; i < 9; i++)
-							ln[i] = i / 3 < R && i % 3 < C
-							            ? lanes + ((size_t)(r - r0 + i / 3) *
-							                           GEMM_BB +
-							                       (size_t)(b - b0 + i % 3)) *
-							                          32
-							            : lanes;
+						for (int i = 0; i < 3 * GC; i++)
+							ln[i] =
+							    i / GC < R && i % GC < C
+							        ? lanes +
+							              ((size_t)(r - r0 + i / GC) *
+							                   GEMM_BB +
+							               (size_t)(b - b0 + i % GC)) *
+							                  32
+							        : lanes;
 						gemm_group_rc(wr, R, xr, C, k0, k1, first, last, ln,
 						              out, f16, pf);
 						for (int i = 0; last && i < R; i++)
 							for (int c = 0; c < C; c++)
 								y[(size_t)(b + c) * ldy + r + i] =
-								    out[i * 3 + c];
+								    out[i * GC + c];
 					}
 				}
 			}
