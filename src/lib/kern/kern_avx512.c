@@ -787,11 +787,14 @@ enum { WSUM_COLS = 64 };
 static void avx512_wsum(const float *p, const float *v, int ldv, int T, float *y, int n)
 {
 	__m512 S[32][WSUM_COLS / 16];
+	/* lanes at or past `used` hold +0 and are never touched: the fold
+	 * below adds their +0 without reading them */
+	int used = T < 32 ? (T > 0 ? T : 0) : 32;
 	for (int c0 = 0; c0 < n; c0 += WSUM_COLS) {
 		int w = n - c0 < WSUM_COLS ? n - c0 : WSUM_COLS;
 		int nch = (w + 15) / 16, full = w / 16;
 		__mmask16 m = (__mmask16)((1u << (w - 16 * full)) - 1);
-		for (int l = 0; l < 32; l++)
+		for (int l = 0; l < used; l++)
 			for (int c = 0; c < nch; c++)
 				S[l][c] = _mm512_setzero_ps();
 		for (int t = 0; t < T; t++) {
@@ -806,13 +809,23 @@ static void avx512_wsum(const float *p, const float *v, int ldv, int T, float *y
 				                         acc[c]);
 		}
 		for (int c = 0; c < nch; c++) {
-			for (int s = 16; s >= 1; s /= 2)
-				for (int l = 0; l < s; l++)
-					S[l][c] = _mm512_add_ps(S[l][c], S[l + s][c]);
+			/* contract 1 fold, L[l] = L[l] + L[l + s]: where L[l + s] is
+			 * an untouched +0 the sum is L[l] + 0 (which makes a -0 +0) */
+			const __m512 zero = _mm512_setzero_ps();
+			__m512 r = zero;
+			int u = used;
+			for (int s = 16; s >= 1; s /= 2) {
+				for (int l = 0; l < s && l < u; l++)
+					S[l][c] =
+					    _mm512_add_ps(S[l][c], l + s < u ? S[l + s][c] : zero);
+				u = u < s ? u : s;
+			}
+			if (u > 0)
+				r = S[0][c];
 			if (c < full)
-				_mm512_storeu_ps(y + c0 + 16 * c, S[0][c]);
+				_mm512_storeu_ps(y + c0 + 16 * c, r);
 			else
-				_mm512_mask_storeu_ps(y + c0 + 16 * c, m, S[0][c]);
+				_mm512_mask_storeu_ps(y + c0 + 16 * c, m, r);
 		}
 	}
 }
