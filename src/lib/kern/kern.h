@@ -155,7 +155,10 @@
  * Build: every file that implements or inlines this arithmetic (kern*.c,
  * dmath.h users) must be compiled with -ffp-contract=off and evaluate floats
  * in their own precision (FLT_EVAL_METHOD == 0, checked at compile time).
- * The AVX2 kernels keep up to 24 KiB of scratch on the stack.
+ * The AVX2 kernels keep up to 24 KiB of scratch on the stack, the AVX-512
+ * ones up to 28 KiB, and their Q8_0 products a buffer per thread on the
+ * heap (the activations transposed, kept for the thread's next call and
+ * freed when it ends; without memory they fall back to the AVX2 kernel).
  */
 #ifndef DAI_KERN_H
 #define DAI_KERN_H
