@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "f16.h"
+#include "kern_avx2_steps.h"
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -665,6 +666,10 @@ INLINE void q8_vec_rows(const kern_q8_0 *const *w, int R, const kern_q8_0 *x, co
 	}
 #pragma GCC unroll 4
 	for (int r = 0; r < R; r++) {
+		if (k == nb) { /* no tail: the fold in registers */
+			out[r] = kern_fold8_reg(acc[r]);
+			continue;
+		}
 		float A[8];
 		_mm256_storeu_ps(A, acc[r]);
 		for (int kk = k; kk < nb; kk++) {
