@@ -408,28 +408,7 @@ static void q8_pack_group(const kern_q8_0 *const *rows, int nb, __m512i *X, floa
 			_mm512_store_si512(X + 8 * (size_t)k + c + 4, _mm512_xor_si512(w1, bias));
 		}
 		for (int j = 0; j < QL; j++)
-			D[16 * (size_t)k + j] = f16_to_f32(rows[j][k].d);
-	}
-}
-
-/*
- * The scales of a weight row as floats and its block sums times -128 (the
- * start of each block's vpdpbusd sum, which cancels the + 128 of the
- * activations).
- */
-static void q8_row_prep(const kern_q8_0 *w, int nb, float *ws, int32_t *wc)
-{
-	const __m256i bias = _mm256_set1_epi8((char)0x80);
-	for (int k = 0; k < nb; k++) {
-		ws[k] = f16_to_f32(w[k].d);
-		/* sad of (q + 128) against zero: four sums of 8 bytes, each + 1024 */
-		__m256i v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)w[k].q), bias);
-		__m256i s = _mm256_sad_epu8(v, _mm256_setzero_si256());
-		__m128i t =
-		    _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-		t = _mm_add_epi64(t, _mm_unpackhi_epi64(t, t));
-		int32_t sum = (int32_t)_mm_cvtsi128_si32(t) - 32 * 128;
-		wc[k] = -128 * sum;
+			D[16 * (size_t)k + j] = _cvtsh_ss(rows[j][k].d);
 	}
 }
 
@@ -529,6 +508,70 @@ INLINE void q8_tile_rg(const kern_q8_0 *const *w, int R, const __m512i *const *X
 #undef QT
 }
 
+/* the exact sums of blocks k..k+7 of w against xp, lane j = block k + j,
+ * each plus 128 * (sum of x's block) */
+INLINE __m256i q8_vec_isum8(const kern_q8_0 *w, const __m512i *xp)
+{
+	const __m512i bias = _mm512_set1_epi8((char)0x80);
+	const __m512i ev =
+	    _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+	const __m512i od =
+	    _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+	__m512i p[4];
+#pragma GCC unroll 4
+	for (int j = 0; j < 4; j++) {
+		__m512i wv = _mm512_inserti64x4(
+		    _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)w[2 * j].q)),
+		    _mm256_loadu_si256((const __m256i *)w[2 * j + 1].q), 1);
+		p[j] =
+		    _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(wv, bias), xp[j]);
+	}
+	/* pairs of words summed, three times: 8, then 4, 2, 1 words per block */
+	__m512i q01 = _mm512_add_epi32(_mm512_permutex2var_epi32(p[0], ev, p[1]),
+	                               _mm512_permutex2var_epi32(p[0], od, p[1]));
+	__m512i q23 = _mm512_add_epi32(_mm512_permutex2var_epi32(p[2], ev, p[3]),
+	                               _mm512_permutex2var_epi32(p[2], od, p[3]));
+	__m512i r = _mm512_add_epi32(_mm512_permutex2var_epi32(q01, ev, q23),
+	                             _mm512_permutex2var_epi32(q01, od, q23));
+	__m512i s =
+	    _mm512_add_epi32(_mm512_permutexvar_epi32(ev, r), _mm512_permutexvar_epi32(od, r));
+	return _mm512_castsi512_si256(s);
+}
+
+/* scales of 8 consecutive blocks as floats */
+INLINE __m256 q8_scales8(const kern_q8_0 *b)
+{
+	__m128i h = _mm_setr_epi16((short)b[0].d, (short)b[1].d, (short)b[2].d, (short)b[3].d,
+	                           (short)b[4].d, (short)b[5].d, (short)b[6].d, (short)b[7].d);
+	return _mm256_cvtph_ps(h);
+}
+
+/*
+ * The scales of a weight row as floats and its block sums times -128 (the
+ * start of each block's vpdpbusd sum, which cancels the + 128 of the
+ * activations): eight blocks at a time through q8_vec_isum8 against ones,
+ * sum(w + 128) = sum(w) + 4096.
+ */
+static void q8_row_prep(const kern_q8_0 *w, int nb, float *ws, int32_t *wc)
+{
+	const __m512i ones = _mm512_set1_epi8(1);
+	const __m512i xp[4] = {ones, ones, ones, ones};
+	int k = 0;
+	for (; k + 8 <= nb; k += 8) {
+		__m256i s = _mm256_sub_epi32(q8_vec_isum8(w + k, xp), _mm256_set1_epi32(4096));
+		_mm256_storeu_si256((__m256i *)(wc + k),
+		                    _mm256_mullo_epi32(s, _mm256_set1_epi32(-128)));
+		_mm256_storeu_ps(ws + k, q8_scales8(w + k));
+	}
+	for (; k < nb; k++) {
+		int32_t sum = 0;
+		for (int j = 0; j < KERN_QK8_0; j++)
+			sum += w[k].q[j];
+		wc[k] = -128 * sum;
+		ws[k] = _cvtsh_ss(w[k].d);
+	}
+}
+
 /*
  * Weight rows [r, r + R) (R <= QR) against the ng packed lane groups:
  * out[j][col + i] = the dot of row r + i and activation j. Prefetches the next
@@ -588,7 +631,7 @@ static void q8_vec_prep(const kern_q8_0 *x, int nb, __m512i *xp, float *xs, int3
 		xp[k / 2] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 	}
 	for (int k = 0; k < nb; k++) {
-		xs[k] = f16_to_f32(x[k].d);
+		xs[k] = _cvtsh_ss(x[k].d);
 		__m256i v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)x[k].q), bias);
 		__m256i s = _mm256_sad_epu8(v, _mm256_setzero_si256());
 		__m128i t =
@@ -596,44 +639,6 @@ static void q8_vec_prep(const kern_q8_0 *x, int nb, __m512i *xp, float *xs, int3
 		t = _mm_add_epi64(t, _mm_unpackhi_epi64(t, t));
 		xc[k] = 128 * ((int32_t)_mm_cvtsi128_si32(t) - 32 * 128);
 	}
-}
-
-/* the exact sums of blocks k..k+7 of w against xp, lane j = block k + j,
- * each plus 128 * (sum of x's block) */
-INLINE __m256i q8_vec_isum8(const kern_q8_0 *w, const __m512i *xp)
-{
-	const __m512i bias = _mm512_set1_epi8((char)0x80);
-	const __m512i ev =
-	    _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-	const __m512i od =
-	    _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-	__m512i p[4];
-#pragma GCC unroll 4
-	for (int j = 0; j < 4; j++) {
-		__m512i wv = _mm512_inserti64x4(
-		    _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)w[2 * j].q)),
-		    _mm256_loadu_si256((const __m256i *)w[2 * j + 1].q), 1);
-		p[j] =
-		    _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(wv, bias), xp[j]);
-	}
-	/* pairs of words summed, three times: 8, then 4, 2, 1 words per block */
-	__m512i q01 = _mm512_add_epi32(_mm512_permutex2var_epi32(p[0], ev, p[1]),
-	                               _mm512_permutex2var_epi32(p[0], od, p[1]));
-	__m512i q23 = _mm512_add_epi32(_mm512_permutex2var_epi32(p[2], ev, p[3]),
-	                               _mm512_permutex2var_epi32(p[2], od, p[3]));
-	__m512i r = _mm512_add_epi32(_mm512_permutex2var_epi32(q01, ev, q23),
-	                             _mm512_permutex2var_epi32(q01, od, q23));
-	__m512i s =
-	    _mm512_add_epi32(_mm512_permutexvar_epi32(ev, r), _mm512_permutexvar_epi32(od, r));
-	return _mm512_castsi512_si256(s);
-}
-
-/* scales of 8 consecutive blocks as floats */
-INLINE __m256 q8_scales8(const kern_q8_0 *b)
-{
-	__m128i h = _mm_setr_epi16((short)b[0].d, (short)b[1].d, (short)b[2].d, (short)b[3].d,
-	                           (short)b[4].d, (short)b[5].d, (short)b[6].d, (short)b[7].d);
-	return _mm256_cvtph_ps(h);
 }
 
 /* prefetch distance for weight rows, bytes (measured on Zen 4: 16 KiB
@@ -678,7 +683,7 @@ INLINE void q8_vec_rows(const kern_q8_0 *const *w, int R, const kern_q8_0 *x, co
 			int32_t isum = 0;
 			for (int j = 0; j < KERN_QK8_0; j++)
 				isum += (int32_t)w[r][kk].q[j] * (int32_t)x[kk].q[j];
-			float sc = f16_to_f32(w[r][kk].d) * xs[kk];
+			float sc = _cvtsh_ss(w[r][kk].d) * xs[kk];
 			A[kk % 8] = fmaf(sc, (float)isum, A[kk % 8]);
 		}
 		/* contract 3b fold */
