@@ -789,56 +789,55 @@ static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, 
 
 /*
  * wsum (contract 5): y[i] = canonical dot over t < T of p[t] * v[t*ldv + i].
- * As the AVX2 kernel, with 16 columns to a register: columns in groups of
- * up to 64, each row t of the group read once and accumulated into lane
- * t % 32 of every column (S, 8 KiB), then the contract 1 fold of the 32
- * lanes. Columns past n are masked off.
+ * 16 columns at a time, in one register per lane; the 32 lanes in two
+ * passes over the rows so that each pass keeps its 16 lanes in registers:
+ * first the rows with t % 32 < 16, whose lanes wait in memory, then the
+ * others, and the contract 1 fold of the 32 lanes. Lanes no row reaches
+ * stay +0 and are added like the reference adds them. Columns past n are
+ * loaded as zeros and never stored.
  */
-enum { WSUM_COLS = 64 };
-
 static void avx512_wsum(const float *p, const float *v, int ldv, int T, float *y, int n)
 {
-	__m512 S[32][WSUM_COLS / 16];
-	/* lanes at or past `used` hold +0 and are never touched: the fold
-	 * below adds their +0 without reading them */
-	int used = T < 32 ? (T > 0 ? T : 0) : 32;
-	for (int c0 = 0; c0 < n; c0 += WSUM_COLS) {
-		int w = n - c0 < WSUM_COLS ? n - c0 : WSUM_COLS;
-		int nch = (w + 15) / 16, full = w / 16;
-		__mmask16 m = (__mmask16)((1u << (w - 16 * full)) - 1);
-		for (int l = 0; l < used; l++)
-			for (int c = 0; c < nch; c++)
-				S[l][c] = _mm512_setzero_ps();
-		for (int t = 0; t < T; t++) {
-			const float *vr = v + (size_t)t * ldv + c0;
-			__m512 pt = _mm512_set1_ps(p[t]);
-			__m512 *acc = S[t % 32];
-			int c = 0;
-			for (; c < full; c++)
-				acc[c] = _mm512_fmadd_ps(pt, _mm512_loadu_ps(vr + 16 * c), acc[c]);
-			if (c < nch)
-				acc[c] = _mm512_fmadd_ps(pt, _mm512_maskz_loadu_ps(m, vr + 16 * c),
-				                         acc[c]);
-		}
-		for (int c = 0; c < nch; c++) {
-			/* contract 1 fold, L[l] = L[l] + L[l + s]: where L[l + s] is
-			 * an untouched +0 the sum is L[l] + 0 (which makes a -0 +0) */
-			const __m512 zero = _mm512_setzero_ps();
-			__m512 r = zero;
-			int u = used;
-			for (int s = 16; s >= 1; s /= 2) {
-				for (int l = 0; l < s && l < u; l++)
-					S[l][c] =
-					    _mm512_add_ps(S[l][c], l + s < u ? S[l + s][c] : zero);
-				u = u < s ? u : s;
+	for (int c0 = 0; c0 < n; c0 += 16) {
+		int w = n - c0 < 16 ? n - c0 : 16;
+		__mmask16 m = (__mmask16)((1u << w) - 1);
+		const float *vc = v + c0;
+		__m512 low[16], a[16];
+		for (int h = 0; h < 2; h++) {
+#pragma GCC unroll 16
+			for (int l = 0; l < 16; l++)
+				a[l] = _mm512_setzero_ps();
+			for (int t0 = 16 * h; t0 < T; t0 += 32) {
+#pragma GCC unroll 16
+				for (int l = 0; l < 16; l++) {
+					int t = t0 + l;
+					if (t < T)
+						a[l] = _mm512_fmadd_ps(
+						    _mm512_set1_ps(p[t]),
+						    _mm512_maskz_loadu_ps(m, vc + (size_t)t * ldv),
+						    a[l]);
+				}
 			}
-			if (u > 0)
-				r = S[0][c];
-			if (c < full)
-				_mm512_storeu_ps(y + c0 + 16 * c, r);
-			else
-				_mm512_mask_storeu_ps(y + c0 + 16 * c, m, r);
+			if (h == 0) {
+#pragma GCC unroll 16
+				for (int l = 0; l < 16; l++)
+					low[l] = a[l];
+			}
 		}
+		/* fold: w = 16 (lanes l and l + 16), then 8, 4, 2, 1 */
+#pragma GCC unroll 16
+		for (int l = 0; l < 16; l++)
+			a[l] = _mm512_add_ps(low[l], a[l]);
+#pragma GCC unroll 8
+		for (int l = 0; l < 8; l++)
+			a[l] = _mm512_add_ps(a[l], a[l + 8]);
+#pragma GCC unroll 4
+		for (int l = 0; l < 4; l++)
+			a[l] = _mm512_add_ps(a[l], a[l + 4]);
+		a[0] = _mm512_add_ps(a[0], a[2]);
+		a[1] = _mm512_add_ps(a[1], a[3]);
+		a[0] = _mm512_add_ps(a[0], a[1]);
+		_mm512_mask_storeu_ps(y + c0, m, a[0]);
 	}
 }
 
