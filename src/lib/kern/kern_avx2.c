@@ -986,44 +986,59 @@ static void avx2_rope(float *x, const float *cos, const float *sin, int head_dim
 }
 
 /*
- * y[i] = canonical dot over t of p[t] * v[t*ldv + i]. Columns go in groups
- * of up to 64; for each row t (in order) the group's slice of the row is
- * read once and accumulated into lane t % 32 of every column, kept in S
- * (8 KiB, in L1). Then the contract-1 fold over the 32 lanes. Columns past
- * n in the last 8-wide chunk are computed on zeros and never stored.
+ * y[i] = canonical dot over t of p[t] * v[t*ldv + i]. 8 columns at a time,
+ * one register per lane; the 32 lanes in four passes over the rows (pass q
+ * takes the rows with t % 32 in [8q, 8q+8)) so that each pass keeps its 8
+ * lanes in registers, the earlier passes' lanes waiting in memory; then the
+ * contract 1 fold of the 32 lanes. Lanes no row reaches stay +0 and are
+ * added as the reference adds them. Columns past n are loaded as zeros and
+ * never stored.
  */
-enum { WSUM_COLS = 64 };
-
 static void avx2_wsum(const float *p, const float *v, int ldv, int T, float *y, int n)
 {
-	__m256 S[32][WSUM_COLS / 8];
-	for (int c0 = 0; c0 < n; c0 += WSUM_COLS) {
-		int w = n - c0 < WSUM_COLS ? n - c0 : WSUM_COLS;
-		int nch = (w + 7) / 8, full = w / 8;
-		__m256i mask = kern_lane_mask(w - 8 * full);
-		for (int l = 0; l < 32; l++)
-			for (int c = 0; c < nch; c++)
-				S[l][c] = _mm256_setzero_ps();
-		for (int t = 0; t < T; t++) {
-			const float *vr = v + (size_t)t * ldv + c0;
-			__m256 pt = _mm256_set1_ps(p[t]);
-			__m256 *acc = S[t % 32];
-			int c = 0;
-			for (; c < full; c++)
-				acc[c] = _mm256_fmadd_ps(pt, _mm256_loadu_ps(vr + 8 * c), acc[c]);
-			if (c < nch)
-				acc[c] = _mm256_fmadd_ps(pt, _mm256_maskload_ps(vr + 8 * c, mask),
-				                         acc[c]);
+	for (int c0 = 0; c0 < n; c0 += 8) {
+		int w = n - c0 < 8 ? n - c0 : 8;
+		__m256i mask = kern_lane_mask(w);
+		const float *vc = v + c0;
+		__m256 L[4][8];
+		for (int q = 0; q < 4; q++) {
+			__m256 a[8];
+#pragma GCC unroll 8
+			for (int l = 0; l < 8; l++)
+				a[l] = _mm256_setzero_ps();
+			for (int t0 = 8 * q; t0 < T; t0 += 32) {
+#pragma GCC unroll 8
+				for (int l = 0; l < 8; l++) {
+					int t = t0 + l;
+					if (t < T) {
+						const float *vr = vc + (size_t)t * ldv;
+						__m256 vv = w == 8 ? _mm256_loadu_ps(vr)
+						                   : _mm256_maskload_ps(vr, mask);
+						a[l] =
+						    _mm256_fmadd_ps(_mm256_set1_ps(p[t]), vv, a[l]);
+					}
+				}
+			}
+#pragma GCC unroll 8
+			for (int l = 0; l < 8; l++)
+				L[q][l] = a[l];
 		}
-		for (int c = 0; c < nch; c++) {
-			for (int s = 16; s >= 1; s /= 2)
-				for (int l = 0; l < s; l++)
-					S[l][c] = _mm256_add_ps(S[l][c], S[l + s][c]);
-			if (c < full)
-				_mm256_storeu_ps(y + c0 + 8 * c, S[0][c]);
-			else
-				_mm256_maskstore_ps(y + c0 + 8 * c, mask, S[0][c]);
-		}
+		/* fold: w = 16 (L[q][l] + L[q + 2][l]), 8, then 4, 2, 1 */
+		__m256 r[8];
+#pragma GCC unroll 8
+		for (int l = 0; l < 8; l++)
+			r[l] = _mm256_add_ps(_mm256_add_ps(L[0][l], L[2][l]),
+			                     _mm256_add_ps(L[1][l], L[3][l]));
+#pragma GCC unroll 4
+		for (int l = 0; l < 4; l++)
+			r[l] = _mm256_add_ps(r[l], r[l + 4]);
+		r[0] = _mm256_add_ps(r[0], r[2]);
+		r[1] = _mm256_add_ps(r[1], r[3]);
+		r[0] = _mm256_add_ps(r[0], r[1]);
+		if (w == 8)
+			_mm256_storeu_ps(y + c0, r[0]);
+		else
+			_mm256_maskstore_ps(y + c0, mask, r[0]);
 	}
 }
 
