@@ -644,8 +644,9 @@ static void q8_vec_prep(const kern_q8_0 *x, int nb, __m512i *xp, float *xs, int3
 /* prefetch distance for weight rows, bytes (measured on Zen 4: 16 KiB
  * streams ~30% faster from DRAM than 4 KiB) */
 #define Q8_VEC_PREFETCH 16384
-/* rows at a time (4 measured slower: fewer registers for the tree) */
-#define Q8_VEC_R 2
+/* rows at a time: one (measured on Zen 4: 2 rows sharing the activation
+ * loads generate ~40% slower, 4 slower still) */
+#define Q8_VEC_R 1
 
 /*
  * R (1 or 2) canonical Q8_0 dots of weight rows w[] against one activation
