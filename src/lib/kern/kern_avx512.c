@@ -29,8 +29,8 @@
  *   and the fold of contract 3b is plain vertical adds.
  *
  * - One activation (generation; also a batch too small to fill a lane
- *   group): F32/F16 rows four at a time with both halves of the lanes in
- *   registers; Q8_0 rows in the weights' own layout, vpdpbusd on two
+ *   group): one weight row at a time, F32/F16 with both halves of the
+ *   lanes in registers, Q8_0 in the weights' own layout, vpdpbusd on two
  *   blocks per register and a tree of permutes for the 8 block sums.
  */
 #include "kern.h"
@@ -268,51 +268,39 @@ static void fgemm(const char *wb, size_t wsz, int ldw, const float *x, int ldx, 
 #define F16_VEC_PREFETCH 8192 /* ~5% faster than 4096 for halves */
 
 /*
- * R (<= 4) weight rows against one activation, whole rows of n: both
- * halves of the 32 lanes at once, the activation loaded once for all rows.
+ * One weight row against one activation, whole rows of n: both halves of
+ * the 32 lanes at once. (Several rows sharing the activation loads measured
+ * slower on Zen 4: up to 40% for F16, the streams from memory compete.)
  */
-INLINE void fvec_rows(const void *const *w, int R, const float *x, int n, int f16, float *out)
+INLINE float fvec_row(const void *w, const float *x, int n, int f16)
 {
-	__m512 a[FR][2];
-#pragma GCC unroll 4
-	for (int r = 0; r < R; r++)
-		a[r][0] = a[r][1] = _mm512_setzero_ps();
+	__m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
 	size_t wsz = f16 ? 2 : 4;
 	int i = 0;
 	for (; i + 32 <= n; i += 32) {
-#pragma GCC unroll 4
-		for (int r = 0; r < R; r++) {
-			const char *pw = (const char *)w[r] + (size_t)i * wsz +
-			                 (f16 ? F16_VEC_PREFETCH : F_VEC_PREFETCH);
-			_mm_prefetch(pw, _MM_HINT_T0);
-			if (!f16)
-				_mm_prefetch(pw + 64, _MM_HINT_T0);
-		}
-		__m512 x0 = _mm512_loadu_ps(x + i), x1 = _mm512_loadu_ps(x + i + 16);
-#pragma GCC unroll 4
-		for (int r = 0; r < R; r++) {
-			a[r][0] = _mm512_fmadd_ps(load_w(w[r], (size_t)i, f16), x0, a[r][0]);
-			a[r][1] = _mm512_fmadd_ps(load_w(w[r], (size_t)i + 16, f16), x1, a[r][1]);
-		}
+		const char *pw =
+		    (const char *)w + (size_t)i * wsz + (f16 ? F16_VEC_PREFETCH : F_VEC_PREFETCH);
+		_mm_prefetch(pw, _MM_HINT_T0);
+		if (!f16)
+			_mm_prefetch(pw + 64, _MM_HINT_T0);
+		a0 = _mm512_fmadd_ps(load_w(w, (size_t)i, f16), _mm512_loadu_ps(x + i), a0);
+		a1 = _mm512_fmadd_ps(load_w(w, (size_t)i + 16, f16), _mm512_loadu_ps(x + i + 16),
+		                     a1);
 	}
 	/* the tail, masked as in fgemm_half */
-#pragma GCC unroll 2
-	for (int h = 0; h < 2; h++) {
-		int cnt = n - i - 16 * h;
-		if (cnt <= 0)
-			break;
-		cnt = cnt > 16 ? 16 : cnt;
-		__mmask16 m = (__mmask16)((1u << cnt) - 1);
-		size_t j = (size_t)i + 16 * (size_t)h;
-		__m512 xv = _mm512_maskz_loadu_ps(m, x + j);
-#pragma GCC unroll 4
-		for (int r = 0; r < R; r++)
-			a[r][h] =
-			    _mm512_mask3_fmadd_ps(load_w_part(w[r], j, m, f16), xv, a[r][h], m);
+	int cnt = n - i;
+	if (cnt > 0) {
+		int c0 = cnt > 16 ? 16 : cnt;
+		__mmask16 m0 = (__mmask16)((1u << c0) - 1);
+		a0 = _mm512_mask3_fmadd_ps(load_w_part(w, (size_t)i, m0, f16),
+		                           _mm512_maskz_loadu_ps(m0, x + i), a0, m0);
+		if (cnt > 16) {
+			__mmask16 m1 = (__mmask16)((1u << (cnt - 16)) - 1);
+			a1 = _mm512_mask3_fmadd_ps(load_w_part(w, (size_t)i + 16, m1, f16),
+			                           _mm512_maskz_loadu_ps(m1, x + i + 16), a1, m1);
+		}
 	}
-#pragma GCC unroll 4
-	for (int r = 0; r < R; r++)
-		out[r] = fold32z(a[r][0], a[r][1]);
+	return fold32z(a0, a1);
 }
 
 /* rows [row0, row1) against each of the batch activations on its own */
@@ -322,22 +310,9 @@ static void fvec(const char *wb, size_t wsz, int ldw, const float *x, int ldx, f
 	for (int b = 0; b < batch; b++) {
 		const float *xb = x + (size_t)b * ldx;
 		float *yb = y + (size_t)b * ldy;
-		int r = row0;
-		for (; r + 4 <= row1; r += 4) {
-			const void *wr[4];
-			for (int i = 0; i < 4; i++)
-				wr[i] = wb + (size_t)(r + i) * ldw * wsz;
-			if (f16)
-				fvec_rows(wr, 4, xb, n, 1, yb + r);
-			else
-				fvec_rows(wr, 4, xb, n, 0, yb + r);
-		}
-		for (; r < row1; r++) {
-			const void *wr[1] = {wb + (size_t)r * ldw * wsz};
-			if (f16)
-				fvec_rows(wr, 1, xb, n, 1, yb + r);
-			else
-				fvec_rows(wr, 1, xb, n, 0, yb + r);
+		for (int r = row0; r < row1; r++) {
+			const void *wr = wb + (size_t)r * ldw * wsz;
+			yb[r] = f16 ? fvec_row(wr, xb, n, 1) : fvec_row(wr, xb, n, 0);
 		}
 	}
 }
