@@ -454,6 +454,19 @@ Test(kern, dot_canonical_order)
 		tabs[t]->matmul_f32(w2, 35, x2, 35, y, RW, 35, 0, RW, BT);
 		for (int i = 0; i < RW * BT; i++)
 			cr_assert_eq(fbits(y[i]), 0x80000000u, "%s matmul -0 %d", tabs[t]->name, i);
+		/* and one activation at a time (the matrix-vector kernels), with a
+		 * tail reaching into lanes 16-31 (n = 49) */
+		float u49[RW * 49], v49[49];
+		for (int i = 0; i < RW * 49; i++)
+			u49[i] = -1e-30f;
+		for (int i = 0; i < 49; i++)
+			v49[i] = 1e-30f;
+		tabs[t]->matmul_f32(u49, 49, v49, 49, y, RW, 49, 0, RW, 1);
+		tabs[t]->matmul_f32(w1, 33, x1, 33, y + RW, RW, 33, 0, RW, 1);
+		for (int i = 0; i < RW; i++) {
+			cr_assert_eq(fbits(y[i]), 0x80000000u, "%s matvec -0 %d", tabs[t]->name, i);
+			cr_assert_eq(y[RW + i], 3.0f, "%s matvec %d", tabs[t]->name, i);
+		}
 		/* halves: -2^-14 * 2^-14 = -2^-28 is exact, and 35 of them spread
 		 * over the lanes sum without rounding */
 		for (int i = 0; i < RW * 35; i++)
