@@ -215,8 +215,8 @@ void kern_matmul(const kern_table *k, pool *p, enum kern_type t, const void *w, 
 		return;
 	/*
 	 * About four tasks per thread evens out uneven cores; chunks are even
-	 * (the AVX2 matvec takes rows in pairs) and at least 16 rows so that a
-	 * task is worth handing out. The split never changes a result.
+	 * (the kernels' row tiles are 2 or 4 rows) and at least 16 rows so
+	 * that a task is worth handing out. The split never changes a result.
 	 */
 	int nt = pool_threads(p);
 	int chunk = (rows + 4 * nt - 1) / (4 * nt);

@@ -338,9 +338,10 @@ INLINE void gemm_tiles(const char *wb, size_t wsz, int ldw, const float *x, int 
 }
 
 /*
- * Rows [row0, row1) times batch activations. One activation: weight rows
- * in pairs sharing the activation loads. Several: gemm_tiles (short rows
- * fit in L1 anyway and take one pass per output).
+ * Rows [row0, row1) times batch activations. One activation: one weight
+ * row at a time (pairs of rows sharing the activation loads measured
+ * 25-45% slower on Zen 4: the rows' streams from memory compete). Several:
+ * gemm_tiles (short rows fit in L1 anyway and take one pass per output).
  */
 INLINE void matmul_tiles(const void *w, size_t wsz, int ldw, const float *x, int ldx, float *y,
                          int ldy, int n, int row0, int row1, int batch, int f16)
@@ -351,12 +352,7 @@ INLINE void matmul_tiles(const void *w, size_t wsz, int ldw, const float *x, int
 			const float *xr[1] = {x + (size_t)b * ldx};
 			float *yb = y + (size_t)b * ldy;
 			int r = row0;
-			for (; r + 2 <= row1; r += 2) {
-				const void *wr[2] = {wb + (size_t)r * ldw * wsz,
-				                     wb + (size_t)(r + 1) * ldw * wsz};
-				dot_tile(wr, 2, xr, 1, n, f16, yb + r);
-			}
-			if (r < row1) {
+			for (; r < row1; r++) {
 				const void *wr[1] = {wb + (size_t)r * ldw * wsz};
 				dot_tile(wr, 1, xr, 1, n, f16, yb + r);
 			}
@@ -575,64 +571,6 @@ INLINE void q8_dot_multi(const kern_q8_0 *w, const float *ws, const kern_q8_0 *c
 }
 
 /*
- * Two weight rows against one activation with no -128 quant (the
- * matrix-vector case): the activation blocks and scales are loaded once
- * for both rows. Per row, the same operations as q8_dot.
- */
-INLINE void q8_dot_rows2(const kern_q8_0 *w0, const kern_q8_0 *w1, const kern_q8_0 *x,
-                         const float *xs, int nb, float *out)
-{
-	const kern_q8_0 *w[2] = {w0, w1};
-	const __m256i ones = _mm256_set1_epi16(1);
-	__m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-	int k = 0;
-	for (; k + 8 <= nb; k += 8) {
-		__m256i p[2][8];
-#pragma GCC unroll 2
-		for (int r = 0; r < 2; r++)
-#pragma GCC unroll 5
-			for (int l = 0; l < 5; l++)
-				_mm_prefetch((const char *)(w[r] + k) + Q8_PREFETCH + 64 * l,
-				             _MM_HINT_T0);
-#pragma GCC unroll 8
-		for (int j = 0; j < 8; j++) {
-			__m256i xv = _mm256_loadu_si256((const __m256i *)x[k + j].q);
-#pragma GCC unroll 2
-			for (int r = 0; r < 2; r++) {
-				__m256i wv = _mm256_loadu_si256((const __m256i *)w[r][k + j].q);
-				p[r][j] = _mm256_madd_epi16(
-				    _mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv),
-				                         _mm256_sign_epi8(xv, wv)),
-				    ones);
-			}
-		}
-		__m256 sx = _mm256_loadu_ps(xs + k);
-#pragma GCC unroll 2
-		for (int r = 0; r < 2; r++) {
-			__m256i isum = q8_isum8(p[r][0], p[r][1], p[r][2], p[r][3], p[r][4],
-			                        p[r][5], p[r][6], p[r][7]);
-			__m256 sc = _mm256_mul_ps(q8_scales(w[r] + k), sx);
-			acc[r] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(isum), acc[r]);
-		}
-	}
-#pragma GCC unroll 2
-	for (int r = 0; r < 2; r++) {
-		if (k == nb) {
-			out[r] = kern_fold8_reg(acc[r]);
-			continue;
-		}
-		float A[8];
-		_mm256_storeu_ps(A, acc[r]);
-		for (int kk = k; kk < nb; kk++) {
-			int32_t isum = hsum_epi32(q8_partial_exact(w[r] + kk, x + kk));
-			float sc = f16_to_f32(w[r][kk].d) * xs[kk];
-			A[kk % 8] = fmaf(sc, (float)isum, A[kk % 8]);
-		}
-		out[r] = kern_fold8(A);
-	}
-}
-
-/*
  * Per block of activations (sized to stay in L2 while the weight rows
  * stream by): check each row for -128 once and convert its scales once,
  * then every weight row against every activation of the block. With
@@ -664,14 +602,6 @@ static void avx2_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, in
 				xs[(b - b0) * nb + k] = f16_to_f32(xb[k].d);
 		}
 		int r = row0;
-		if (batch == 1 && use_xs && !exact[0]) /* matrix-vector: rows in pairs */
-			for (; r + 2 <= row1; r += 2) {
-				float out[2];
-				q8_dot_rows2(w + (size_t)r * ldw, w + (size_t)(r + 1) * ldw, x, xs,
-				             nb, out);
-				y[r] = out[0];
-				y[r + 1] = out[1];
-			}
 		/* runs of up to Q8_MULTI fast-path activations (C > 0), or one
 		 * activation on its own (C == 0), fixed for every weight row */
 		struct q8_group {
