@@ -28,10 +28,11 @@
  *   once, one k % 8 at a time (each A[j] sees its blocks in increasing k),
  *   and the fold of contract 3b is plain vertical adds.
  *
- * - One activation (generation; also a batch too small to fill a lane
- *   group): one weight row at a time, F32/F16 with both halves of the
- *   lanes in registers, Q8_0 in the weights' own layout, vpdpbusd on two
- *   blocks per register and a tree of permutes for the 8 block sums.
+ * - One activation (generation; for Q8_0 also each of a batch too small
+ *   to fill a lane group): one weight row at a time, F32/F16 with both
+ *   halves of the lanes in registers, Q8_0 in the weights' own layout,
+ *   vpdpbusd on two blocks per register and a tree of permutes for the 8
+ *   block sums.
  */
 #include "kern.h"
 
@@ -45,7 +46,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "f16.h"
 #include "kern_avx2_steps.h"
 
 #define INLINE static inline __attribute__((always_inline))
