@@ -53,8 +53,12 @@ MAN7      := $(sort $(wildcard man/*.7))
 # Kernels for an instruction-set extension are compiled with its flags; the
 # library picks one at run time from CPUID, so the binary still runs anywhere.
 AVX2FLAGS := -mavx2 -mfma -mf16c
-AVX512FLAGS := $(AVX2FLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512vbmi
-ISAFLAGS = $(if $(findstring _avx512,$*),$(AVX512FLAGS),$(if $(findstring _avx2,$*),$(AVX2FLAGS)))
+AVX512FLAGS := $(AVX2FLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
+# the quant table also needs VBMI (vpermb), which some AVX-512 CPUs lack: only
+# that file may use it, so that the other AVX-512 kernels run on those CPUs
+AVX512VBMIFLAGS := $(AVX512FLAGS) -mavx512vbmi
+# the flags of a kernel file, from its name (kern_avx2.c, kern_avx512.c, ...)
+ISAFLAGS = $(if $(findstring _avx2,$(1)),$(AVX2FLAGS))$(if $(findstring quant_avx512,$(1)),$(AVX512VBMIFLAGS),$(if $(findstring _avx512,$(1)),$(AVX512FLAGS)))
 
 .PHONY: unicode-tab all check unit cli fuzz fuzz-run deps npm-deps contracts install uninstall clean format demo bench bench-prove
 .DEFAULT_GOAL := all
@@ -68,7 +72,7 @@ $(B)/.deps-ok: mk/checkdeps.sh
 
 $(B)/%.o: src/%.c | $(B)/.deps-ok
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(SANFLAGS) $(ISAFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(SANFLAGS) $(call ISAFLAGS,$*) -MMD -MP -c $< -o $@
 
 $(B)/libdai.a: $(LIB_OBJ)
 	@rm -f $@
@@ -119,7 +123,7 @@ FUZZFLAGS := $(STD) -O1 -g -ffp-contract=off -pthread -Isrc/lib $(DEP_CFLAGS) \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 build/fuzz/lib/%.o: src/%.c | $(B)/.deps-ok
 	@mkdir -p $(@D)
-	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer-no-link $(ISAFLAGS) -c $< -o $@
+	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer-no-link $(call ISAFLAGS,$*) -c $< -o $@
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC:src/%.c=build/fuzz/lib/%.o)
 	@sh mk/checkdeps.sh fuzz
 	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_SRC:src/%.c=build/fuzz/lib/%.o) $(DEP_LIBS)

@@ -407,12 +407,15 @@ static void check_determinism(const llama_gen *p)
 		int threads, n_batch;
 		const int *cuts;
 	} runs[] = {
-	    {kern_ref(), 3, 0, NULL},  {kern_ref(), 1, 1, NULL},  {kern_ref(), 2, 5, cuts},
-	    {kern_avx2(), 1, 0, NULL}, {kern_avx2(), 3, 7, NULL}, {kern_avx2(), 2, 1, cuts},
+	    {kern_ref(), 3, 0, NULL},    {kern_ref(), 1, 1, NULL},    {kern_ref(), 2, 5, cuts},
+	    {kern_avx2(), 1, 0, NULL},   {kern_avx2(), 3, 7, NULL},   {kern_avx2(), 2, 1, cuts},
+	    {kern_avx512(), 1, 0, NULL}, {kern_avx512(), 3, 7, NULL}, {kern_avx512(), 2, 4, cuts},
 	};
+	if (!kern_avx512())
+		cr_log_warn("this CPU has no AVX-512 F/BW/VL/DQ+VNNI: the avx512 runs are skipped");
 	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
 		if (!runs[i].k)
-			continue; /* no AVX2 on this CPU */
+			continue; /* no AVX2 or AVX-512 on this CPU */
 		float *lg =
 		    eval_all(m, ids, N, runs[i].k, runs[i].threads, runs[i].n_batch, runs[i].cuts);
 		cr_expect(memcmp(lg, base, bytes) == 0, "%s type %u: run %zu (%s) logits differ",
@@ -521,7 +524,7 @@ Test(arch, determinism_gemma)
 Test(arch, rope_neox_formula)
 {
 	static const int dims[] = {2, 6, 16, 130, 256};
-	const kern_table *tabs[] = {kern_ref(), kern_avx2()};
+	const kern_table *tabs[] = {kern_ref(), kern_avx2(), kern_avx512()};
 	for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
 		int hd = dims[d], half = hd / 2, heads = 3;
 		model m = {
@@ -544,7 +547,7 @@ Test(arch, rope_neox_formula)
 				want[h * hd + i] = a - b;
 				want[h * hd + i + half] = e + f;
 			}
-		for (size_t t = 0; t < 2; t++) {
+		for (size_t t = 0; t < 3; t++) {
 			if (!tabs[t])
 				continue;
 			memcpy(y, x, sizeof(float) * hd * heads);

@@ -44,12 +44,49 @@ static void rfill_q8(rng *r, kern_q8_0 *b, int nb)
 	rfill_q8x(r, b, nb, 0);
 }
 
-static const kern_table *need_avx2(void)
+/*
+ * The fast tables this CPU has, avx2 then avx512, into out; a warning in
+ * the test log for each one it lacks, and the test skipped when it has
+ * neither.
+ */
+static int fast_tables(const kern_table **out)
 {
-	const kern_table *a = kern_avx2();
-	if (!a)
-		cr_skip_test("CPU has no AVX2+FMA+F16C");
-	return a;
+	int n = 0;
+	if ((out[n] = kern_avx2()) != NULL)
+		n++;
+	else
+		cr_log_warn("this CPU has no AVX2+FMA+F16C: the avx2 cases are skipped");
+	if ((out[n] = kern_avx512()) != NULL)
+		n++;
+	else
+		cr_log_warn(
+		    "this CPU has no AVX-512 F/BW/VL/DQ+VNNI: the avx512 cases are skipped");
+	if (!n)
+		cr_skip_test("CPU has neither AVX2 nor AVX-512");
+	return n;
+}
+
+/* runs the statement that follows once for each fast table, as A */
+#define FOR_FAST(A)                                                                                \
+	const kern_table *fast_[2];                                                                \
+	int nfast_ = fast_tables(fast_);                                                           \
+	for (int fi_ = 0; fi_ < nfast_; fi_++)                                                     \
+		for (const kern_table *A = fast_[fi_]; A; A = NULL)
+
+/* ref, then every fast table the CPU has (NULL-terminated) */
+static int all_tables(const kern_table **out)
+{
+	int n = 0;
+	out[n++] = kern_ref();
+	if (kern_avx2())
+		out[n++] = kern_avx2();
+	if (kern_avx512())
+		out[n++] = kern_avx512();
+	else
+		cr_log_warn(
+		    "this CPU has no AVX-512 F/BW/VL/DQ+VNNI: the avx512 cases are skipped");
+	out[n] = NULL;
+	return n;
 }
 
 static uint32_t fbits(float f)
@@ -146,17 +183,19 @@ Test(kern, f16_rounding_cases)
 /* F16C against the portable conversion over a stride through all floats */
 Test(kern, f16_float_sweep)
 {
-	const kern_table *A = need_avx2();
-	enum { N = 1 << 16 };
-	static float f[N];
-	static uint16_t a[N];
-	uint32_t u = 0;
-	for (int round = 0; round < 256; round++) {
-		for (int i = 0; i < N; i++, u += 245) /* 256 * 65536 * 245 wraps ~1x */
-			memcpy(&f[i], &u, sizeof(float));
-		A->f32_to_f16(f, a, N);
-		for (int i = 0; i < N; i++)
-			cr_assert_eq(a[i], f32_to_f16(f[i]), "%08x", fbits(f[i]));
+	FOR_FAST(A)
+	{
+		enum { N = 1 << 16 };
+		static float f[N];
+		static uint16_t a[N];
+		uint32_t u = 0;
+		for (int round = 0; round < 256; round++) {
+			for (int i = 0; i < N; i++, u += 245) /* 256 * 65536 * 245 wraps ~1x */
+				memcpy(&f[i], &u, sizeof(float));
+			A->f32_to_f16(f, a, N);
+			for (int i = 0; i < N; i++)
+				cr_assert_eq(a[i], f32_to_f16(f[i]), "%08x", fbits(f[i]));
+		}
 	}
 }
 
@@ -170,8 +209,9 @@ Test(kern, q8_quantize_hand_example)
 	/* amax 254 -> d = 2, id = 0.5: 5 * 0.5 = 2.5 -> 2, 7 * 0.5 = 3.5 -> 4 */
 	float x2[32] = {5.0f, 7.0f, -254.0f, 1.0f, 3.0f};
 	int8_t want2[32] = {2, 4, -127, 0, 2};
-	const kern_table *tabs[2] = {kern_ref(), kern_avx2()};
-	for (int t = 0; t < 2 && tabs[t]; t++) {
+	const kern_table *tabs[4];
+	all_tables(tabs);
+	for (int t = 0; tabs[t]; t++) {
 		kern_q8_0 b[2];
 		tabs[t]->quantize_q8_0(x, &b[0], 32);
 		tabs[t]->quantize_q8_0(x2, &b[1], 32);
@@ -191,40 +231,45 @@ Test(kern, q8_quantize_hand_example)
 
 Test(kern, q8_quantize_ref_vs_avx2)
 {
-	const kern_table *A = need_avx2(), *R = kern_ref();
-	rng r = {0x9e3779b97f4a7c15u};
-	enum { NB = 64 };
-	float x[NB * 32];
-	kern_q8_0 qa[NB], qr[NB];
-	for (int it = 0; it < 400; it++) {
-		rfill(&r, x, NB * 32);
-		/* special blocks: NaN, inf, subnormal amax (127/amax overflows), ties */
-		int k = (int)(rng_next(&r) % NB);
-		switch (it % 6) {
-		case 0:
-			x[k * 32 + 3] = NAN;
-			break;
-		case 1:
-			x[k * 32 + 9] = -INFINITY;
-			break;
-		case 2:
-			for (int j = 0; j < 32; j++)
-				x[k * 32 + j] = (float)((int)(rng_next(&r) % 5) - 2) * 0x1p-149f;
-			break;
-		case 3:
-			for (int j = 0; j < 32; j++)
-				x[k * 32 + j] = (float)((int)(rng_next(&r) % 255) - 127) * 0.5f;
-			break;
-		case 4:
-			for (int j = 0; j < 32; j++)
-				x[k * 32 + j] = 0.0f;
-			break;
-		default:
-			break;
+	const kern_table *R = kern_ref();
+	FOR_FAST(A)
+	{
+		rng r = {0x9e3779b97f4a7c15u};
+		enum { NB = 64 };
+		float x[NB * 32];
+		kern_q8_0 qa[NB], qr[NB];
+		for (int it = 0; it < 400; it++) {
+			rfill(&r, x, NB * 32);
+			/* special blocks: NaN, inf, subnormal amax (127/amax overflows), ties */
+			int k = (int)(rng_next(&r) % NB);
+			switch (it % 6) {
+			case 0:
+				x[k * 32 + 3] = NAN;
+				break;
+			case 1:
+				x[k * 32 + 9] = -INFINITY;
+				break;
+			case 2:
+				for (int j = 0; j < 32; j++)
+					x[k * 32 + j] =
+					    (float)((int)(rng_next(&r) % 5) - 2) * 0x1p-149f;
+				break;
+			case 3:
+				for (int j = 0; j < 32; j++)
+					x[k * 32 + j] =
+					    (float)((int)(rng_next(&r) % 255) - 127) * 0.5f;
+				break;
+			case 4:
+				for (int j = 0; j < 32; j++)
+					x[k * 32 + j] = 0.0f;
+				break;
+			default:
+				break;
+			}
+			R->quantize_q8_0(x, qr, NB * 32);
+			A->quantize_q8_0(x, qa, NB * 32);
+			cr_assert_eq(memcmp(qr, qa, sizeof qr), 0, "iteration %d", it);
 		}
-		R->quantize_q8_0(x, qr, NB * 32);
-		A->quantize_q8_0(x, qa, NB * 32);
-		cr_assert_eq(memcmp(qr, qa, sizeof qr), 0, "iteration %d", it);
 	}
 }
 
@@ -232,89 +277,99 @@ Test(kern, q8_quantize_ref_vs_avx2)
 
 Test(kern, dot_f32_ref_vs_avx2)
 {
-	const kern_table *A = need_avx2(), *R = kern_ref();
-	rng r = {12345};
-	static float a[NBIG], b[NBIG];
-	for (int t = 0; t <= 301; t++) {
-		int n = t <= 300 ? t : NBIG;
-		for (int rep = 0; rep < 3; rep++) {
-			rfill(&r, a, n);
-			rfill(&r, b, n);
-			float x = R->dot_f32(a, b, n), y = A->dot_f32(a, b, n);
-			cr_assert_eq(fbits(x), fbits(y), "n=%d ref %a avx2 %a", n, x, y);
-			x = R->sum(a, n);
-			y = A->sum(a, n);
-			cr_assert_eq(fbits(x), fbits(y), "sum n=%d", n);
+	const kern_table *R = kern_ref();
+	FOR_FAST(A)
+	{
+		rng r = {12345};
+		static float a[NBIG], b[NBIG];
+		for (int t = 0; t <= 301; t++) {
+			int n = t <= 300 ? t : NBIG;
+			for (int rep = 0; rep < 3; rep++) {
+				rfill(&r, a, n);
+				rfill(&r, b, n);
+				float x = R->dot_f32(a, b, n), y = A->dot_f32(a, b, n);
+				cr_assert_eq(fbits(x), fbits(y), "n=%d ref %a %s %a", n, x, A->name,
+				             y);
+				x = R->sum(a, n);
+				y = A->sum(a, n);
+				cr_assert_eq(fbits(x), fbits(y), "sum n=%d", n);
+			}
 		}
 	}
 }
 
 Test(kern, dot_f16_ref_vs_avx2)
 {
-	const kern_table *A = need_avx2(), *R = kern_ref();
-	rng r = {777};
-	static float a[NBIG], x[NBIG];
-	static uint16_t w[NBIG];
-	int ns[302];
-	for (int i = 0; i <= 300; i++)
-		ns[i] = i;
-	ns[301] = NBIG;
-	for (int t = 0; t < 302; t++) {
-		int n = ns[t];
-		rfill(&r, a, n);
-		R->f32_to_f16(a, w, n);
-		rfill(&r, a, n);
-		R->round_f16(a, x, n);
-		float p = R->dot_f16(w, x, n), q = A->dot_f16(w, x, n);
-		cr_assert_eq(fbits(p), fbits(q), "n=%d ref %a avx2 %a", n, p, q);
-		/* equals the f32 canonical dot of the converted rows */
-		R->f16_to_f32(w, a, n);
-		cr_assert_eq(fbits(p), fbits(R->dot_f32(a, x, n)), "n=%d", n);
+	const kern_table *R = kern_ref();
+	FOR_FAST(A)
+	{
+		rng r = {777};
+		static float a[NBIG], x[NBIG];
+		static uint16_t w[NBIG];
+		int ns[302];
+		for (int i = 0; i <= 300; i++)
+			ns[i] = i;
+		ns[301] = NBIG;
+		for (int t = 0; t < 302; t++) {
+			int n = ns[t];
+			rfill(&r, a, n);
+			R->f32_to_f16(a, w, n);
+			rfill(&r, a, n);
+			R->round_f16(a, x, n);
+			float p = R->dot_f16(w, x, n), q = A->dot_f16(w, x, n);
+			cr_assert_eq(fbits(p), fbits(q), "n=%d ref %a %s %a", n, p, A->name, q);
+			/* equals the f32 canonical dot of the converted rows */
+			R->f16_to_f32(w, a, n);
+			cr_assert_eq(fbits(p), fbits(R->dot_f32(a, x, n)), "n=%d", n);
+		}
 	}
 }
 
 Test(kern, dot_q8_ref_vs_avx2)
 {
-	const kern_table *A = need_avx2(), *R = kern_ref();
-	rng r = {4242};
-	enum { NB = 129 };
-	kern_q8_0 w[NB], x[NB];
-	for (int nb = 0; nb <= NB; nb++) {
-		for (int rep = 0; rep < 5; rep++) {
-			/* x with and without -128 take different AVX2 paths */
-			rfill_q8(&r, w, nb);
-			rfill_q8x(&r, x, nb, rep < 2);
-			if (rep == 1) /* w = -128 against x = +-127 */
-				for (int k = 0; k < nb; k++)
-					for (int j = 0; j < 32; j++) {
-						w[k].q[j] = -128;
-						x[k].q[j] = (int8_t)(j % 2 ? 127 : -127);
+	const kern_table *R = kern_ref();
+	FOR_FAST(A)
+	{
+		rng r = {4242};
+		enum { NB = 129 };
+		kern_q8_0 w[NB], x[NB];
+		for (int nb = 0; nb <= NB; nb++) {
+			for (int rep = 0; rep < 5; rep++) {
+				/* x with and without -128 take different AVX2 paths */
+				rfill_q8(&r, w, nb);
+				rfill_q8x(&r, x, nb, rep < 2);
+				if (rep == 1) /* w = -128 against x = +-127 */
+					for (int k = 0; k < nb; k++)
+						for (int j = 0; j < 32; j++) {
+							w[k].q[j] = -128;
+							x[k].q[j] = (int8_t)(j % 2 ? 127 : -127);
+						}
+				if (rep == 3) /* extremes: -128 * -128 everywhere */
+					for (int k = 0; k < nb; k++) {
+						memset(w[k].q, 0x80, 32);
+						memset(x[k].q, 0x80, 32);
 					}
-			if (rep == 3) /* extremes: -128 * -128 everywhere */
-				for (int k = 0; k < nb; k++) {
-					memset(w[k].q, 0x80, 32);
-					memset(x[k].q, 0x80, 32);
-				}
-			float p = R->dot_q8_0(w, x, nb), q = A->dot_q8_0(w, x, nb);
-			cr_assert_eq(fbits(p), fbits(q), "nb=%d rep %d ref %a avx2 %a", nb, rep, p,
-			             q);
-			/* and through matmul (one row, one activation) */
-			float y = 0;
-			A->matmul_q8_0(w, nb, x, nb, &y, 1, nb * 32, 0, 1, 1);
-			cr_assert_eq(fbits(p), fbits(y), "matmul nb=%d rep %d", nb, rep);
+				float p = R->dot_q8_0(w, x, nb), q = A->dot_q8_0(w, x, nb);
+				cr_assert_eq(fbits(p), fbits(q), "nb=%d rep %d ref %a %s %a", nb,
+				             rep, p, A->name, q);
+				/* and through matmul (one row, one activation) */
+				float y = 0;
+				A->matmul_q8_0(w, nb, x, nb, &y, 1, nb * 32, 0, 1, 1);
+				cr_assert_eq(fbits(p), fbits(y), "matmul nb=%d rep %d", nb, rep);
+			}
 		}
+		/* the exact values of the -128 cases */
+		for (int k = 0; k < 2; k++) {
+			w[k].d = x[k].d = 0x3c00; /* 1.0 */
+			memset(w[k].q, 0x80, 32);
+			memset(x[k].q, 0x80, 32);
+		}
+		cr_assert_eq(A->dot_q8_0(w, x, 2), 2.0f * 32 * 16384);
+		for (int j = 0; j < 32; j++)
+			x[0].q[j] = x[1].q[j] = 127;
+		cr_assert_eq(A->dot_q8_0(w, x, 2), -2.0f * 32 * 16256);
+		cr_assert_eq(R->dot_q8_0(w, x, 2), -2.0f * 32 * 16256);
 	}
-	/* the exact values of the -128 cases */
-	for (int k = 0; k < 2; k++) {
-		w[k].d = x[k].d = 0x3c00; /* 1.0 */
-		memset(w[k].q, 0x80, 32);
-		memset(x[k].q, 0x80, 32);
-	}
-	cr_assert_eq(A->dot_q8_0(w, x, 2), 2.0f * 32 * 16384);
-	for (int j = 0; j < 32; j++)
-		x[0].q[j] = x[1].q[j] = 127;
-	cr_assert_eq(A->dot_q8_0(w, x, 2), -2.0f * 32 * 16256);
-	cr_assert_eq(R->dot_q8_0(w, x, 2), -2.0f * 32 * 16256);
 }
 
 /* the canonical dot is accurate: within (n/32 + 6) eps of sum |a b| */
@@ -361,8 +416,9 @@ Test(kern, dot_canonical_order)
 	a[32] = 1.0f;  /* lane 0: fma(1, 1, 1e8) = 1e8 (1 lost) */
 	a[16] = -1e8f; /* lane 16: folds into lane 0 at w = 16 -> 0 */
 	a[1] = 3.0f;   /* lane 1: joins lane 0 at w = 1 -> 3 */
-	const kern_table *tabs[2] = {kern_ref(), kern_avx2()};
-	for (int t = 0; t < 2 && tabs[t]; t++)
+	const kern_table *tabs[4];
+	all_tables(tabs);
+	for (int t = 0; tabs[t]; t++)
 		cr_assert_eq(tabs[t]->dot_f32(a, b, 33), 3.0f, "%s", tabs[t]->name);
 	float s = kern_ref()->sum(a, 33);
 	cr_assert_eq(s, 3.0f);
@@ -374,9 +430,55 @@ Test(kern, dot_canonical_order)
 		u[i] = -1e-30f;
 		v[i] = 1e-30f;
 	}
-	for (int t = 0; t < 2 && tabs[t]; t++)
+	for (int t = 0; tabs[t]; t++)
 		cr_assert_eq(fbits(tabs[t]->dot_f32(u, v, 35)), 0x80000000u, "%s -0",
 		             tabs[t]->name);
+
+	/* the same through the batched products: 5 weight rows x 7
+	 * activations, every output one of the dots above */
+	enum { RW = 5, BT = 7 };
+	float w1[RW * 33], x1[BT * 33], w2[RW * 35], x2[BT * 35], y[BT * RW];
+	uint16_t wh[RW * 35];
+	for (int i = 0; i < RW; i++) {
+		memcpy(w1 + i * 33, a, sizeof a);
+		memcpy(w2 + i * 35, u, sizeof u);
+	}
+	for (int i = 0; i < BT; i++) {
+		memcpy(x1 + i * 33, b, sizeof b);
+		memcpy(x2 + i * 35, v, sizeof v);
+	}
+	for (int t = 0; tabs[t]; t++) {
+		tabs[t]->matmul_f32(w1, 33, x1, 33, y, RW, 33, 0, RW, BT);
+		for (int i = 0; i < RW * BT; i++)
+			cr_assert_eq(y[i], 3.0f, "%s matmul %d", tabs[t]->name, i);
+		tabs[t]->matmul_f32(w2, 35, x2, 35, y, RW, 35, 0, RW, BT);
+		for (int i = 0; i < RW * BT; i++)
+			cr_assert_eq(fbits(y[i]), 0x80000000u, "%s matmul -0 %d", tabs[t]->name, i);
+		/* and one activation at a time (the matrix-vector kernels), with a
+		 * tail reaching into lanes 16-31 (n = 49) */
+		float u49[RW * 49], v49[49];
+		for (int i = 0; i < RW * 49; i++)
+			u49[i] = -1e-30f;
+		for (int i = 0; i < 49; i++)
+			v49[i] = 1e-30f;
+		tabs[t]->matmul_f32(u49, 49, v49, 49, y, RW, 49, 0, RW, 1);
+		tabs[t]->matmul_f32(w1, 33, x1, 33, y + RW, RW, 33, 0, RW, 1);
+		for (int i = 0; i < RW; i++) {
+			cr_assert_eq(fbits(y[i]), 0x80000000u, "%s matvec -0 %d", tabs[t]->name, i);
+			cr_assert_eq(y[RW + i], 3.0f, "%s matvec %d", tabs[t]->name, i);
+		}
+		/* halves: -2^-14 * 2^-14 = -2^-28 is exact, and 35 of them spread
+		 * over the lanes sum without rounding */
+		for (int i = 0; i < RW * 35; i++)
+			wh[i] = 0x8400; /* -2^-14 */
+		for (int i = 0; i < BT * 35; i++)
+			x2[i] = 0x1p-14f;
+		tabs[t]->matmul_f16(wh, 35, x2, 35, y, RW, 35, 0, RW, BT);
+		for (int i = 0; i < RW * BT; i++)
+			cr_assert_eq(y[i], -35 * 0x1p-28f, "%s matmul_f16 %d", tabs[t]->name, i);
+		for (int i = 0; i < BT * 35; i++)
+			x2[i] = v[i % 35];
+	}
 }
 
 /* ---- matrix products ---- */
@@ -449,15 +551,154 @@ static void check_matmul(const kern_table *R, const kern_table *A, rng *r, int r
 
 Test(kern, matmul_ref_vs_avx2)
 {
-	const kern_table *A = need_avx2(), *R = kern_ref();
-	rng r = {31337};
-	int shapes[][3] = {{1, 32, 1},   {2, 64, 1},   {3, 96, 1},   {7, 33, 1},   {5, 31, 2},
-	                   {4, 160, 3},  {9, 256, 4},  {6, 288, 5},  {3, 300, 7},  {17, 64, 8},
-	                   {2, 4113, 1}, {3, 4113, 4}, {5, 2100, 8}, {4, 3000, 5}, {1, 1, 1},
-	                   {4, 0, 2},    {33, 96, 13}};
-	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-		for (int pad = 0; pad < 2; pad++)
-			check_matmul(R, A, &r, shapes[s][0], shapes[s][1], shapes[s][2], pad * 5);
+	const kern_table *R = kern_ref();
+	FOR_FAST(A)
+	{
+		rng r = {31337};
+		int shapes[][3] = {{1, 32, 1},   {2, 64, 1},   {3, 96, 1},   {7, 33, 1},
+		                   {5, 31, 2},   {4, 160, 3},  {9, 256, 4},  {6, 288, 5},
+		                   {3, 300, 7},  {17, 64, 8},  {2, 4113, 1}, {3, 4113, 4},
+		                   {5, 2100, 8}, {4, 3000, 5}, {1, 1, 1},    {4, 0, 2},
+		                   {33, 96, 13}};
+		for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+			for (int pad = 0; pad < 2; pad++)
+				check_matmul(R, A, &r, shapes[s][0], shapes[s][1], shapes[s][2],
+				             pad * 5);
+	}
+}
+
+/* NaN matches NaN (its sign and payload are outside the contract), else the bits */
+static int same_result(float a, float b)
+{
+	return (isnan(a) && isnan(b)) || fbits(a) == fbits(b);
+}
+
+/* the three products of table K on rows [row0, row1); type 0 F32, 1 F16, 2 Q8_0 */
+static void run_matmul(const kern_table *K, int type, const float *w, const uint16_t *wh,
+                       const kern_q8_0 *wq, const float *x, const float *xh, const kern_q8_0 *xq,
+                       int n, int nq, float *y, int ldy, int row0, int row1, int batch)
+{
+	if (type == 0)
+		K->matmul_f32(w, n, x, n, y, ldy, n, row0, row1, batch);
+	else if (type == 1)
+		K->matmul_f16(wh, n, xh, n, y, ldy, n, row0, row1, batch);
+	else
+		K->matmul_q8_0(wq, nq / 32, xq, nq / 32, y, ldy, nq, row0, row1, batch);
+}
+
+/*
+ * NaN, infinities, subnormals, huge values and signed zeros in weights and
+ * activations, and in Q8_0 scales next to -128 quants, through the batched
+ * products of every table: each output is the reference dot.
+ */
+Test(kern, matmul_special_values)
+{
+	const kern_table *R = kern_ref();
+	const kern_table *tabs[4];
+	all_tables(tabs);
+	rng r = {99};
+	enum { RW = 9, BT = 19, N = 200, NQ = 192 };
+	static float w[RW * N], x[BT * N], xh[BT * N], y[BT * RW];
+	static uint16_t wh[RW * N];
+	static kern_q8_0 wq[RW * NQ / 32], xq[BT * NQ / 32];
+	static const float special[] = {NAN,       INFINITY, -INFINITY, 0x1p-149f, -0x1p-149f,
+	                                0x1p-130f, -0.0f,    0.0f,      0x1p127f,  -0x1p127f};
+	static const uint16_t hspecial[] = {0x7c00, 0xfc00, 0x7e00, 0x0001, 0x8000, 0x0000, 0x7bff};
+	for (int it = 0; it < 40; it++) {
+		rfill(&r, w, RW * N);
+		rfill(&r, x, BT * N);
+		for (int i = 0; i < it; i++) {
+			w[rng_next(&r) % (RW * N)] = special[rng_next(&r) % 10];
+			x[rng_next(&r) % (BT * N)] = special[rng_next(&r) % 10];
+		}
+		if (it % 5 == 4) /* tiny products: subnormal sums and -0 lanes */
+			for (int i = 0; i < N; i++) {
+				w[i] = -0x1p-100f * (float)(i % 3);
+				x[N + i] = 0x1p-60f;
+			}
+		R->f32_to_f16(w, wh, RW * N);
+		R->round_f16(x, xh, BT * N);
+		for (int i = 0; i < RW; i++)
+			R->quantize_q8_0(w + i * N, wq + i * (NQ / 32), NQ);
+		for (int b = 0; b < BT; b++)
+			R->quantize_q8_0(x + b * N, xq + b * (NQ / 32), NQ);
+		for (int i = 0; i < it / 4; i++) {
+			wq[rng_next(&r) % (RW * NQ / 32)].d = hspecial[rng_next(&r) % 7];
+			xq[rng_next(&r) % (BT * NQ / 32)].d = hspecial[rng_next(&r) % 7];
+			xq[rng_next(&r) % (BT * NQ / 32)].q[rng_next(&r) % 32] = -128;
+			wq[rng_next(&r) % (RW * NQ / 32)].q[rng_next(&r) % 32] = -128;
+		}
+		for (int t = 0; tabs[t]; t++)
+			for (int type = 0; type < 3; type++) {
+				run_matmul(tabs[t], type, w, wh, wq, x, xh, xq, N, NQ, y, RW, 0, RW,
+				           BT);
+				for (int b = 0; b < BT; b++)
+					for (int i = 0; i < RW; i++) {
+						float want =
+						    type == 0 ? R->dot_f32(w + i * N, x + b * N, N)
+						    : type == 1
+						        ? R->dot_f16(wh + i * N, xh + b * N, N)
+						        : R->dot_q8_0(wq + i * (NQ / 32),
+						                      xq + b * (NQ / 32), NQ / 32);
+						cr_assert(same_result(y[b * RW + i], want),
+						          "%s type %d it %d (%d,%d): %a, want %a",
+						          tabs[t]->name, type, it, i, b,
+						          y[b * RW + i], want);
+					}
+			}
+	}
+}
+
+/*
+ * A row range [row0, row1) of a product writes those rows and nothing else,
+ * with the values of the whole product, for every table and type.
+ */
+Test(kern, matmul_row_ranges)
+{
+	const kern_table *tabs[4];
+	all_tables(tabs);
+	rng r = {123};
+	enum { RW = 23, BT = 21, N = 100, NQ = 96 };
+	static float w[RW * N], x[BT * N], xh[BT * N], full[BT * RW], y[BT * RW];
+	static uint16_t wh[RW * N];
+	static kern_q8_0 wq[RW * NQ / 32], xq[BT * NQ / 32];
+	rfill(&r, w, RW * N);
+	rfill(&r, x, BT * N);
+	kern_ref()->f32_to_f16(w, wh, RW * N);
+	kern_ref()->round_f16(x, xh, BT * N);
+	for (int i = 0; i < RW; i++)
+		kern_ref()->quantize_q8_0(w + i * N, wq + i * (NQ / 32), NQ);
+	for (int b = 0; b < BT; b++)
+		kern_ref()->quantize_q8_0(x + b * N, xq + b * (NQ / 32), NQ);
+	static const int ranges[][2] = {{3, 4},   {5, 7}, {1, 22}, {7, 18},
+	                                {22, 23}, {4, 4}, {0, 23}, {9, 14}};
+	int batches[] = {BT, 1, 2, 4, 16, 17};
+	for (int t = 0; tabs[t]; t++)
+		for (int type = 0; type < 3; type++)
+			for (size_t bi = 0; bi < sizeof batches / sizeof batches[0]; bi++) {
+				int bt = batches[bi];
+				run_matmul(kern_ref(), type, w, wh, wq, x, xh, xq, N, NQ, full, RW,
+				           0, RW, bt);
+				for (size_t g = 0; g < sizeof ranges / sizeof ranges[0]; g++) {
+					int r0 = ranges[g][0], r1 = ranges[g][1];
+					memset(y, 0xa5, sizeof y);
+					run_matmul(tabs[t], type, w, wh, wq, x, xh, xq, N, NQ, y,
+					           RW, r0, r1, bt);
+					for (int b = 0; b < BT; b++)
+						for (int i = 0; i < RW; i++) {
+							uint32_t got = fbits(y[b * RW + i]);
+							uint32_t want =
+							    b < bt && i >= r0 && i < r1
+							        ? fbits(full[b * RW + i])
+							        : 0xa5a5a5a5u;
+							cr_assert_eq(
+							    got, want,
+							    "%s type %d batch %d rows [%d,%d): "
+							    "(%d,%d)",
+							    tabs[t]->name, type, bt, r0, r1, i, b);
+						}
+				}
+			}
 }
 
 /*
@@ -468,32 +709,37 @@ Test(kern, matmul_ref_vs_avx2)
  */
 Test(kern, matmul_q8_0_mixed_rows)
 {
-	const kern_table *A = need_avx2(), *R = kern_ref();
-	rng r = {4242};
-	enum { ROWS = 7, BATCH = 11, NBMAX = 21 };
-	static kern_q8_0 w[ROWS * NBMAX], x[BATCH * NBMAX];
-	float y[BATCH * ROWS];
-	int nbs[] = {1, 7, 8, 9, 16, 21};
-	for (size_t t = 0; t < sizeof nbs / sizeof nbs[0]; t++) {
-		int nb = nbs[t];
-		rfill_q8(&r, w, ROWS * nb);
-		for (int b = 0; b < BATCH; b++)
-			rfill_q8x(&r, x + b * nb, nb, b % 4 != 1); /* rows 1, 5, 9 keep -128 */
-		memset(y, 0, sizeof y);
-		A->matmul_q8_0(w, nb, x, nb, y, ROWS, nb * 32, 0, ROWS, BATCH);
-		for (int b = 0; b < BATCH; b++)
-			for (int i = 0; i < ROWS; i++) {
-				float want = R->dot_q8_0(w + i * nb, x + b * nb, nb);
-				cr_assert_eq(fbits(y[b * ROWS + i]), fbits(want),
-				             "nb %d row %d batch %d", nb, i, b);
+	const kern_table *R = kern_ref();
+	FOR_FAST(A)
+	{
+		rng r = {4242};
+		enum { ROWS = 7, BATCH = 11, NBMAX = 21 };
+		static kern_q8_0 w[ROWS * NBMAX], x[BATCH * NBMAX];
+		float y[BATCH * ROWS];
+		int nbs[] = {1, 7, 8, 9, 16, 21};
+		for (size_t t = 0; t < sizeof nbs / sizeof nbs[0]; t++) {
+			int nb = nbs[t];
+			rfill_q8(&r, w, ROWS * nb);
+			for (int b = 0; b < BATCH; b++)
+				rfill_q8x(&r, x + b * nb, nb,
+				          b % 4 != 1); /* rows 1, 5, 9 keep -128 */
+			memset(y, 0, sizeof y);
+			A->matmul_q8_0(w, nb, x, nb, y, ROWS, nb * 32, 0, ROWS, BATCH);
+			for (int b = 0; b < BATCH; b++)
+				for (int i = 0; i < ROWS; i++) {
+					float want = R->dot_q8_0(w + i * nb, x + b * nb, nb);
+					cr_assert_eq(fbits(y[b * ROWS + i]), fbits(want),
+					             "nb %d row %d batch %d", nb, i, b);
+				}
+			/* one activation at a time (the matrix-vector path, rows in pairs) */
+			for (int b = 0; b < BATCH; b++) {
+				float yv[ROWS];
+				A->matmul_q8_0(w, nb, x + b * nb, nb, yv, ROWS, nb * 32, 0, ROWS,
+				               1);
+				for (int i = 0; i < ROWS; i++)
+					cr_assert_eq(fbits(yv[i]), fbits(y[b * ROWS + i]),
+					             "matvec nb %d row %d", nb, i);
 			}
-		/* one activation at a time (the matrix-vector path, rows in pairs) */
-		for (int b = 0; b < BATCH; b++) {
-			float yv[ROWS];
-			A->matmul_q8_0(w, nb, x + b * nb, nb, yv, ROWS, nb * 32, 0, ROWS, 1);
-			for (int i = 0; i < ROWS; i++)
-				cr_assert_eq(fbits(yv[i]), fbits(y[b * ROWS + i]),
-				             "matvec nb %d row %d", nb, i);
 		}
 	}
 }
@@ -508,7 +754,8 @@ Test(kern, matmul_ref_is_dot)
 /* kern_matmul: results independent of thread count and of batch split */
 Test(kern, matmul_threads_and_batches)
 {
-	const kern_table *tabs[2] = {kern_ref(), kern_avx2()};
+	const kern_table *tabs[4];
+	all_tables(tabs);
 	rng r = {2718};
 	enum { ROWS = 203, N = 320, B = 7 };
 	float *w = malloc(sizeof(float) * ROWS * N), *x = malloc(sizeof(float) * B * N);
@@ -524,7 +771,7 @@ Test(kern, matmul_threads_and_batches)
 	static float base[3][B * ROWS], y[B * ROWS];
 	void *act = malloc(kern_act_bytes(KERN_F32, N, B));
 	int threads[] = {1, 2, 3, 5};
-	for (int k = 0; k < 2 && tabs[k]; k++) {
+	for (int k = 0; tabs[k]; k++) {
 		for (int ti = 0; ti < 4; ti++) {
 			dai_err e;
 			pool *p = pool_create(threads[ti], &e);
@@ -565,66 +812,69 @@ Test(kern, matmul_threads_and_batches)
 
 Test(kern, row_helpers_ref_vs_avx2)
 {
-	const kern_table *A = need_avx2(), *R = kern_ref();
-	rng r = {1618};
-	static float a[NBIG], b[NBIG], w[NBIG], y1[NBIG], y2[NBIG];
-	for (int t = 0; t <= 301; t++) {
-		int n = t <= 300 ? t : NBIG;
-		rfill(&r, a, n);
-		rfill(&r, b, n);
-		rfill(&r, w, n);
-		/* softmax and silu want a realistic range too */
-		for (int i = 0; i < n; i += 3)
-			a[i] = rng_uni(&r) * 30.0f;
-		R->rmsnorm(a, w, y1, n, 1e-5f);
-		A->rmsnorm(a, w, y2, n, 1e-5f);
-		SAME_ROW(y1, y2, n, "rmsnorm n=%d", n);
-		R->rmsnorm(a, NULL, y1, n, 1e-6f);
-		A->rmsnorm(a, NULL, y2, n, 1e-6f);
-		SAME_ROW(y1, y2, n, "rmsnorm(no w) n=%d", n);
-		R->softmax(a, y1, n);
-		A->softmax(a, y2, n);
-		SAME_ROW(y1, y2, n, "softmax n=%d", n);
-		R->silu(a, y1, n);
-		A->silu(a, y2, n);
-		SAME_ROW(y1, y2, n, "silu n=%d", n);
-		R->swiglu(a, b, y1, n);
-		A->swiglu(a, b, y2, n);
-		SAME_ROW(y1, y2, n, "swiglu n=%d", n);
-		R->mul(a, b, y1, n);
-		A->mul(a, b, y2, n);
-		SAME_ROW(y1, y2, n, "mul n=%d", n);
-		R->add(a, b, y1, n);
-		A->add(a, b, y2, n);
-		SAME_ROW(y1, y2, n, "add n=%d", n);
-		R->scale(a, 0.37f, y1, n);
-		A->scale(a, 0.37f, y2, n);
-		SAME_ROW(y1, y2, n, "scale n=%d", n);
-		R->exp(a, y1, n);
-		A->exp(a, y2, n);
-		SAME_ROW(y1, y2, n, "exp n=%d", n);
-		R->round_f16(a, y1, n);
-		A->round_f16(a, y2, n);
-		SAME_ROW(y1, y2, n, "round_f16 n=%d", n);
-		/* in place */
-		memcpy(y1, a, sizeof(float) * (size_t)n);
-		memcpy(y2, a, sizeof(float) * (size_t)n);
-		R->softmax(y1, y1, n);
-		A->softmax(y2, y2, n);
-		SAME_ROW(y1, y2, n, "softmax in place n=%d", n);
-		/* rope: n/2 pairs as one head, and as heads of 8 */
-		if (n % 2 == 0) {
-			float c[NBIG / 2 + 1], s[NBIG / 2 + 1];
-			dm_rope_table(n * 7, n ? n : 2, 10000.0f, c, s);
+	const kern_table *R = kern_ref();
+	FOR_FAST(A)
+	{
+		rng r = {1618};
+		static float a[NBIG], b[NBIG], w[NBIG], y1[NBIG], y2[NBIG];
+		for (int t = 0; t <= 301; t++) {
+			int n = t <= 300 ? t : NBIG;
+			rfill(&r, a, n);
+			rfill(&r, b, n);
+			rfill(&r, w, n);
+			/* softmax and silu want a realistic range too */
+			for (int i = 0; i < n; i += 3)
+				a[i] = rng_uni(&r) * 30.0f;
+			R->rmsnorm(a, w, y1, n, 1e-5f);
+			A->rmsnorm(a, w, y2, n, 1e-5f);
+			SAME_ROW(y1, y2, n, "rmsnorm n=%d", n);
+			R->rmsnorm(a, NULL, y1, n, 1e-6f);
+			A->rmsnorm(a, NULL, y2, n, 1e-6f);
+			SAME_ROW(y1, y2, n, "rmsnorm(no w) n=%d", n);
+			R->softmax(a, y1, n);
+			A->softmax(a, y2, n);
+			SAME_ROW(y1, y2, n, "softmax n=%d", n);
+			R->silu(a, y1, n);
+			A->silu(a, y2, n);
+			SAME_ROW(y1, y2, n, "silu n=%d", n);
+			R->swiglu(a, b, y1, n);
+			A->swiglu(a, b, y2, n);
+			SAME_ROW(y1, y2, n, "swiglu n=%d", n);
+			R->mul(a, b, y1, n);
+			A->mul(a, b, y2, n);
+			SAME_ROW(y1, y2, n, "mul n=%d", n);
+			R->add(a, b, y1, n);
+			A->add(a, b, y2, n);
+			SAME_ROW(y1, y2, n, "add n=%d", n);
+			R->scale(a, 0.37f, y1, n);
+			A->scale(a, 0.37f, y2, n);
+			SAME_ROW(y1, y2, n, "scale n=%d", n);
+			R->exp(a, y1, n);
+			A->exp(a, y2, n);
+			SAME_ROW(y1, y2, n, "exp n=%d", n);
+			R->round_f16(a, y1, n);
+			A->round_f16(a, y2, n);
+			SAME_ROW(y1, y2, n, "round_f16 n=%d", n);
+			/* in place */
 			memcpy(y1, a, sizeof(float) * (size_t)n);
 			memcpy(y2, a, sizeof(float) * (size_t)n);
-			R->rope(y1, c, s, n, 1);
-			A->rope(y2, c, s, n, 1);
-			SAME_ROW(y1, y2, n, "rope n=%d", n);
-			if (n % 8 == 0) {
-				R->rope(y1, c, s, 8, n / 8);
-				A->rope(y2, c, s, 8, n / 8);
-				SAME_ROW(y1, y2, n, "rope heads n=%d", n);
+			R->softmax(y1, y1, n);
+			A->softmax(y2, y2, n);
+			SAME_ROW(y1, y2, n, "softmax in place n=%d", n);
+			/* rope: n/2 pairs as one head, and as heads of 8 */
+			if (n % 2 == 0) {
+				float c[NBIG / 2 + 1], s[NBIG / 2 + 1];
+				dm_rope_table(n * 7, n ? n : 2, 10000.0f, c, s);
+				memcpy(y1, a, sizeof(float) * (size_t)n);
+				memcpy(y2, a, sizeof(float) * (size_t)n);
+				R->rope(y1, c, s, n, 1);
+				A->rope(y2, c, s, n, 1);
+				SAME_ROW(y1, y2, n, "rope n=%d", n);
+				if (n % 8 == 0) {
+					R->rope(y1, c, s, 8, n / 8);
+					A->rope(y2, c, s, 8, n / 8);
+					SAME_ROW(y1, y2, n, "rope heads n=%d", n);
+				}
 			}
 		}
 	}
@@ -650,6 +900,8 @@ Test(kern, rmsnorm_softmax_values)
 Test(kern, wsum_and_dequant)
 {
 	const kern_table *R = kern_ref(), *A = kern_avx2();
+	const kern_table *tabs[4];
+	all_tables(tabs);
 	rng r = {8};
 	enum { T = 77, LDV = 160 };
 	static float p[T], v[T * LDV], y1[LDV], y2[LDV], col[T];
@@ -663,9 +915,17 @@ Test(kern, wsum_and_dequant)
 				col[t] = v[t * LDV + i];
 			cr_assert_eq(fbits(y1[i]), fbits(R->dot_f32(p, col, T)), "wsum is a dot");
 		}
-		if (A) {
-			A->wsum(p, v, LDV, T, y2, n);
-			SAME_ROW(y1, y2, n, "wsum n=%d", n);
+		for (int t = 1; tabs[t]; t++) {
+			for (int Tn = 0; Tn <= T; Tn += Tn < 40 ? 1 : 37) {
+				/* T = 0..40, 77: lanes that stay empty, and wrap */
+				R->wsum(p, v, LDV, Tn, y1, n);
+				memset(y2, 0xa5, sizeof y2);
+				tabs[t]->wsum(p, v, LDV, Tn, y2, n);
+				SAME_ROW(y1, y2, n, "%s wsum n=%d T=%d", tabs[t]->name, n, Tn);
+				for (int i = n; i < LDV; i++)
+					cr_assert_eq(fbits(y2[i]), 0xa5a5a5a5u,
+					             "%s wsum wrote past n", tabs[t]->name);
+			}
 		}
 	}
 	kern_q8_0 q[5];
@@ -808,16 +1068,26 @@ Test(kern, select_by_name)
 	cr_assert_eq(a, kern_avx2());
 	if (!a)
 		cr_assert(strstr(e.msg, "AVX2"));
+	const kern_table *a5 = kern_by_name("avx512", &e);
+	cr_assert_eq(a5, kern_avx512());
+	if (a5)
+		cr_assert_str_eq(a5->name, "avx512");
+	else
+		cr_assert(strstr(e.msg, "AVX-512"), "%s", e.msg);
 	const kern_table *au = kern_by_name("auto", &e);
-	cr_assert_eq(au, a ? a : kern_ref());
+	cr_assert_eq(au, a5 ? a5 : a ? a : kern_ref());
+	setenv("DAI_KERNELS", "avx512", 1);
+	cr_assert_eq(kern_select(&e), a5);
 	setenv("DAI_KERNELS", "ref", 1);
 	cr_assert_eq(kern_select(&e), kern_ref());
 	unsetenv("DAI_KERNELS");
 	cr_assert_eq(kern_select(&e), au);
 	/* every entry is filled in */
-	const kern_table *tabs[2] = {kern_ref(), a};
-	for (int t = 0; t < 2 && tabs[t]; t++) {
+	const kern_table *tabs[3] = {kern_ref(), a, a5};
+	for (int t = 0; t < 3; t++) {
 		const kern_table *k = tabs[t];
+		if (!k)
+			continue;
 		cr_assert(k->f32_to_f16 && k->f16_to_f32 && k->round_f16 && k->quantize_q8_0 &&
 		              k->dequant_q8_0 && k->dot_f32 && k->dot_f16 && k->dot_q8_0 &&
 		              k->sum && k->matmul_f32 && k->matmul_f16 && k->matmul_q8_0 &&

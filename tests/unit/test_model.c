@@ -151,14 +151,18 @@ static void check_shape(const llama_gen *p)
 	float *base = eval_all(m, ids, N, (struct run){kern_ref(), 1, 0, NULL}, &t0);
 	static const int cuts[] = {5, 11, 1, 6, 0};
 	struct run runs[] = {
-	    {kern_ref(), 2, 0, NULL},  {kern_ref(), 1, 1, NULL},  {kern_ref(), 3, 7, NULL},
-	    {kern_ref(), 2, 4, cuts},  {kern_avx2(), 1, 0, NULL}, {kern_avx2(), 2, 0, NULL},
-	    {kern_avx2(), 3, 0, NULL}, {kern_avx2(), 1, 1, NULL}, {kern_avx2(), 2, 7, NULL},
-	    {kern_avx2(), 3, 3, cuts},
+	    {kern_ref(), 2, 0, NULL},    {kern_ref(), 1, 1, NULL},    {kern_ref(), 3, 7, NULL},
+	    {kern_ref(), 2, 4, cuts},    {kern_avx2(), 1, 0, NULL},   {kern_avx2(), 2, 0, NULL},
+	    {kern_avx2(), 3, 0, NULL},   {kern_avx2(), 1, 1, NULL},   {kern_avx2(), 2, 7, NULL},
+	    {kern_avx2(), 3, 3, cuts},   {kern_avx512(), 1, 0, NULL}, {kern_avx512(), 2, 0, NULL},
+	    {kern_avx512(), 3, 7, NULL}, {kern_avx512(), 1, 1, NULL}, {kern_avx512(), 2, 5, cuts},
+	    {kern_avx512(), 1, 4, NULL},
 	};
+	if (!kern_avx512())
+		cr_log_warn("this CPU has no AVX-512 F/BW/VL/DQ+VNNI: the avx512 runs are skipped");
 	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
 		if (!runs[i].k)
-			continue; /* no AVX2 on this CPU */
+			continue; /* no AVX2 or AVX-512 on this CPU */
 		float *lg = eval_all(m, ids, N, runs[i], &t1);
 		cr_expect(
 		    memcmp(lg, base, lbytes) == 0,

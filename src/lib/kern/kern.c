@@ -6,11 +6,21 @@
 
 #include "kern_quant.h"
 
-/* defined in kern_avx2.c; NULL when that file was built without AVX2 */
+/* defined in kern_avx2.c and kern_avx512.c; NULL when that file was built
+ * without its instruction set */
 const kern_table *kern_avx2_table(void);
+const kern_table *kern_avx512_table(void);
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+
+/* XCR0, the state components the OS saves (needs OSXSAVE, checked first) */
+static unsigned xcr0(void)
+{
+	unsigned xlo, xhi;
+	__asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+	return xlo;
+}
 
 /*
  * AVX2, FMA and F16C from CPUID, and the OS saving YMM state (OSXSAVE and
@@ -25,17 +35,35 @@ static int cpu_has_avx2(void)
 	int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, f16c = (c >> 29) & 1;
 	if (!fma || !osxsave || !f16c)
 		return 0;
-	unsigned xlo, xhi;
-	__asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
-	if ((xlo & 6u) != 6u)
+	if ((xcr0() & 6u) != 6u)
 		return 0;
 	if (__get_cpuid_max(0, NULL) < 7)
 		return 0;
 	__cpuid_count(7, 0, a, b, c, d);
 	return (b >> 5) & 1;
 }
+
+/*
+ * On top of AVX2: AVX-512 F, DQ, BW, VL (CPUID 7 EBX bits 16, 17, 30, 31)
+ * and VNNI (ECX bit 11), and the OS saving the opmask and ZMM state too
+ * (XCR0 bits 5-7).
+ */
+static int cpu_has_avx512(void)
+{
+	if (!cpu_has_avx2() || (xcr0() & 0xe6u) != 0xe6u)
+		return 0;
+	unsigned a, b, c, d;
+	__cpuid_count(7, 0, a, b, c, d);
+	unsigned need = 1u << 16 | 1u << 17 | 1u << 30 | 1u << 31;
+	return (b & need) == need && ((c >> 11) & 1);
+}
 #else
 static int cpu_has_avx2(void)
+{
+	return 0;
+}
+
+static int cpu_has_avx512(void)
 {
 	return 0;
 }
@@ -44,6 +72,11 @@ static int cpu_has_avx2(void)
 const kern_table *kern_avx2(void)
 {
 	return cpu_has_avx2() ? kern_avx2_table() : NULL;
+}
+
+const kern_table *kern_avx512(void)
+{
+	return cpu_has_avx512() ? kern_avx512_table() : NULL;
 }
 
 const kern_table *kern_by_name(const char *name, dai_err *e)
@@ -57,11 +90,20 @@ const kern_table *kern_by_name(const char *name, dai_err *e)
 			         "DAI_KERNELS=avx2: this CPU does not support AVX2, FMA and F16C");
 		return t;
 	}
+	if (!strcmp(name, "avx512")) {
+		const kern_table *t = kern_avx512();
+		if (!t)
+			dai_errf(e, "DAI_KERNELS=avx512: this CPU does not support AVX-512 "
+			            "F, BW, VL, DQ and VNNI");
+		return t;
+	}
 	if (!strcmp(name, "auto") || !*name) {
-		const kern_table *t = kern_avx2();
+		const kern_table *t = kern_avx512();
+		if (!t)
+			t = kern_avx2();
 		return t ? t : kern_ref();
 	}
-	dai_errf(e, "DAI_KERNELS=%.64s: unknown kernel set (use ref, avx2 or auto)", name);
+	dai_errf(e, "DAI_KERNELS=%.64s: unknown kernel set (use ref, avx2, avx512 or auto)", name);
 	return NULL;
 }
 
@@ -158,8 +200,8 @@ void kern_matmul(const kern_table *k, pool *p, enum kern_type t, const void *w, 
 		return;
 	/*
 	 * About four tasks per thread evens out uneven cores; chunks are even
-	 * (the AVX2 matvec takes rows in pairs) and at least 16 rows so that a
-	 * task is worth handing out. The split never changes a result.
+	 * (the kernels' row tiles are 2 or 4 rows) and at least 16 rows so
+	 * that a task is worth handing out. The split never changes a result.
 	 */
 	int nt = pool_threads(p);
 	int chunk = (rows + 4 * nt - 1) / (4 * nt);

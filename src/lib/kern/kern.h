@@ -3,7 +3,8 @@
  *
  * One table of function pointers (kern_table) per instruction set: "ref", a
  * scalar reference in portable C (kern_ref.c) that DEFINES the arithmetic,
- * and "avx2" (AVX2+FMA+F16C, kern_avx2.c). Every fast table returns the same
+ * "avx2" (AVX2+FMA+F16C, kern_avx2.c) and "avx512" (AVX-512 F/BW/VL/DQ and
+ * VNNI on top of AVX2, kern_avx512.c). Every fast table returns the same
  * bits as the reference for every input; the unit tests compare them with
  * memcmp. Later code (receipts, replay, fraud proofs) relies on the contract
  * below, so change it only together with every table and the tests. The
@@ -154,7 +155,10 @@
  * Build: every file that implements or inlines this arithmetic (kern*.c,
  * dmath.h users) must be compiled with -ffp-contract=off and evaluate floats
  * in their own precision (FLT_EVAL_METHOD == 0, checked at compile time).
- * The AVX2 kernels keep up to 24 KiB of scratch on the stack.
+ * The AVX2 kernels keep up to 24 KiB of scratch on the stack, the AVX-512
+ * ones up to 28 KiB, and their Q8_0 products a buffer per thread on the
+ * heap (the activations transposed, kept for the thread's next call and
+ * freed when it ends; without memory they fall back to the AVX2 kernel).
  */
 #ifndef DAI_KERN_H
 #define DAI_KERN_H
@@ -189,7 +193,7 @@ enum kern_type {
 };
 
 typedef struct kern_table {
-	const char *name; /* "ref", "avx2" */
+	const char *name; /* "ref", "avx2", "avx512" */
 
 	/* Conversions (activation preparation is done once per row). */
 	void (*f32_to_f16)(const float *x, uint16_t *y, int n);
@@ -232,13 +236,21 @@ const kern_table *kern_ref(void);
 const kern_table *kern_avx2(void);
 
 /*
+ * The AVX-512 table (AVX-512 F, BW, VL, DQ and VNNI, with the OS saving ZMM
+ * state; it takes the AVX2 kernels where 512 bits gain nothing), or NULL
+ * when the CPU (or the build) lacks it.
+ */
+const kern_table *kern_avx512(void);
+
+/*
  * The table to use: DAI_KERNELS=ref forces the reference, DAI_KERNELS=avx2
- * requires AVX2 (error if unsupported), unset or "auto" picks the fastest
- * the CPU supports. Returns NULL with a message in e on a bad setting.
+ * or avx512 requires that instruction set (error if unsupported), unset or
+ * "auto" picks the fastest the CPU supports (avx512, else avx2, else ref).
+ * Returns NULL with a message in e on a bad setting.
  */
 const kern_table *kern_select(dai_err *e);
 
-/* The table with that name ("ref", "avx2", "auto"), or NULL with e set. */
+/* The table with that name ("ref", "avx2", "avx512", "auto"), or NULL with e set. */
 const kern_table *kern_by_name(const char *name, dai_err *e);
 
 /*

@@ -1,0 +1,851 @@
+/*
+ * kern_avx512.c - AVX-512 kernels (F, BW, VL, DQ and VNNI, on top of AVX2,
+ * FMA and F16C). Compiled with those -m flags; kern.c only hands this table
+ * out when CPUID and XCR0 report all of them.
+ *
+ * Only the matrix products and attention's weighted sum (wsum) change:
+ * every other entry of the table is the AVX2 kernel, which 512-bit
+ * registers would not speed up. They repeat the reference's arithmetic
+ * (kern.h contract) lane by lane, as the AVX2 ones do:
+ *
+ * - F32 and F16: the 32 canonical lanes of a dot are two registers of 16.
+ *   Lanes 0-15 of a dot only ever see the elements i with i % 32 < 16, in
+ *   increasing i, and lanes 16-31 the others, so each half is accumulated
+ *   on its own pass; with one register per output a tile of 4 weight rows
+ *   x 6 activations keeps its 24 accumulators in registers. The fold
+ *   (contract 1) adds the halves, then the same tree as AVX2.
+ *
+ * - Q8_0 with several activations: a register holds one lane per
+ *   activation (16 of them), not one per element. The activation blocks
+ *   are transposed once per call so that lane j of register t holds bytes
+ *   4t..4t+3 of activation j's block; the weight row's bytes 4t..4t+3 are
+ *   broadcast, and eight vpdpbusd give each activation's exact block sum in
+ *   its lane without any horizontal step. vpdpbusd multiplies unsigned by
+ *   signed bytes: the activations go in as q + 128 (q xor 0x80) and the
+ *   sum starts at -128 * (sum of the weight block), which makes it exactly
+ *   the signed sum for every byte, -128 included. Then, per block k, the
+ *   canonical A[k % 8] = fma(s[k], isum[k], A[k % 8]) runs in 16 lanes at
+ *   once, one k % 8 at a time (each A[j] sees its blocks in increasing k),
+ *   and the fold of contract 3b is plain vertical adds.
+ *
+ * - One activation (generation; for Q8_0 also each of a batch too small
+ *   to fill a lane group): one weight row at a time, F32/F16 with both
+ *   halves of the lanes in registers, Q8_0 in the weights' own layout,
+ *   vpdpbusd on two blocks per register and a tree of permutes for the 8
+ *   block sums.
+ */
+#include "kern.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) &&                      \
+    defined(__AVX512DQ__) && defined(__AVX512VNNI__) && defined(__AVX2__) && defined(__FMA__) &&   \
+    defined(__F16C__)
+
+#include <immintrin.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern_avx2_steps.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* defined in kern_avx2.c: the kernels this table shares */
+const kern_table *kern_avx2_table(void);
+const kern_table *kern_avx512_table(void);
+
+/* ---- per-thread scratch (the transposed activations of a Q8_0 product) ---- */
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ok;
+static _Thread_local struct scratch {
+	void *p;
+	size_t n;
+} scratch;
+
+static void scratch_release(void *v)
+{
+	struct scratch *s = v;
+	free(s->p);
+	s->p = NULL;
+	s->n = 0;
+}
+
+static void scratch_init(void)
+{
+	scratch_key_ok = pthread_key_create(&scratch_key, scratch_release) == 0;
+}
+
+/*
+ * A 64-byte aligned buffer of at least n bytes, owned by the calling thread
+ * and kept for its next call (freed when the thread ends), or NULL.
+ */
+static void *scratch_get(size_t n)
+{
+	pthread_once(&scratch_once, scratch_init);
+	if (!scratch_key_ok)
+		return NULL;
+	if (scratch.n >= n)
+		return scratch.p;
+	size_t want = (n + 65535) & ~(size_t)65535;
+	void *p = aligned_alloc(64, want);
+	if (!p || pthread_setspecific(scratch_key, &scratch)) {
+		free(p);
+		return NULL;
+	}
+	free(scratch.p);
+	scratch.p = p;
+	scratch.n = want;
+	return p;
+}
+
+/* ---- F32 / F16 ---- */
+
+/* contract 1 fold of the 32 lanes h0 (0-15), h1 (16-31): w = 16, then 8, 4, 2, 1 */
+INLINE float fold32z(__m512 h0, __m512 h1)
+{
+	__m512 a = _mm512_add_ps(h0, h1);
+	__m256 b = _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1));
+	__m128 v = _mm_add_ps(_mm256_castps256_ps128(b), _mm256_extractf128_ps(b, 1));
+	v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+	v = _mm_add_ss(v, _mm_movehdup_ps(v));
+	return _mm_cvtss_f32(v);
+}
+
+INLINE __m512 load_w(const void *w, size_t i, int f16)
+{
+	if (f16)
+		return _mm512_cvtph_ps(
+		    _mm256_loadu_si256((const __m256i *)((const uint16_t *)w + i)));
+	return _mm512_loadu_ps((const float *)w + i);
+}
+
+/* lanes [0, cnt) of the weights at i, zeros after (no access past them) */
+INLINE __m512 load_w_part(const void *w, size_t i, __mmask16 m, int f16)
+{
+	if (f16)
+		return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i));
+	return _mm512_maskz_loadu_ps(m, (const float *)w + i);
+}
+
+enum { FR = 4, FC = 6, F_KC = 1024, F_RB = 32 };
+
+/*
+ * One half h (lanes 16h .. 16h+15) of the R x C dots of weight rows w[] and
+ * activations x[] over the elements [k0, k1), k0 a multiple of 32; a tail
+ * (k1 - k0 not a multiple of 32) only at the end of the rows. ln[r][c][h]:
+ * the lanes, zero when `first`. Called with constant R, C, f16.
+ */
+INLINE void fgemm_half(const void *const *w, int R, const float *const *x, int C, int k0, int k1,
+                       int h, int first, __m512 (*ln)[FC][2], int f16)
+{
+	__m512 a[FR][FC];
+#pragma GCC unroll 4
+	for (int r = 0; r < R; r++)
+#pragma GCC unroll 6
+		for (int c = 0; c < C; c++)
+			a[r][c] = first ? _mm512_setzero_ps() : ln[r][c][h];
+	int i0 = k0;
+	for (; i0 + 32 <= k1; i0 += 32) {
+		size_t i = (size_t)i0 + 16 * (size_t)h;
+		__m512 wv[FR];
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+			wv[r] = load_w(w[r], i, f16);
+#pragma GCC unroll 6
+		for (int c = 0; c < C; c++) {
+			__m512 xv = _mm512_loadu_ps(x[c] + i);
+#pragma GCC unroll 4
+			for (int r = 0; r < R; r++)
+				a[r][c] = _mm512_fmadd_ps(wv[r], xv, a[r][c]);
+		}
+	}
+	/* the tail: masked loads, and masked fmas so that lanes past it keep
+	 * their exact value (fma(0, 0, -0) would turn a -0 lane into +0) */
+	int cnt = k1 - i0 - 16 * h;
+	if (cnt > 0) {
+		cnt = cnt > 16 ? 16 : cnt;
+		__mmask16 m = (__mmask16)((1u << cnt) - 1);
+		size_t i = (size_t)i0 + 16 * (size_t)h;
+		__m512 wv[FR];
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+			wv[r] = load_w_part(w[r], i, m, f16);
+#pragma GCC unroll 6
+		for (int c = 0; c < C; c++) {
+			__m512 xv = _mm512_maskz_loadu_ps(m, x[c] + i);
+#pragma GCC unroll 4
+			for (int r = 0; r < R; r++)
+				a[r][c] = _mm512_mask3_fmadd_ps(wv[r], xv, a[r][c], m);
+		}
+	}
+#pragma GCC unroll 4
+	for (int r = 0; r < R; r++)
+#pragma GCC unroll 6
+		for (int c = 0; c < C; c++)
+			ln[r][c][h] = a[r][c];
+}
+
+/* both halves of the R x C tile, with constant sizes so that it unrolls */
+INLINE void fgemm_tile(const void *const *w, int R, const float *const *x, int C, int k0, int k1,
+                       int first, __m512 (*ln)[FC][2], int f16)
+{
+#define FT(r, c)                                                                                   \
+	case r * 8 + c:                                                                            \
+		fgemm_half(w, r, x, c, k0, k1, 0, first, ln, f16);                                 \
+		fgemm_half(w, r, x, c, k0, k1, 1, first, ln, f16);                                 \
+		break
+	switch (R * 8 + C) {
+		FT(4, 6);
+		FT(4, 5);
+		FT(4, 4);
+		FT(4, 3);
+		FT(4, 2);
+		FT(4, 1);
+		FT(2, 6);
+		FT(2, 5);
+		FT(2, 4);
+		FT(2, 3);
+		FT(2, 2);
+		FT(2, 1);
+		FT(1, 6);
+		FT(1, 5);
+		FT(1, 4);
+		FT(1, 3);
+		FT(1, 2);
+	default:
+		fgemm_half(w, 1, x, 1, k0, k1, 0, first, ln, f16);
+		fgemm_half(w, 1, x, 1, k0, k1, 1, first, ln, f16);
+		break;
+	}
+#undef FT
+}
+
+/*
+ * Blocked like a GEMM: F_RB weight rows x FC activations at a time, columns
+ * in chunks of F_KC (a multiple of 32, so every chunk starts at lane 0).
+ * Within a chunk the activations stay in L1 while the block's rows pass in
+ * tiles of 4; between chunks the lanes of each output wait in `lanes`.
+ */
+static void fgemm(const char *wb, size_t wsz, int ldw, const float *x, int ldx, float *y, int ldy,
+                  int n, int row0, int row1, int batch, int f16)
+{
+	__m512 lanes[F_RB][FC][2];
+	for (int r0 = row0; r0 < row1; r0 += F_RB) {
+		int r1 = r0 + F_RB < row1 ? r0 + F_RB : row1;
+		for (int b = 0; b < batch; b += FC) {
+			int C = batch - b < FC ? batch - b : FC;
+			const float *xr[FC];
+			for (int c = 0; c < FC; c++)
+				xr[c] = x + (size_t)(b + (c < C ? c : 0)) * ldx;
+			int k0 = 0;
+			do {
+				int k1 = k0 + F_KC < n ? k0 + F_KC : n;
+				for (int r = r0; r < r1;) {
+					int R = r1 - r >= 4 ? 4 : r1 - r >= 2 ? 2 : 1;
+					const void *wr[FR];
+					for (int i = 0; i < FR; i++)
+						wr[i] =
+						    wb + (size_t)(r + (i < R ? i : 0)) * ldw * wsz;
+					fgemm_tile(wr, R, xr, C, k0, k1, k0 == 0, &lanes[r - r0],
+					           f16);
+					r += R;
+				}
+				k0 = k1;
+			} while (k0 < n);
+			for (int r = r0; r < r1; r++)
+				for (int c = 0; c < C; c++)
+					y[(size_t)(b + c) * ldy + r] =
+					    fold32z(lanes[r - r0][c][0], lanes[r - r0][c][1]);
+		}
+	}
+}
+
+/* prefetch distance for weight rows in a matrix-vector product, bytes
+ * (measured on Zen 4: farther is slower) */
+#define F_VEC_PREFETCH 4096
+#define F16_VEC_PREFETCH 8192 /* ~5% faster than 4096 for halves */
+
+/*
+ * One weight row against one activation, whole rows of n: both halves of
+ * the 32 lanes at once. (Several rows sharing the activation loads measured
+ * slower on Zen 4: up to 40% for F16, the streams from memory compete.)
+ */
+INLINE float fvec_row(const void *w, const float *x, int n, int f16)
+{
+	__m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+	size_t wsz = f16 ? 2 : 4;
+	int i = 0;
+	for (; i + 32 <= n; i += 32) {
+		const char *pw =
+		    (const char *)w + (size_t)i * wsz + (f16 ? F16_VEC_PREFETCH : F_VEC_PREFETCH);
+		_mm_prefetch(pw, _MM_HINT_T0);
+		if (!f16)
+			_mm_prefetch(pw + 64, _MM_HINT_T0);
+		a0 = _mm512_fmadd_ps(load_w(w, (size_t)i, f16), _mm512_loadu_ps(x + i), a0);
+		a1 = _mm512_fmadd_ps(load_w(w, (size_t)i + 16, f16), _mm512_loadu_ps(x + i + 16),
+		                     a1);
+	}
+	/* the tail, masked as in fgemm_half */
+	int cnt = n - i;
+	if (cnt > 0) {
+		int c0 = cnt > 16 ? 16 : cnt;
+		__mmask16 m0 = (__mmask16)((1u << c0) - 1);
+		a0 = _mm512_mask3_fmadd_ps(load_w_part(w, (size_t)i, m0, f16),
+		                           _mm512_maskz_loadu_ps(m0, x + i), a0, m0);
+		if (cnt > 16) {
+			__mmask16 m1 = (__mmask16)((1u << (cnt - 16)) - 1);
+			a1 = _mm512_mask3_fmadd_ps(load_w_part(w, (size_t)i + 16, m1, f16),
+			                           _mm512_maskz_loadu_ps(m1, x + i + 16), a1, m1);
+		}
+	}
+	return fold32z(a0, a1);
+}
+
+/* rows [row0, row1) against each of the batch activations on its own */
+static void fvec(const char *wb, size_t wsz, int ldw, const float *x, int ldx, float *y, int ldy,
+                 int n, int row0, int row1, int batch, int f16)
+{
+	for (int b = 0; b < batch; b++) {
+		const float *xb = x + (size_t)b * ldx;
+		float *yb = y + (size_t)b * ldy;
+		for (int r = row0; r < row1; r++) {
+			const void *wr = wb + (size_t)r * ldw * wsz;
+			yb[r] = f16 ? fvec_row(wr, xb, n, 1) : fvec_row(wr, xb, n, 0);
+		}
+	}
+}
+
+static void avx512_matmul_f32(const float *w, int ldw, const float *x, int ldx, float *y, int ldy,
+                              int n, int row0, int row1, int batch)
+{
+	if (batch == 1) {
+		fvec((const char *)w, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
+		return;
+	}
+	fgemm((const char *)w, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
+}
+
+static void avx512_matmul_f16(const uint16_t *w, int ldw, const float *x, int ldx, float *y,
+                              int ldy, int n, int row0, int row1, int batch)
+{
+	if (batch == 1) {
+		fvec((const char *)w, sizeof(uint16_t), ldw, x, ldx, y, ldy, n, row0, row1, batch,
+		     1);
+		return;
+	}
+	fgemm((const char *)w, sizeof(uint16_t), ldw, x, ldx, y, ldy, n, row0, row1, batch, 1);
+}
+
+/* ---- Q8_0 ---- */
+
+/* activations per lane group, weight rows and lane groups per tile */
+enum { QL = 16, QR = 4, QG = 2, Q_CHUNK_GROUPS = 4, Q_RB = 16 };
+
+/*
+ * The transposed activations of one lane group: X[8k + t] lane j = bytes
+ * 4t..4t+3 of block k of activation j, each xor 0x80 (q + 128 as unsigned);
+ * D[16k + j] = the scale of that block as a float. rows[j]: activation j's
+ * blocks (the unused lanes repeat a row; their results are never stored).
+ */
+static void q8_pack_group(const kern_q8_0 *const *rows, int nb, __m512i *X, float *D)
+{
+	const __m512i bias = _mm512_set1_epi8((char)0x80);
+	const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+	const __m512i hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+	for (int k = 0; k < nb; k++) {
+		/* z[i]: activation i in the low 256 bits, i + 8 in the high */
+		__m512i z[8];
+		for (int i = 0; i < 8; i++)
+			z[i] = _mm512_inserti64x4(
+			    _mm512_castsi256_si512(
+			        _mm256_loadu_si256((const __m256i *)rows[i][k].q)),
+			    _mm256_loadu_si256((const __m256i *)rows[i + 8][k].q), 1);
+		/* an 8 x 8 transpose of 32-bit words in each 256-bit half */
+		__m512i t[8], u[8];
+		for (int i = 0; i < 4; i++) {
+			t[2 * i] = _mm512_unpacklo_epi32(z[2 * i], z[2 * i + 1]);
+			t[2 * i + 1] = _mm512_unpackhi_epi32(z[2 * i], z[2 * i + 1]);
+		}
+		for (int i = 0; i < 2; i++) {
+			u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+			u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+			u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+			u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+		}
+		/* u[c] holds words c (128-bit lanes 0, 2) and c + 4 (lanes 1, 3)
+		 * of activations 0-3 and 8-11; u[c + 4] those of 4-7 and 12-15 */
+		for (int c = 0; c < 4; c++) {
+			__m512i w0 = _mm512_permutex2var_epi64(u[c], lo, u[c + 4]);
+			__m512i w1 = _mm512_permutex2var_epi64(u[c], hi, u[c + 4]);
+			_mm512_store_si512(X + 8 * (size_t)k + c, _mm512_xor_si512(w0, bias));
+			_mm512_store_si512(X + 8 * (size_t)k + c + 4, _mm512_xor_si512(w1, bias));
+		}
+		for (int j = 0; j < QL; j++)
+			D[16 * (size_t)k + j] = _cvtsh_ss(rows[j][k].d);
+	}
+}
+
+/*
+ * R weight rows x G lane groups of activations: res[r * QG + g] lane j =
+ * the canonical Q8_0 dot of row r and activation j of group g. ws, wc: the
+ * rows' q8_row_prep (row r at r * nbs). Called with constant R and G.
+ */
+INLINE void q8_tile(const kern_q8_0 *const *w, int R, const __m512i *const *X,
+                    const float *const *D, int G, int nb, const float *ws, const int32_t *wc,
+                    int nbs, __m512 *res)
+{
+	__m512 P[8][QR][QG];
+	for (int j = 0; j < 8; j++) {
+		__m512 A[QR][QG];
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+			for (int g = 0; g < G; g++)
+				A[r][g] = _mm512_setzero_ps();
+		for (int k = j; k < nb; k += 8) {
+			__m512i I[QR][QG];
+#pragma GCC unroll 4
+			for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+				for (int g = 0; g < G; g++)
+					I[r][g] = _mm512_set1_epi32(wc[r * nbs + k]);
+#pragma GCC unroll 8
+			for (int t = 0; t < 8; t++) {
+				__m512i xv[QG];
+#pragma GCC unroll 2
+				for (int g = 0; g < G; g++)
+					xv[g] = _mm512_load_si512(X[g] + 8 * (size_t)k + t);
+#pragma GCC unroll 4
+				for (int r = 0; r < R; r++) {
+					int32_t word;
+					memcpy(&word, w[r][k].q + 4 * t, sizeof word);
+					__m512i wv = _mm512_set1_epi32(word);
+#pragma GCC unroll 2
+					for (int g = 0; g < G; g++)
+						I[r][g] = _mm512_dpbusd_epi32(I[r][g], xv[g], wv);
+				}
+			}
+#pragma GCC unroll 4
+			for (int r = 0; r < R; r++) {
+				__m512 sw = _mm512_set1_ps(ws[r * nbs + k]);
+#pragma GCC unroll 2
+				for (int g = 0; g < G; g++) {
+					__m512 s = _mm512_mul_ps(
+					    sw, _mm512_load_ps(D[g] + 16 * (size_t)k));
+					A[r][g] = _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(I[r][g]),
+					                          A[r][g]);
+				}
+			}
+		}
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+			for (int g = 0; g < G; g++)
+				P[j][r][g] = A[r][g];
+	}
+	/* contract 3b fold: w = 4, 2, 1 */
+#pragma GCC unroll 4
+	for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+		for (int g = 0; g < G; g++) {
+			__m512 a0 = _mm512_add_ps(P[0][r][g], P[4][r][g]);
+			__m512 a1 = _mm512_add_ps(P[1][r][g], P[5][r][g]);
+			__m512 a2 = _mm512_add_ps(P[2][r][g], P[6][r][g]);
+			__m512 a3 = _mm512_add_ps(P[3][r][g], P[7][r][g]);
+			a0 = _mm512_add_ps(a0, a2);
+			a1 = _mm512_add_ps(a1, a3);
+			res[r * QG + g] = _mm512_add_ps(a0, a1);
+		}
+}
+
+INLINE void q8_tile_rg(const kern_q8_0 *const *w, int R, const __m512i *const *X,
+                       const float *const *D, int G, int nb, const float *ws, const int32_t *wc,
+                       int nbs, __m512 *res)
+{
+#define QT(r, g)                                                                                   \
+	case r * 4 + g:                                                                            \
+		q8_tile(w, r, X, D, g, nb, ws, wc, nbs, res);                                      \
+		break
+	switch (R * 4 + G) {
+		QT(4, 2);
+		QT(4, 1);
+		QT(3, 2);
+		QT(3, 1);
+		QT(2, 2);
+		QT(2, 1);
+		QT(1, 2);
+	default:
+		q8_tile(w, 1, X, D, 1, nb, ws, wc, nbs, res);
+		break;
+	}
+#undef QT
+}
+
+/* the exact sums of blocks k..k+7 of w against xp, lane j = block k + j,
+ * each plus 128 * (sum of x's block) */
+INLINE __m256i q8_vec_isum8(const kern_q8_0 *w, const __m512i *xp)
+{
+	const __m512i bias = _mm512_set1_epi8((char)0x80);
+	const __m512i ev =
+	    _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+	const __m512i od =
+	    _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+	__m512i p[4];
+#pragma GCC unroll 4
+	for (int j = 0; j < 4; j++) {
+		__m512i wv = _mm512_inserti64x4(
+		    _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)w[2 * j].q)),
+		    _mm256_loadu_si256((const __m256i *)w[2 * j + 1].q), 1);
+		p[j] =
+		    _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(wv, bias), xp[j]);
+	}
+	/* pairs of words summed, three times: 8, then 4, 2, 1 words per block */
+	__m512i q01 = _mm512_add_epi32(_mm512_permutex2var_epi32(p[0], ev, p[1]),
+	                               _mm512_permutex2var_epi32(p[0], od, p[1]));
+	__m512i q23 = _mm512_add_epi32(_mm512_permutex2var_epi32(p[2], ev, p[3]),
+	                               _mm512_permutex2var_epi32(p[2], od, p[3]));
+	__m512i r = _mm512_add_epi32(_mm512_permutex2var_epi32(q01, ev, q23),
+	                             _mm512_permutex2var_epi32(q01, od, q23));
+	__m512i s =
+	    _mm512_add_epi32(_mm512_permutexvar_epi32(ev, r), _mm512_permutexvar_epi32(od, r));
+	return _mm512_castsi512_si256(s);
+}
+
+/* scales of 8 consecutive blocks as floats */
+INLINE __m256 q8_scales8(const kern_q8_0 *b)
+{
+	__m128i h = _mm_setr_epi16((short)b[0].d, (short)b[1].d, (short)b[2].d, (short)b[3].d,
+	                           (short)b[4].d, (short)b[5].d, (short)b[6].d, (short)b[7].d);
+	return _mm256_cvtph_ps(h);
+}
+
+/*
+ * The scales of a weight row as floats and its block sums times -128 (the
+ * start of each block's vpdpbusd sum, which cancels the + 128 of the
+ * activations): eight blocks at a time through q8_vec_isum8 against ones,
+ * sum(w + 128) = sum(w) + 4096.
+ */
+static void q8_row_prep(const kern_q8_0 *w, int nb, float *ws, int32_t *wc)
+{
+	const __m512i ones = _mm512_set1_epi8(1);
+	const __m512i xp[4] = {ones, ones, ones, ones};
+	int k = 0;
+	for (; k + 8 <= nb; k += 8) {
+		__m256i s = _mm256_sub_epi32(q8_vec_isum8(w + k, xp), _mm256_set1_epi32(4096));
+		_mm256_storeu_si256((__m256i *)(wc + k),
+		                    _mm256_mullo_epi32(s, _mm256_set1_epi32(-128)));
+		_mm256_storeu_ps(ws + k, q8_scales8(w + k));
+	}
+	for (; k < nb; k++) {
+		int32_t sum = 0;
+		for (int j = 0; j < KERN_QK8_0; j++)
+			sum += w[k].q[j];
+		wc[k] = -128 * sum;
+		ws[k] = _cvtsh_ss(w[k].d);
+	}
+}
+
+/*
+ * Weight rows [r, r + R) (R <= QR) against the ng packed lane groups:
+ * out[j][col + i] = the dot of row r + i and activation j. Prefetches the next
+ * rows, up to row `end`.
+ */
+static void q8_rows(const kern_q8_0 *w, int ldw, int r, int R, int end, int nb, float *ws,
+                    int32_t *wc, size_t nbz, __m512i *const *X, float *const *D, int ng,
+                    float (*out)[Q_RB], int col)
+{
+	const kern_q8_0 *wr[QR];
+	for (int i = 0; i < QR; i++) {
+		wr[i] = w + (size_t)(r + (i < R ? i : 0)) * ldw;
+		if (i < R)
+			q8_row_prep(wr[i], nb, ws + i * nbz, wc + i * nbz);
+	}
+	/* the next tile's rows, from memory while this one computes (its
+	 * blocks are read in a stride the hardware does not foresee) */
+	for (int i = r + R; i < r + 2 * R && i < end; i++) {
+		const char *p = (const char *)(w + (size_t)i * ldw);
+		for (size_t o = 0; o < (size_t)nb * sizeof(kern_q8_0); o += 64)
+			_mm_prefetch(p + o, _MM_HINT_T0);
+	}
+	for (int g = 0; g < ng; g += QG) {
+		int G = ng - g < QG ? ng - g : QG;
+		__m512 res[QR * QG];
+		q8_tile_rg(wr, R, (const __m512i *const *)X + g, (const float *const *)D + g, G, nb,
+		           ws, wc, (int)nbz, res);
+		for (int i = 0; i < R; i++)
+			for (int gg = 0; gg < G; gg++) {
+				float v[QL];
+				_mm512_storeu_ps(v, res[i * QG + gg]);
+				for (int j = 0; j < QL; j++)
+					out[(g + gg) * QL + j][col + i] = v[j];
+			}
+	}
+}
+
+/*
+ * ---- Q8_0 against one activation (generation) ----
+ *
+ * The weight rows are read once, in their own layout: a register holds
+ * two blocks, vpdpbusd of (w + 128) and x gives 8 partial sums per block
+ * (exact), a tree of permutes and adds makes them 8 block sums in block
+ * order, and the sum's extra 128 * (sum of x's block) comes off. Then the
+ * canonical A[k % 8] = fma(s[k], isum[k], A[k % 8]) for 8 blocks at once.
+ */
+
+/* x's blocks two to a register (the last one's upper half zero), their
+ * scales as floats and 128 * their sums */
+static void q8_vec_prep(const kern_q8_0 *x, int nb, __m512i *xp, float *xs, int32_t *xc)
+{
+	const __m256i bias = _mm256_set1_epi8((char)0x80);
+	for (int k = 0; k < nb; k += 2) {
+		__m256i lo = _mm256_loadu_si256((const __m256i *)x[k].q);
+		__m256i hi = k + 1 < nb ? _mm256_loadu_si256((const __m256i *)x[k + 1].q)
+		                        : _mm256_setzero_si256();
+		xp[k / 2] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+	}
+	for (int k = 0; k < nb; k++) {
+		xs[k] = _cvtsh_ss(x[k].d);
+		__m256i v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)x[k].q), bias);
+		__m256i s = _mm256_sad_epu8(v, _mm256_setzero_si256());
+		__m128i t =
+		    _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+		t = _mm_add_epi64(t, _mm_unpackhi_epi64(t, t));
+		xc[k] = 128 * ((int32_t)_mm_cvtsi128_si32(t) - 32 * 128);
+	}
+}
+
+/* prefetch distance for weight rows, bytes (measured on Zen 4: 16 KiB
+ * streams ~30% faster from DRAM than 4 KiB) */
+#define Q8_VEC_PREFETCH 16384
+/* rows at a time: one (measured on Zen 4: 2 rows sharing the activation
+ * loads generate ~40% slower, 4 slower still) */
+#define Q8_VEC_R 1
+
+/*
+ * R (1 or 2) canonical Q8_0 dots of weight rows w[] against one activation
+ * (q8_vec_prep'd, and x itself for a tail of blocks).
+ */
+INLINE void q8_vec_rows(const kern_q8_0 *const *w, int R, const kern_q8_0 *x, const __m512i *xp,
+                        const float *xs, const int32_t *xc, int nb, float *out)
+{
+	__m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+	                 _mm256_setzero_ps()};
+	int k = 0;
+	for (; k + 8 <= nb; k += 8) {
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++) {
+#pragma GCC unroll 5
+			for (int l = 0; l < 5; l++)
+				_mm_prefetch((const char *)(w[r] + k) + Q8_VEC_PREFETCH + 64 * l,
+				             _MM_HINT_T0);
+			__m256i is =
+			    _mm256_sub_epi32(q8_vec_isum8(w[r] + k, xp + k / 2),
+			                     _mm256_loadu_si256((const __m256i *)(xc + k)));
+			__m256 sc = _mm256_mul_ps(q8_scales8(w[r] + k), _mm256_loadu_ps(xs + k));
+			acc[r] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(is), acc[r]);
+		}
+	}
+#pragma GCC unroll 4
+	for (int r = 0; r < R; r++) {
+		if (k == nb) { /* no tail: the fold in registers */
+			out[r] = kern_fold8_reg(acc[r]);
+			continue;
+		}
+		float A[8];
+		_mm256_storeu_ps(A, acc[r]);
+		for (int kk = k; kk < nb; kk++) {
+			int32_t isum = 0;
+			for (int j = 0; j < KERN_QK8_0; j++)
+				isum += (int32_t)w[r][kk].q[j] * (int32_t)x[kk].q[j];
+			float sc = _cvtsh_ss(w[r][kk].d) * xs[kk];
+			A[kk % 8] = fmaf(sc, (float)isum, A[kk % 8]);
+		}
+		/* contract 3b fold */
+		for (int s = 4; s >= 1; s /= 2)
+			for (int j = 0; j < s; j++)
+				A[j] = A[j] + A[j + s];
+		out[r] = A[0];
+	}
+}
+
+/* rows [row0, row1) against each of the batch activations on its own */
+static int q8_matvec(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, int ldx, float *y, int ldy,
+                     int nb, int row0, int row1, int batch)
+{
+	size_t nbz = (size_t)(nb > 0 ? nb : 1);
+	size_t bytes = (nbz + 1) / 2 * sizeof(__m512i) + nbz * (sizeof(float) + sizeof(int32_t));
+	char *buf = scratch_get(bytes);
+	if (!buf)
+		return -1;
+	__m512i *xp = (__m512i *)buf;
+	float *xs = (float *)(buf + (nbz + 1) / 2 * sizeof(__m512i));
+	int32_t *xc = (int32_t *)(xs + nbz);
+	for (int b = 0; b < batch; b++) {
+		const kern_q8_0 *xb = x + (size_t)b * ldx;
+		float *yb = y + (size_t)b * ldy;
+		q8_vec_prep(xb, nb, xp, xs, xc);
+		int r = row0;
+		for (; r + Q8_VEC_R <= row1; r += Q8_VEC_R) {
+			const kern_q8_0 *wr[Q8_VEC_R];
+			for (int i = 0; i < Q8_VEC_R; i++)
+				wr[i] = w + (size_t)(r + i) * ldw;
+			q8_vec_rows(wr, Q8_VEC_R, xb, xp, xs, xc, nb, yb + r);
+		}
+		for (; r < row1; r++) {
+			const kern_q8_0 *wr[1] = {w + (size_t)r * ldw};
+			q8_vec_rows(wr, 1, xb, xp, xs, xc, nb, yb + r);
+		}
+	}
+	return 0;
+}
+
+/* below this many activations, one row product per activation is faster
+ * than a lane group with most lanes unused (measured on Zen 4) */
+enum { Q8_GEMM_MIN = 7 };
+
+static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, int ldx, float *y,
+                               int ldy, int n, int row0, int row1, int batch)
+{
+	int nb = n / KERN_QK8_0;
+	size_t nbz = (size_t)(nb > 0 ? nb : 1);
+	size_t group_bytes = nbz * (8 * sizeof(__m512i) + QL * sizeof(float));
+	size_t bytes = Q_CHUNK_GROUPS * group_bytes + QR * nbz * (sizeof(float) + sizeof(int32_t));
+	if (row1 <= row0)
+		return;
+	if (batch < Q8_GEMM_MIN && !q8_matvec(w, ldw, x, ldx, y, ldy, nb, row0, row1, batch))
+		return;
+	char *buf = batch >= Q8_GEMM_MIN ? scratch_get(bytes) : NULL;
+	if (!buf) { /* no memory for the scratch: the AVX2 kernel needs none */
+		kern_avx2_table()->matmul_q8_0(w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
+		return;
+	}
+	float *ws = (float *)(buf + Q_CHUNK_GROUPS * group_bytes);
+	int32_t *wc = (int32_t *)(ws + QR * nbz);
+	float obuf[Q_CHUNK_GROUPS * QL][Q_RB];
+	/* activations in chunks of up to Q_CHUNK_GROUPS lane groups, each
+	 * transposed once for all the rows */
+	for (int b0 = 0; b0 < batch; b0 += Q_CHUNK_GROUPS * QL) {
+		int cnt = batch - b0 < Q_CHUNK_GROUPS * QL ? batch - b0 : Q_CHUNK_GROUPS * QL;
+		int ng = (cnt + QL - 1) / QL;
+		__m512i *X[Q_CHUNK_GROUPS];
+		float *D[Q_CHUNK_GROUPS];
+		for (int g = 0; g < ng; g++) {
+			char *gb = buf + (size_t)g * group_bytes;
+			X[g] = (__m512i *)gb;
+			D[g] = (float *)(gb + nbz * 8 * sizeof(__m512i));
+			const kern_q8_0 *rows[QL];
+			for (int j = 0; j < QL; j++) {
+				int b = g * QL + j < cnt ? g * QL + j : cnt - 1;
+				rows[j] = x + (size_t)(b0 + b) * ldx;
+			}
+			q8_pack_group(rows, nb, X[g], D[g]);
+		}
+		/* rows in blocks of Q_RB, whose outputs gather in obuf first: y's
+		 * rows for the activations are ldy apart, often a multiple of 4
+		 * KiB, and writing each one's few floats at a time would keep
+		 * evicting the others from their cache set */
+		for (int rb = row0; rb < row1; rb += Q_RB) {
+			int rbe = rb + Q_RB < row1 ? rb + Q_RB : row1;
+			for (int r = rb; r < rbe;) {
+				int R = rbe - r < QR ? rbe - r : QR;
+				q8_rows(w, ldw, r, R, rbe < row1 ? row1 : rbe, nb, ws, wc, nbz, X,
+				        D, ng, obuf, r - rb);
+				r += R;
+			}
+			for (int j = 0; j < cnt; j++)
+				memcpy(y + (size_t)(b0 + j) * ldy + rb, obuf[j],
+				       sizeof(float) * (size_t)(rbe - rb));
+		}
+	}
+}
+
+/* ---- attention ---- */
+
+/*
+ * wsum (contract 5): y[i] = canonical dot over t < T of p[t] * v[t*ldv + i].
+ * 16 columns at a time, in one register per lane; the 32 lanes in two
+ * passes over the rows so that each pass keeps its 16 lanes in registers:
+ * first the rows with t % 32 < 16, whose lanes wait in memory, then the
+ * others, and the contract 1 fold of the 32 lanes. Lanes no row reaches
+ * stay +0 and are added like the reference adds them. Columns past n are
+ * loaded as zeros and never stored.
+ */
+static void avx512_wsum(const float *p, const float *v, int ldv, int T, float *y, int n)
+{
+	for (int c0 = 0; c0 < n; c0 += 16) {
+		int w = n - c0 < 16 ? n - c0 : 16;
+		__mmask16 m = (__mmask16)((1u << w) - 1);
+		const float *vc = v + c0;
+		__m512 low[16], a[16];
+		for (int h = 0; h < 2; h++) {
+#pragma GCC unroll 16
+			for (int l = 0; l < 16; l++)
+				a[l] = _mm512_setzero_ps();
+			for (int t0 = 16 * h; t0 < T; t0 += 32) {
+#pragma GCC unroll 16
+				for (int l = 0; l < 16; l++) {
+					int t = t0 + l;
+					if (t < T)
+						a[l] = _mm512_fmadd_ps(
+						    _mm512_set1_ps(p[t]),
+						    _mm512_maskz_loadu_ps(m, vc + (size_t)t * ldv),
+						    a[l]);
+				}
+			}
+			if (h == 0) {
+#pragma GCC unroll 16
+				for (int l = 0; l < 16; l++)
+					low[l] = a[l];
+			}
+		}
+		/* fold: w = 16 (lanes l and l + 16), then 8, 4, 2, 1 */
+#pragma GCC unroll 16
+		for (int l = 0; l < 16; l++)
+			a[l] = _mm512_add_ps(low[l], a[l]);
+#pragma GCC unroll 8
+		for (int l = 0; l < 8; l++)
+			a[l] = _mm512_add_ps(a[l], a[l + 8]);
+#pragma GCC unroll 4
+		for (int l = 0; l < 4; l++)
+			a[l] = _mm512_add_ps(a[l], a[l + 4]);
+		a[0] = _mm512_add_ps(a[0], a[2]);
+		a[1] = _mm512_add_ps(a[1], a[3]);
+		a[0] = _mm512_add_ps(a[0], a[1]);
+		_mm512_mask_storeu_ps(y + c0, m, a[0]);
+	}
+}
+
+/* ---- the table ---- */
+
+static kern_table avx512_table;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static void table_init(void)
+{
+	avx512_table = *kern_avx2_table();
+	avx512_table.name = "avx512";
+	avx512_table.matmul_f32 = avx512_matmul_f32;
+	avx512_table.matmul_f16 = avx512_matmul_f16;
+	avx512_table.matmul_q8_0 = avx512_matmul_q8_0;
+	avx512_table.wsum = avx512_wsum;
+}
+
+const kern_table *kern_avx512_table(void)
+{
+	if (!kern_avx2_table())
+		return NULL;
+	pthread_once(&table_once, table_init);
+	return &avx512_table;
+}
+
+#else /* not built for AVX-512 */
+
+const kern_table *kern_avx512_table(void);
+const kern_table *kern_avx512_table(void)
+{
+	return NULL;
+}
+
+#endif
