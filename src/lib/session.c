@@ -10,6 +10,8 @@
 #include "kern/kern_gelu.h"
 #include "kern/kern_quant.h"
 
+enum { ATTN_TOKENS = 8 }; /* tokens of a step whose scores one attention task computes */
+
 struct session {
 	const model *m;
 	const kern_table *k;
@@ -31,7 +33,7 @@ struct session {
 	kern_q8_0 *act_q8; /* h quantized, n_batch x wmax/32 blocks */
 	void *act_kq[4];   /* h prepared for the kern_quant.h types, by enum kern_act */
 	float *rope_cs;    /* per token of the step: head_dim/2 cos then head_dim/2 sin */
-	float *scores;     /* per pool thread: n_ctx attention weights */
+	float *scores;     /* per pool thread: ATTN_TOKENS x n_ctx attention weights */
 
 	session_hook hook;
 	void *hook_ctx;
@@ -107,7 +109,8 @@ session *session_new(const model *m, const session_params *p, dai_err *e)
 	for (int i = 0; i < 4; i++) /* every activation type takes at most 4 bytes a value */
 		s->act_kq[i] = alloc_floats(nb, (size_t)s->wmax, &oom);
 	s->rope_cs = alloc_floats(nb, (size_t)m->head_dim, &oom);
-	s->scores = alloc_floats((size_t)pool_threads(s->pool), (size_t)s->n_ctx, &oom);
+	s->scores =
+	    alloc_floats((size_t)pool_threads(s->pool) * ATTN_TOKENS, (size_t)s->n_ctx, &oom);
 	if (oom) {
 		int n_ctx = s->n_ctx;
 		session_free(s);
@@ -347,14 +350,22 @@ static void call_hook(session *s, int pos0, int nb, int layer)
 struct attn_job {
 	session *s;
 	const float *kc, *vc; /* this layer's cache */
-	int pos0, group;      /* group: query heads per kv head */
+	int pos0, nb, group;  /* group: query heads per kv head */
 };
 
 /*
- * One (token, head) pair: scores over positions lo .. pos0+t, softmax,
- * weighted V sum. lo is 0, or with a sliding window of n_swa the first
- * position the window holds (llama.cpp masks key p for the token at pos
- * when pos - p >= n_swa; a masked score adds exactly 0 to its softmax).
+ * One head for up to ATTN_TOKENS tokens of the step: for each token t,
+ * scores over positions lo .. pos0+t, softmax, weighted V sum. lo is 0, or
+ * with a sliding window of n_swa the first position the window holds
+ * (llama.cpp masks key p for the token at pos when pos - p >= n_swa; a
+ * masked score adds exactly 0 to its softmax).
+ *
+ * The scores of all the tokens come from one matrix product of the cached
+ * keys by the tokens' queries: each is the canonical dot of item 1 of
+ * kern.h, the same bits as one dot at a time, but the product's register
+ * tiles load each key once for several tokens. It covers the positions
+ * from the first token's lo to the last token's own position; a token uses
+ * only its own range (the cache holds every key of the step already).
  */
 static void attn_task(void *ctx, int task, int worker)
 {
@@ -362,17 +373,23 @@ static void attn_task(void *ctx, int task, int worker)
 	const session *s = j->s;
 	const kern_table *k = s->k;
 	int n_heads = s->m->n_heads, hd = s->m->head_dim, n_swa = s->m->n_swa;
-	int t = task / n_heads, h = task % n_heads;
-	int kvh = h / j->group, T = j->pos0 + t + 1;
-	int lo = n_swa > 0 && T > n_swa ? T - n_swa : 0;
-	const float *q = s->q + (size_t)t * s->q_dim + (size_t)h * hd;
-	const float *kr = j->kc + (size_t)lo * s->kv_dim + (size_t)kvh * hd;
-	float *p = s->scores + (size_t)worker * s->n_ctx;
-	for (int i = 0; i < T - lo; i++)
-		p[i] = k->dot_f32(q, kr + (size_t)i * s->kv_dim, hd) * s->attn_scale;
-	k->softmax(p, p, T - lo);
-	k->wsum(p, j->vc + (size_t)lo * s->kv_dim + (size_t)kvh * hd, s->kv_dim, T - lo,
-	        s->att + (size_t)t * s->q_dim + (size_t)h * hd, hd);
+	int h = task % n_heads, t0 = task / n_heads * ATTN_TOKENS;
+	int t1 = t0 + ATTN_TOKENS < j->nb ? t0 + ATTN_TOKENS : j->nb;
+	int kvh = h / j->group, T0 = j->pos0 + t0 + 1, T1 = j->pos0 + t1;
+	int lo0 = n_swa > 0 && T0 > n_swa ? T0 - n_swa : 0;
+	size_t ld = (size_t)s->n_ctx;
+	float *scores = s->scores + (size_t)worker * ATTN_TOKENS * ld;
+	k->matmul_f32(j->kc + (size_t)kvh * hd, s->kv_dim,
+	              s->q + (size_t)t0 * s->q_dim + (size_t)h * hd, s->q_dim, scores, s->n_ctx, hd,
+	              lo0, T1, t1 - t0);
+	for (int t = t0; t < t1; t++) {
+		int T = j->pos0 + t + 1, lo = n_swa > 0 && T > n_swa ? T - n_swa : 0;
+		float *p = scores + (size_t)(t - t0) * ld + lo;
+		k->scale(p, s->attn_scale, p, T - lo);
+		k->softmax(p, p, T - lo);
+		k->wsum(p, j->vc + (size_t)lo * s->kv_dim + (size_t)kvh * hd, s->kv_dim, T - lo,
+		        s->att + (size_t)t * s->q_dim + (size_t)h * hd, hd);
+	}
 }
 
 /* ---------------------------------------------------------------- one step */
@@ -424,10 +441,13 @@ static void layer_step(session *s, int l, int pos0, int nb)
 	int qkv_ld[3] = {s->q_dim, s->kv_dim, s->kv_dim};
 	matmuls(s, &a, 3, qkv, qkv_out, qkv_ld);
 	qkv_finish(s, L, s->q, kc, vc, nb);
-	struct attn_job j = {s, s->kc + (size_t)l * s->n_ctx * s->kv_dim,
-	                     s->vc + (size_t)l * s->n_ctx * s->kv_dim, pos0,
+	struct attn_job j = {s,
+	                     s->kc + (size_t)l * s->n_ctx * s->kv_dim,
+	                     s->vc + (size_t)l * s->n_ctx * s->kv_dim,
+	                     pos0,
+	                     nb,
 	                     m->n_heads / m->n_kv_heads};
-	pool_run(s->pool, nb * m->n_heads, attn_task, &j);
+	pool_run(s->pool, (nb + ATTN_TOKENS - 1) / ATTN_TOKENS * m->n_heads, attn_task, &j);
 	struct acts ao = {.h = s->att, .n = s->q_dim, .nb = nb};
 	matmul(s, &ao, &L->wo, s->tmp, dim);
 	add_bias(s, L->bo, s->tmp, dim, nb, dim);
