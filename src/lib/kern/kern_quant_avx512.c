@@ -216,6 +216,94 @@ INLINE __mmask64 bytes_mask(long long n)
 #define W_PREFETCH 16384
 #endif
 
+/* What unpacking a group of eight blocks of one type needs, loaded once a row. */
+struct unpack32 {
+	size_t bsz;
+	__m512i i03, i47, w03, w47, m4, b16;
+	__mmask64 full2;
+};
+
+INLINE struct unpack32 unpack32_for(int type)
+{
+	struct unpack32 u;
+	u.bsz = bsz32(type);
+	u.i03 = _mm512_loadu_si512(qidx[type][0]);
+	u.i47 = _mm512_loadu_si512(qidx[type][1]);
+	u.w03 = _mm512_loadu_si512(widx[type][0]);
+	u.w47 = _mm512_loadu_si512(widx[type][1]);
+	u.m4 = _mm512_set1_epi8(15);
+	u.b16 = _mm512_set1_epi8(16);
+	u.full2 = bytes_mask((long long)(8 * u.bsz) - 128);
+	return u;
+}
+
+/* The blocks k .. k+r-1 (r <= 8) of a row, unpacked: the values of their
+ * elements 0-15 (lo) and 16-31 (hi) as unsigned bytes, blocks 0-3 and 4-7
+ * apart, their scales wd and minimums wm as floats, and the lanes that hold
+ * blocks (keep). */
+struct group32 {
+	__m512i lo03, hi03, lo47, hi47;
+	__m256 wd, wm;
+	__mmask8 keep;
+};
+
+INLINE struct group32 unpack_group32(const struct unpack32 *u, const char *w, int nb, int k,
+                                     int type)
+{
+	const size_t bsz = u->bsz;
+	const __m512i i03 = u->i03, i47 = u->i47, w03 = u->w03, w47 = u->w47, m4 = u->m4,
+	              b16 = u->b16;
+	const __mmask64 full2 = u->full2;
+	struct group32 G;
+	const char *g = w + (size_t)k * bsz;
+	const int r = nb - k < 8 ? nb - k : 8;
+	__m512i r0, r1, r2;
+	if (r == 8) {
+		r0 = _mm512_loadu_si512(g);
+		r1 = _mm512_loadu_si512(g + 64);
+		r2 = _mm512_maskz_loadu_epi8(full2, g + 128);
+		_mm_prefetch(g + W_PREFETCH, _MM_HINT_T0);
+		_mm_prefetch(g + W_PREFETCH + 64, _MM_HINT_T0);
+		_mm_prefetch(g + W_PREFETCH + 128, _MM_HINT_T0);
+	} else {
+		const long long t = (long long)r * (long long)bsz;
+		r0 = _mm512_maskz_loadu_epi8(bytes_mask(t), g);
+		r1 = _mm512_maskz_loadu_epi8(bytes_mask(t - 64), g + 64);
+		r2 = _mm512_maskz_loadu_epi8(bytes_mask(t - 128), g + 128);
+	}
+	__m512i q03 = _mm512_permutex2var_epi8(r0, i03, r1);
+	__m512i q47 = _mm512_permutex2var_epi8(r1, i47, r2);
+	__m512i lo03 = _mm512_and_si512(q03, m4);
+	__m512i hi03 = _mm512_and_si512(_mm512_srli_epi16(q03, 4), m4);
+	__m512i lo47 = _mm512_and_si512(q47, m4);
+	__m512i hi47 = _mm512_and_si512(_mm512_srli_epi16(q47, 4), m4);
+	__m512i wv = _mm512_mask_mov_epi16(_mm512_permutex2var_epi16(r0, w03, r1), WMIX,
+	                                   _mm512_permutex2var_epi16(r1, w47, r2));
+	if (has_high(type)) {
+		__m128i h03 = _mm512_extracti32x4_epi32(wv, 2);
+		__m128i h47 = _mm512_extracti32x4_epi32(wv, 3);
+		__mmask64 kl03 = _cvtu64_mask64((unsigned long long)_mm_cvtsi128_si64(h03));
+		__mmask64 kh03 = _cvtu64_mask64((unsigned long long)_mm_extract_epi64(h03, 1));
+		__mmask64 kl47 = _cvtu64_mask64((unsigned long long)_mm_cvtsi128_si64(h47));
+		__mmask64 kh47 = _cvtu64_mask64((unsigned long long)_mm_extract_epi64(h47, 1));
+		lo03 = _mm512_mask_add_epi8(lo03, kl03, lo03, b16);
+		hi03 = _mm512_mask_add_epi8(hi03, kh03, hi03, b16);
+		lo47 = _mm512_mask_add_epi8(lo47, kl47, lo47, b16);
+		hi47 = _mm512_mask_add_epi8(hi47, kh47, hi47, b16);
+	}
+	const __m256 wd = _mm256_cvtph_ps(_mm512_castsi512_si128(wv));
+	const __m256 wm = _mm256_cvtph_ps(_mm512_extracti32x4_epi32(wv, 1));
+	const __mmask8 keep = (__mmask8)((1u << r) - 1);
+	G.lo03 = lo03;
+	G.hi03 = hi03;
+	G.lo47 = lo47;
+	G.hi47 = hi47;
+	G.wd = wd;
+	G.wm = wm;
+	G.keep = keep;
+	return G;
+}
+
 /*
  * Contract 7 for nb blocks of the row w against nx (1 to 4) repacked
  * activations R[c]; out[c] gets each dot. The weights of a group of eight
@@ -224,58 +312,15 @@ INLINE __mmask64 bytes_mask(long long n)
  */
 INLINE void dot32s(const char *w, int nb, int type, const struct xrep *R, int nx, float *out)
 {
-	const size_t bsz = bsz32(type);
-	const __m512i i03 = _mm512_loadu_si512(qidx[type][0]);
-	const __m512i i47 = _mm512_loadu_si512(qidx[type][1]);
-	const __m512i w03 = _mm512_loadu_si512(widx[type][0]);
-	const __m512i w47 = _mm512_loadu_si512(widx[type][1]);
-	const __m512i m4 = _mm512_set1_epi8(15), b16 = _mm512_set1_epi8(16);
-	const __mmask64 full2 = bytes_mask((long long)(8 * bsz) - 128);
+	const struct unpack32 U = unpack32_for(type);
 	__m256 acc[4], accm[4];
 	for (int c = 0; c < 4; c++)
 		acc[c] = accm[c] = _mm256_setzero_ps();
 	for (int k = 0; k < nb; k += 8) {
-		const char *g = w + (size_t)k * bsz;
-		const int r = nb - k < 8 ? nb - k : 8;
-		__m512i r0, r1, r2;
-		if (r == 8) {
-			r0 = _mm512_loadu_si512(g);
-			r1 = _mm512_loadu_si512(g + 64);
-			r2 = _mm512_maskz_loadu_epi8(full2, g + 128);
-			_mm_prefetch(g + W_PREFETCH, _MM_HINT_T0);
-			_mm_prefetch(g + W_PREFETCH + 64, _MM_HINT_T0);
-			_mm_prefetch(g + W_PREFETCH + 128, _MM_HINT_T0);
-		} else {
-			const long long t = (long long)r * (long long)bsz;
-			r0 = _mm512_maskz_loadu_epi8(bytes_mask(t), g);
-			r1 = _mm512_maskz_loadu_epi8(bytes_mask(t - 64), g + 64);
-			r2 = _mm512_maskz_loadu_epi8(bytes_mask(t - 128), g + 128);
-		}
-		__m512i q03 = _mm512_permutex2var_epi8(r0, i03, r1);
-		__m512i q47 = _mm512_permutex2var_epi8(r1, i47, r2);
-		__m512i lo03 = _mm512_and_si512(q03, m4);
-		__m512i hi03 = _mm512_and_si512(_mm512_srli_epi16(q03, 4), m4);
-		__m512i lo47 = _mm512_and_si512(q47, m4);
-		__m512i hi47 = _mm512_and_si512(_mm512_srli_epi16(q47, 4), m4);
-		__m512i wv = _mm512_mask_mov_epi16(_mm512_permutex2var_epi16(r0, w03, r1), WMIX,
-		                                   _mm512_permutex2var_epi16(r1, w47, r2));
-		if (has_high(type)) {
-			__m128i h03 = _mm512_extracti32x4_epi32(wv, 2);
-			__m128i h47 = _mm512_extracti32x4_epi32(wv, 3);
-			__mmask64 kl03 = _cvtu64_mask64((unsigned long long)_mm_cvtsi128_si64(h03));
-			__mmask64 kh03 =
-			    _cvtu64_mask64((unsigned long long)_mm_extract_epi64(h03, 1));
-			__mmask64 kl47 = _cvtu64_mask64((unsigned long long)_mm_cvtsi128_si64(h47));
-			__mmask64 kh47 =
-			    _cvtu64_mask64((unsigned long long)_mm_extract_epi64(h47, 1));
-			lo03 = _mm512_mask_add_epi8(lo03, kl03, lo03, b16);
-			hi03 = _mm512_mask_add_epi8(hi03, kh03, hi03, b16);
-			lo47 = _mm512_mask_add_epi8(lo47, kl47, lo47, b16);
-			hi47 = _mm512_mask_add_epi8(hi47, kh47, hi47, b16);
-		}
-		const __m256 wd = _mm256_cvtph_ps(_mm512_castsi512_si128(wv));
-		const __m256 wm = _mm256_cvtph_ps(_mm512_extracti32x4_epi32(wv, 1));
-		const __mmask8 keep = (__mmask8)((1u << r) - 1);
+		const struct group32 G = unpack_group32(&U, w, nb, k, type);
+		const __m512i lo03 = G.lo03, hi03 = G.hi03, lo47 = G.lo47, hi47 = G.hi47;
+		const __m256 wd = G.wd, wm = G.wm;
+		const __mmask8 keep = G.keep;
 #pragma GCC unroll 4
 		for (int c = 0; c < nx; c++) {
 			const int8_t *xl = R[c].lo + 16 * (size_t)k, *xh = R[c].hi + 16 * (size_t)k;
@@ -325,13 +370,7 @@ INLINE __m512 twice8(__m256 v)
  */
 INLINE void dot32x(const char *w, int nb, int type, const struct xrep *R, int nx, float *out)
 {
-	const size_t bsz = bsz32(type);
-	const __m512i i03 = _mm512_loadu_si512(qidx[type][0]);
-	const __m512i i47 = _mm512_loadu_si512(qidx[type][1]);
-	const __m512i w03 = _mm512_loadu_si512(widx[type][0]);
-	const __m512i w47 = _mm512_loadu_si512(widx[type][1]);
-	const __m512i m4 = _mm512_set1_epi8(15), b16 = _mm512_set1_epi8(16);
-	const __mmask64 full2 = bytes_mask((long long)(8 * bsz) - 128);
+	const struct unpack32 U = unpack32_for(type);
 	__m256 acc[1] = {_mm256_setzero_ps()}, accm[1] = {_mm256_setzero_ps()};
 	__m512 acc2[4], accm2[4];
 	for (int c = 0; c < 4; c++)
@@ -339,47 +378,10 @@ INLINE void dot32x(const char *w, int nb, int type, const struct xrep *R, int nx
 	const __m512i pair_perm =
 	    _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
 	for (int k = 0; k < nb; k += 8) {
-		const char *g = w + (size_t)k * bsz;
-		const int r = nb - k < 8 ? nb - k : 8;
-		__m512i r0, r1, r2;
-		if (r == 8) {
-			r0 = _mm512_loadu_si512(g);
-			r1 = _mm512_loadu_si512(g + 64);
-			r2 = _mm512_maskz_loadu_epi8(full2, g + 128);
-			_mm_prefetch(g + W_PREFETCH, _MM_HINT_T0);
-			_mm_prefetch(g + W_PREFETCH + 64, _MM_HINT_T0);
-			_mm_prefetch(g + W_PREFETCH + 128, _MM_HINT_T0);
-		} else {
-			const long long t = (long long)r * (long long)bsz;
-			r0 = _mm512_maskz_loadu_epi8(bytes_mask(t), g);
-			r1 = _mm512_maskz_loadu_epi8(bytes_mask(t - 64), g + 64);
-			r2 = _mm512_maskz_loadu_epi8(bytes_mask(t - 128), g + 128);
-		}
-		__m512i q03 = _mm512_permutex2var_epi8(r0, i03, r1);
-		__m512i q47 = _mm512_permutex2var_epi8(r1, i47, r2);
-		__m512i lo03 = _mm512_and_si512(q03, m4);
-		__m512i hi03 = _mm512_and_si512(_mm512_srli_epi16(q03, 4), m4);
-		__m512i lo47 = _mm512_and_si512(q47, m4);
-		__m512i hi47 = _mm512_and_si512(_mm512_srli_epi16(q47, 4), m4);
-		__m512i wv = _mm512_mask_mov_epi16(_mm512_permutex2var_epi16(r0, w03, r1), WMIX,
-		                                   _mm512_permutex2var_epi16(r1, w47, r2));
-		if (has_high(type)) {
-			__m128i h03 = _mm512_extracti32x4_epi32(wv, 2);
-			__m128i h47 = _mm512_extracti32x4_epi32(wv, 3);
-			__mmask64 kl03 = _cvtu64_mask64((unsigned long long)_mm_cvtsi128_si64(h03));
-			__mmask64 kh03 =
-			    _cvtu64_mask64((unsigned long long)_mm_extract_epi64(h03, 1));
-			__mmask64 kl47 = _cvtu64_mask64((unsigned long long)_mm_cvtsi128_si64(h47));
-			__mmask64 kh47 =
-			    _cvtu64_mask64((unsigned long long)_mm_extract_epi64(h47, 1));
-			lo03 = _mm512_mask_add_epi8(lo03, kl03, lo03, b16);
-			hi03 = _mm512_mask_add_epi8(hi03, kh03, hi03, b16);
-			lo47 = _mm512_mask_add_epi8(lo47, kl47, lo47, b16);
-			hi47 = _mm512_mask_add_epi8(hi47, kh47, hi47, b16);
-		}
-		const __m256 wd = _mm256_cvtph_ps(_mm512_castsi512_si128(wv));
-		const __m256 wm = _mm256_cvtph_ps(_mm512_extracti32x4_epi32(wv, 1));
-		const __mmask8 keep = (__mmask8)((1u << r) - 1);
+		const struct group32 G = unpack_group32(&U, w, nb, k, type);
+		const __m512i lo03 = G.lo03, hi03 = G.hi03, lo47 = G.lo47, hi47 = G.hi47;
+		const __m256 wd = G.wd, wm = G.wm;
+		const __mmask8 keep = G.keep;
 		const __mmask16 keep2 = (__mmask16)(keep | keep << 8);
 		const __m512 wd2 = twice8(wd), wm2 = twice8(wm);
 #pragma GCC unroll 4
