@@ -41,16 +41,9 @@
 #include <string.h>
 
 #include "kern_avx2_steps.h"
+#include "kern_quant_x86.h"
 
 #define INLINE static inline __attribute__((always_inline))
-
-/* the uint16 at p (unaligned) */
-INLINE uint16_t u16at(const char *p)
-{
-	uint16_t h;
-	memcpy(&h, p, 2);
-	return h;
-}
 
 /* the uint32 at p (unaligned) as an int */
 INLINE int u32at(const char *p)
@@ -58,11 +51,6 @@ INLINE int u32at(const char *p)
 	int32_t v;
 	memcpy(&v, p, 4);
 	return v;
-}
-
-INLINE float h2f(uint16_t h)
-{
-	return _cvtsh_ss(h);
 }
 
 /* ---- Q4_0, Q5_0 with Q8_0; Q4_1, Q5_1 with Q8_1 (contract 7) ---- */
@@ -549,21 +537,6 @@ DOT32(q5_1, KQ_Q5_1)
 
 /* ---- K-quants with Q8_K (contract 8) ---- */
 
-/* the 8 scales (int16 lanes 0-7) and 8 mins (8-15) of contract 8b */
-INLINE __m256i scale_min_k4(const uint8_t *s)
-{
-	/* the 16 bytes at s: the 12 of the scales and 4 of what follows in the
-	 * block, unused; u32 lanes u0 u1 u2 and one unused */
-	const __m128i u = _mm_loadu_si128((const __m128i *)s);
-	const __m128i a = _mm_srlv_epi32(_mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0)),
-	                                 _mm_setr_epi32(0, 0, 0, 4));    /* u0 u2 u1 u2>>4 */
-	const __m128i b = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0)); /* u0 u0 u1 u1 */
-	const __m128i w = _mm_or_si128(
-	    _mm_and_si128(a, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f)),
-	    _mm_and_si128(_mm_srli_epi32(b, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030)));
-	return _mm256_cvtepu8_epi16(w);
-}
-
 /* word permute: words 0-15 take word a of the source, words 16-31 word b */
 INLINE __m512i bcast_pair16(__m512i v, int a, int b)
 {
@@ -684,27 +657,6 @@ INLINE void block_q6_k(const kern_q6_k *b, const kern_q8_k *const *x, int nx, __
 		    _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)x[c]->bsums));
 		p[c] = _mm256_sub_epi32(half_sum(acc[c]), _mm256_slli_epi32(off, 5));
 	}
-}
-
-/* 8 exact int32 sums of eight consecutive blocks' partials, one per lane */
-INLINE __m256i lanes8(const __m256i *p)
-{
-	__m256i h01 = _mm256_hadd_epi32(p[0], p[1]);
-	__m256i h23 = _mm256_hadd_epi32(p[2], p[3]);
-	__m256i h45 = _mm256_hadd_epi32(p[4], p[5]);
-	__m256i h67 = _mm256_hadd_epi32(p[6], p[7]);
-	__m256i q0 = _mm256_hadd_epi32(h01, h23);
-	__m256i q1 = _mm256_hadd_epi32(h45, h67);
-	return _mm256_add_epi32(_mm256_permute2x128_si256(q0, q1, 0x20),
-	                        _mm256_permute2x128_si256(q0, q1, 0x31));
-}
-
-/* 8 exact int32 sums of eight 4-lane partials, one per lane */
-INLINE __m256i lanes8x4(const __m128i *m)
-{
-	__m128i q0 = _mm_hadd_epi32(_mm_hadd_epi32(m[0], m[1]), _mm_hadd_epi32(m[2], m[3]));
-	__m128i q1 = _mm_hadd_epi32(_mm_hadd_epi32(m[4], m[5]), _mm_hadd_epi32(m[6], m[7]));
-	return _mm256_set_m128i(q1, q0);
 }
 
 /* the 8 activation scales y[0..7].d */
