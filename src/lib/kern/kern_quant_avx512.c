@@ -293,6 +293,38 @@ INLINE struct group32 unpack_group32(const struct unpack32 *u, const char *w, in
 }
 
 /*
+ * The exact products of group G (blocks k .. k+7) with the repacked
+ * activation R: p0 holds the partial sums of blocks 0-3, p1 of blocks 4-7,
+ * four int32 lanes a block.
+ */
+INLINE void group_products(const struct group32 *G, const struct xrep *R, int k, __m512i *p0,
+                           __m512i *p1)
+{
+	const int8_t *xl = R->lo + 16 * (size_t)k, *xh = R->hi + 16 * (size_t)k;
+	*p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), G->lo03, _mm512_loadu_si512(xl));
+	*p0 = _mm512_dpbusd_epi32(*p0, G->hi03, _mm512_loadu_si512(xh));
+	*p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), G->lo47, _mm512_loadu_si512(xl + 64));
+	*p1 = _mm512_dpbusd_epi32(*p1, G->hi47, _mm512_loadu_si512(xh + 64));
+}
+
+/* Contract 7 for group G against one activation R: A[k % 8] (acc) and, for
+ * the types with a minimum, M[k % 8] (accm), lanes past the group kept. */
+INLINE void group_step(const struct group32 *G, const struct xrep *R, int k, int type, __m256 *acc,
+                       __m256 *accm)
+{
+	__m512i p0, p1;
+	group_products(G, R, k, &p0, &p1);
+	__m256i isum = sums8(p0, p1);
+	__m256i xo = _mm256_loadu_si256((const __m256i *)(R->xo + k));
+	if (!has_min(type))
+		isum = _mm256_sub_epi32(isum, xo);
+	__m256 s = _mm256_mul_ps(G->wd, _mm256_loadu_ps(R->xs + k));
+	*acc = _mm256_mask3_fmadd_ps(s, _mm256_cvtepi32_ps(isum), *acc, G->keep);
+	if (has_min(type))
+		*accm = _mm256_mask3_fmadd_ps(G->wm, _mm256_castsi256_ps(xo), *accm, G->keep);
+}
+
+/*
  * Contract 7 for nb blocks of the row w against nx (1 to 4) repacked
  * activations R[c]; out[c] gets each dot. The weights of a group of eight
  * blocks are unpacked once for all nx. (One activation, as in every
@@ -306,28 +338,9 @@ INLINE void dot32s(const char *w, int nb, int type, const struct xrep *R, int nx
 		acc[c] = accm[c] = _mm256_setzero_ps();
 	for (int k = 0; k < nb; k += 8) {
 		const struct group32 G = unpack_group32(&U, w, nb, k, type);
-		const __m512i lo03 = G.lo03, hi03 = G.hi03, lo47 = G.lo47, hi47 = G.hi47;
-		const __m256 wd = G.wd, wm = G.wm;
-		const __mmask8 keep = G.keep;
 #pragma GCC unroll 4
-		for (int c = 0; c < nx; c++) {
-			const int8_t *xl = R[c].lo + 16 * (size_t)k, *xh = R[c].hi + 16 * (size_t)k;
-			__m512i p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo03,
-			                                 _mm512_loadu_si512(xl));
-			p0 = _mm512_dpbusd_epi32(p0, hi03, _mm512_loadu_si512(xh));
-			__m512i p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo47,
-			                                 _mm512_loadu_si512(xl + 64));
-			p1 = _mm512_dpbusd_epi32(p1, hi47, _mm512_loadu_si512(xh + 64));
-			__m256i isum = sums8(p0, p1);
-			__m256i xo = _mm256_loadu_si256((const __m256i *)(R[c].xo + k));
-			if (!has_min(type))
-				isum = _mm256_sub_epi32(isum, xo);
-			__m256 s = _mm256_mul_ps(wd, _mm256_loadu_ps(R[c].xs + k));
-			acc[c] = _mm256_mask3_fmadd_ps(s, _mm256_cvtepi32_ps(isum), acc[c], keep);
-			if (has_min(type))
-				accm[c] = _mm256_mask3_fmadd_ps(wm, _mm256_castsi256_ps(xo),
-				                                accm[c], keep);
-		}
+		for (int c = 0; c < nx; c++)
+			group_step(&G, &R[c], k, type, &acc[c], &accm[c]);
 	}
 #pragma GCC unroll 4
 	for (int c = 0; c < nx; c++)
@@ -367,24 +380,15 @@ INLINE void dot32x(const char *w, int nb, int type, const struct xrep *R, int nx
 	    _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
 	for (int k = 0; k < nb; k += 8) {
 		const struct group32 G = unpack_group32(&U, w, nb, k, type);
-		const __m512i lo03 = G.lo03, hi03 = G.hi03, lo47 = G.lo47, hi47 = G.hi47;
-		const __m256 wd = G.wd, wm = G.wm;
-		const __mmask8 keep = G.keep;
-		const __mmask16 keep2 = (__mmask16)(keep | keep << 8);
-		const __m512 wd2 = twice8(wd), wm2 = twice8(wm);
+		const __mmask16 keep2 = (__mmask16)(G.keep | G.keep << 8);
+		const __m512 wd2 = twice8(G.wd), wm2 = twice8(G.wm);
 #pragma GCC unroll 4
 		for (int c = 0; c + 1 < nx; c += 2) {
 			__m512i sp[2];
 #pragma GCC unroll 2
 			for (int e = 0; e < 2; e++) {
-				const int8_t *xl = R[c + e].lo + 16 * (size_t)k;
-				const int8_t *xh = R[c + e].hi + 16 * (size_t)k;
-				__m512i p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo03,
-				                                 _mm512_loadu_si512(xl));
-				p0 = _mm512_dpbusd_epi32(p0, hi03, _mm512_loadu_si512(xh));
-				__m512i p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo47,
-				                                 _mm512_loadu_si512(xl + 64));
-				p1 = _mm512_dpbusd_epi32(p1, hi47, _mm512_loadu_si512(xh + 64));
+				__m512i p0, p1;
+				group_products(&G, &R[c + e], k, &p0, &p1);
 				/* 128-bit lane L: [L 0+2, L+4 0+2, L 1+3, L+4 1+3] */
 				sp[e] = _mm512_add_epi32(_mm512_unpacklo_epi32(p0, p1),
 				                         _mm512_unpackhi_epi32(p0, p1));
@@ -404,25 +408,8 @@ INLINE void dot32x(const char *w, int nb, int type, const struct xrep *R, int nx
 				accm2[c / 2] = _mm512_mask3_fmadd_ps(wm2, _mm512_castsi512_ps(xo),
 				                                     accm2[c / 2], keep2);
 		}
-		if (nx % 2) {
-			const int c = nx - 1;
-			const int8_t *xl = R[c].lo + 16 * (size_t)k, *xh = R[c].hi + 16 * (size_t)k;
-			__m512i p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo03,
-			                                 _mm512_loadu_si512(xl));
-			p0 = _mm512_dpbusd_epi32(p0, hi03, _mm512_loadu_si512(xh));
-			__m512i p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo47,
-			                                 _mm512_loadu_si512(xl + 64));
-			p1 = _mm512_dpbusd_epi32(p1, hi47, _mm512_loadu_si512(xh + 64));
-			__m256i isum = sums8(p0, p1);
-			__m256i xo = _mm256_loadu_si256((const __m256i *)(R[c].xo + k));
-			if (!has_min(type))
-				isum = _mm256_sub_epi32(isum, xo);
-			__m256 s = _mm256_mul_ps(wd, _mm256_loadu_ps(R[c].xs + k));
-			acc[0] = _mm256_mask3_fmadd_ps(s, _mm256_cvtepi32_ps(isum), acc[0], keep);
-			if (has_min(type))
-				accm[0] = _mm256_mask3_fmadd_ps(wm, _mm256_castsi256_ps(xo),
-				                                accm[0], keep);
-		}
+		if (nx % 2)
+			group_step(&G, &R[nx - 1], k, type, &acc[0], &accm[0]);
 	}
 #pragma GCC unroll 8
 	for (int c = 0; c < nx; c++) {
