@@ -422,25 +422,40 @@ static void qkv_finish(session *s, const model_layer *L, float *q, float *kc, fl
 	}
 }
 
+/*
+ * The normed rows of the step's nb tokens times wk and wv, straight into
+ * layer l's cache, and with_q times wq into s->q; then biases and RoPE.
+ * Without q it is all that later tokens' attention reads of these tokens,
+ * and the cache holds the same bits either way (the same rows).
+ */
+static void qkv_step(session *s, int l, int pos0, int nb, int with_q)
+{
+	const model *m = s->m;
+	const model_layer *L = &m->layers[l];
+	int dim = m->dim;
+	size_t cache_off = ((size_t)l * s->n_ctx + (size_t)pos0) * s->kv_dim;
+	float *kc = s->kc + cache_off, *vc = s->vc + cache_off;
+	for (int t = 0; t < nb; t++)
+		s->k->rmsnorm(s->x + (size_t)t * dim, L->attn_norm, s->h + (size_t)t * dim, dim,
+		              m->rms_eps);
+	struct acts a = {.h = s->h, .n = dim, .nb = nb};
+	const model_matrix *w[3] = {&L->wq, &L->wk, &L->wv};
+	float *out[3] = {s->q, kc, vc};
+	int ld[3] = {s->q_dim, s->kv_dim, s->kv_dim};
+	int first = with_q ? 0 : 1;
+	matmuls(s, &a, 3 - first, w + first, out + first, ld + first);
+	qkv_finish(s, L, with_q ? s->q : NULL, kc, vc, nb);
+}
+
 static void layer_step(session *s, int l, int pos0, int nb)
 {
 	const model *m = s->m;
 	const model_layer *L = &m->layers[l];
 	const kern_table *k = s->k;
 	int dim = m->dim, ffn = m->ffn_dim;
-	size_t cache_off = ((size_t)l * s->n_ctx + (size_t)pos0) * s->kv_dim;
-	float *kc = s->kc + cache_off, *vc = s->vc + cache_off;
 
 	/* attention block: q, and k, v straight into the cache */
-	for (int t = 0; t < nb; t++)
-		k->rmsnorm(s->x + (size_t)t * dim, L->attn_norm, s->h + (size_t)t * dim, dim,
-		           m->rms_eps);
-	struct acts a = {.h = s->h, .n = dim, .nb = nb};
-	const model_matrix *qkv[3] = {&L->wq, &L->wk, &L->wv};
-	float *qkv_out[3] = {s->q, kc, vc};
-	int qkv_ld[3] = {s->q_dim, s->kv_dim, s->kv_dim};
-	matmuls(s, &a, 3, qkv, qkv_out, qkv_ld);
-	qkv_finish(s, L, s->q, kc, vc, nb);
+	qkv_step(s, l, pos0, nb, 1);
 	struct attn_job j = {s,
 	                     s->kc + (size_t)l * s->n_ctx * s->kv_dim,
 	                     s->vc + (size_t)l * s->n_ctx * s->kv_dim,
@@ -483,15 +498,23 @@ static void output_step(session *s, int r0, int cnt, float *out)
 	matmul(s, &a, &m->output, out, m->n_vocab);
 }
 
+/* RoPE angles of a step's nb tokens at positions pos0 .. pos0+nb-1 */
+static void rope_rows(session *s, int pos0, int nb)
+{
+	int hd = s->m->head_dim;
+	for (int t = 0; t < nb; t++) {
+		float *cs = s->rope_cs + (size_t)t * hd;
+		rope_table(s->m, pos0 + t, cs, cs + hd / 2);
+	}
+}
+
 static void step(session *s, const int32_t *tokens, int nb, float *logits, int all)
 {
 	const model *m = s->m;
-	int pos0 = s->pos, hd = m->head_dim;
-	for (int t = 0; t < nb; t++) {
-		float *cs = s->rope_cs + (size_t)t * hd;
-		rope_table(m, pos0 + t, cs, cs + hd / 2);
+	int pos0 = s->pos;
+	rope_rows(s, pos0, nb);
+	for (int t = 0; t < nb; t++)
 		embed(s, tokens[t], s->x + (size_t)t * m->dim);
-	}
 	call_hook(s, pos0, nb, 0);
 	for (int l = 0; l < m->n_layers; l++) {
 		layer_step(s, l, pos0, nb);
@@ -547,20 +570,25 @@ int session_embed(session *s, int32_t id, float *x, dai_err *e)
 	return 0;
 }
 
+/* A layer index and a token count the one-layer entry points can take. */
+static int layer_args(const session *s, int l, int n, dai_err *e)
+{
+	if (l < 0 || l >= s->m->n_layers)
+		return dai_errf(e, "layer %d is outside [0, %d)", l, s->m->n_layers);
+	if (n < 1 || n > s->n_ctx)
+		return dai_errf(e, "%d tokens do not fit a context of %d", n, s->n_ctx);
+	return 0;
+}
+
 int session_layer(session *s, int l, const float *x, int n, float *out, dai_err *e)
 {
 	const model *m = s->m;
 	size_t dim = (size_t)m->dim;
-	if (l < 0 || l >= m->n_layers)
-		return dai_errf(e, "layer %d is outside [0, %d)", l, m->n_layers);
-	if (n < 1 || n > s->n_ctx)
-		return dai_errf(e, "%d tokens do not fit a context of %d", n, s->n_ctx);
+	if (layer_args(s, l, n, e))
+		return -1;
 	for (int done = 0; done < n;) {
 		int nb = n - done < s->n_batch ? n - done : s->n_batch;
-		for (int t = 0; t < nb; t++) {
-			float *cs = s->rope_cs + (size_t)t * m->head_dim;
-			rope_table(m, done + t, cs, cs + m->head_dim / 2);
-		}
+		rope_rows(s, done, nb);
 		memcpy(s->x, x + (size_t)done * dim, (size_t)nb * dim * sizeof(float));
 		layer_step(s, l, done, nb);
 		memcpy(out + (size_t)done * dim, s->x, (size_t)nb * dim * sizeof(float));
@@ -569,47 +597,21 @@ int session_layer(session *s, int l, const float *x, int n, float *out, dai_err 
 	return 0;
 }
 
-/* Keys and values of a step's tokens into layer l's cache, and nothing
- * else: all that later tokens' attention reads of them. The products are
- * the rows layer_step computes, so the cache holds the same bits. */
-static void kv_step(session *s, int l, int pos0, int nb)
-{
-	const model *m = s->m;
-	const model_layer *L = &m->layers[l];
-	int dim = m->dim;
-	size_t cache_off = ((size_t)l * s->n_ctx + (size_t)pos0) * s->kv_dim;
-	float *kc = s->kc + cache_off, *vc = s->vc + cache_off;
-	for (int t = 0; t < nb; t++)
-		s->k->rmsnorm(s->x + (size_t)t * dim, L->attn_norm, s->h + (size_t)t * dim, dim,
-		              m->rms_eps);
-	struct acts a = {.h = s->h, .n = dim, .nb = nb};
-	const model_matrix *kv[2] = {&L->wk, &L->wv};
-	float *kv_out[2] = {kc, vc};
-	int kv_ld[2] = {s->kv_dim, s->kv_dim};
-	matmuls(s, &a, 2, kv, kv_out, kv_ld);
-	qkv_finish(s, L, NULL, kc, vc, nb);
-}
-
 int session_layer_last(session *s, int l, const float *x, int n, float *out, dai_err *e)
 {
 	const model *m = s->m;
 	size_t dim = (size_t)m->dim;
-	if (l < 0 || l >= m->n_layers)
-		return dai_errf(e, "layer %d is outside [0, %d)", l, m->n_layers);
-	if (n < 1 || n > s->n_ctx)
-		return dai_errf(e, "%d tokens do not fit a context of %d", n, s->n_ctx);
+	if (layer_args(s, l, n, e))
+		return -1;
 	for (int done = 0; done < n;) {
 		int last = done == n - 1;
 		int nb = last ? 1 : (n - 1 - done < s->n_batch ? n - 1 - done : s->n_batch);
-		for (int t = 0; t < nb; t++) {
-			float *cs = s->rope_cs + (size_t)t * m->head_dim;
-			rope_table(m, done + t, cs, cs + m->head_dim / 2);
-		}
+		rope_rows(s, done, nb);
 		memcpy(s->x, x + (size_t)done * dim, (size_t)nb * dim * sizeof(float));
 		if (last)
 			layer_step(s, l, done, 1);
 		else
-			kv_step(s, l, done, nb);
+			qkv_step(s, l, done, nb, 0);
 		done += nb;
 	}
 	memcpy(out, s->x, dim * sizeof(float));
