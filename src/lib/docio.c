@@ -32,11 +32,28 @@ const char *reader_raw(const dai_reader *r, size_t *len)
 	return r->doc;
 }
 
-int reader_copy_raw(const dai_reader *r, FILE *f, dai_err *e)
+/* Copies the bytes of the last document framed by reader_next to f, as a
+ * filter passes an invalid document through. */
+static int reader_copy_raw(const dai_reader *r, FILE *f, dai_err *e)
 {
 	if (fwrite(r->doc, 1, r->doc_len, f) != r->doc_len)
 		return dai_errf(e, "writing the output failed");
 	return 0;
+}
+
+int reader_pass(dai_reader *r, FILE *f, dai_doc *d, dai_err *e)
+{
+	int s = reader_next(r, d, e);
+	if (s == DOC_BAD) {
+		dai_err why = *e;
+		if (reader_copy_raw(r, f, e))
+			return DOC_FATAL;
+		*e = why;
+	} else if (s == DOC_OK && doc_write(f, d, e)) {
+		doc_free(d);
+		return DOC_FATAL;
+	}
+	return s;
 }
 
 /* Refills the input buffer; returns 0, or -1 on a read error. */
@@ -65,7 +82,7 @@ static int doc_append(dai_reader *r, const char *p, size_t n, dai_err *e)
 {
 	if (r->doc_len + n > DAI_DOC_MAX)
 		return dai_errf(e, "%s: line %lu: document longer than %u bytes", r->name,
-				r->line + 1, DAI_DOC_MAX);
+		                r->line + 1, DAI_DOC_MAX);
 	if (r->doc_len + n > r->doc_cap) {
 		size_t cap = r->doc_cap ? r->doc_cap : 4096;
 		while (cap < r->doc_len + n)
@@ -94,14 +111,14 @@ static int frame(dai_reader *r, dai_err *e)
 		if (!nl) {
 			if (avail > DAI_LINE_MAX)
 				return dai_errf(e, "%s: line %lu: line longer than %u bytes",
-						r->name, r->line + 1, DAI_LINE_MAX);
+				                r->name, r->line + 1, DAI_LINE_MAX);
 			if (r->eof) {
 				if (avail == 0 && r->doc_len == 0)
 					return 0;
 				return dai_errf(e,
-						"%s: line %lu: input ends inside a document "
-						"(no sig line)",
-						r->name, r->line + (avail ? 1 : 0));
+				                "%s: line %lu: input ends inside a document "
+				                "(no sig line)",
+				                r->name, r->line + (avail ? 1 : 0));
 			}
 			if (fill(r, e))
 				return -1;
@@ -110,7 +127,7 @@ static int frame(dai_reader *r, dai_err *e)
 		size_t n = (size_t)(nl - p);
 		if (n > DAI_LINE_MAX)
 			return dai_errf(e, "%s: line %lu: line longer than %u bytes", r->name,
-					r->line + 1, DAI_LINE_MAX);
+			                r->line + 1, DAI_LINE_MAX);
 		if (doc_append(r, p, n + 1, e))
 			return -1;
 		r->in_start += n + 1;

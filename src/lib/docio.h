@@ -20,12 +20,12 @@ enum { DOC_FATAL = -2, DOC_BAD = -1, DOC_EOF = 0, DOC_OK = 1 };
 typedef struct dai_reader {
 	int fd;
 	const char *name; /* for messages: a file name or "<stdin>" */
-	char *in;	  /* input buffer */
+	char *in;         /* input buffer */
 	size_t in_start, in_end;
 	int eof;
 	char *doc; /* the document being framed */
 	size_t doc_len, doc_cap;
-	unsigned long line;	/* lines consumed so far */
+	unsigned long line;     /* lines consumed so far */
 	unsigned long doc_line; /* first line of the last document */
 } dai_reader;
 
@@ -40,10 +40,11 @@ int reader_next(dai_reader *r, dai_doc *d, dai_err *e);
 /* The bytes of the last document framed by reader_next. */
 const char *reader_raw(const dai_reader *r, size_t *len);
 
-/* Copies the bytes of the last document framed by reader_next to f, as a
- * filter passes an invalid document through; -1 with a message if the write
- * fails. */
-int reader_copy_raw(const dai_reader *r, FILE *f, dai_err *e);
+/* Reads the next document as a filter does, passing it through to f:
+ * DOC_OK, d read and written (free it with doc_free); DOC_BAD, an invalid
+ * document whose bytes went to f unchanged, the reason in e; DOC_EOF; or
+ * DOC_FATAL, a read or write error, the message in e. */
+int reader_pass(dai_reader *r, FILE *f, dai_doc *d, dai_err *e);
 
 /* Writes a document's exact bytes; -1 with a message on a write error. */
 int doc_write(FILE *f, const dai_doc *d, dai_err *e);

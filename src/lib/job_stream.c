@@ -81,7 +81,7 @@ int job_stream(const engine *en, const dai_key *k, int fd, const char *name, FIL
 		return -1;
 	while (!io_failed) {
 		dai_doc d;
-		int s = reader_next(&r, &d, e);
+		int s = reader_pass(&r, out, &d, e);
 		if (s == DOC_EOF)
 			break;
 		if (s == DOC_FATAL) {
@@ -92,16 +92,7 @@ int job_stream(const engine *en, const dai_key *k, int fd, const char *name, FIL
 		if (s == DOC_BAD) {
 			st->bad++;
 			note(o, e->msg);
-			if (reader_copy_raw(&r, out, e)) {
-				rc = -1;
-				break;
-			}
 			continue;
-		}
-		if (doc_write(out, &d, e)) {
-			doc_free(&d);
-			rc = -1;
-			break;
 		}
 		if (strcmp(d.kind, "job") == 0) {
 			if (fflush(out)) /* the job is out before the long run */

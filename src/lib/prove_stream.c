@@ -74,7 +74,7 @@ int prove_stream(const engine *en, const prove_stream_opts *o, int fd, const cha
 		return -1;
 	for (;;) {
 		dai_doc d, made;
-		int s = reader_next(&r, &d, e);
+		int s = reader_pass(&r, out, &d, e);
 		if (s == DOC_EOF)
 			break;
 		if (s == DOC_FATAL) {
@@ -83,16 +83,7 @@ int prove_stream(const engine *en, const prove_stream_opts *o, int fd, const cha
 		}
 		if (s == DOC_BAD) {
 			note(o, e->msg);
-			if (reader_copy_raw(&r, out, e)) {
-				rc = -1;
-				break;
-			}
 			continue;
-		}
-		if (doc_write(out, &d, e)) {
-			doc_free(&d);
-			rc = -1;
-			break;
 		}
 		int keep = 0;
 		if (strcmp(d.kind, "job") == 0 && js.n < JOBS_MAX) {
