@@ -48,19 +48,13 @@ static void check_pack_id(const char *m)
 /* Every document of the input, parsed (invalid input is fatal). */
 static dai_doc *read_all(const char *input, size_t *n)
 {
-	dai_err e;
 	dai_reader r;
 	dai_doc *docs = NULL;
 	size_t cap = 0;
 	*n = 0;
 	cli_open_reader(&r, input);
-	for (;;) {
-		dai_doc d;
-		int st = reader_next(&r, &d, &e);
-		if (st == DOC_EOF)
-			break;
-		if (st != DOC_OK)
-			cli_fail(&e);
+	dai_doc d;
+	while (cli_next_doc(&r, &d)) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
 			if (!(docs = realloc(docs, cap * sizeof *docs)))

@@ -124,13 +124,8 @@ static int run_stream(enum stream_cmd cmd, const char *keypath, const char *inpu
 	dai_reader r;
 	static dai_strmap done; /* static: reachable until exit */
 	cli_open_reader(&r, input);
-	for (;;) {
-		dai_doc d;
-		int st = reader_next(&r, &d, &e);
-		if (st == DOC_EOF)
-			break;
-		if (st != DOC_OK)
-			cli_fail(&e);
+	dai_doc d;
+	while (cli_next_doc(&r, &d)) {
 		if (settle_one(cmd, &k, &d, &done, &e) || doc_write(stdout, &d, &e))
 			cli_fail(&e);
 		doc_free(&d);
@@ -527,13 +522,8 @@ static int chain_stream(const char *cmd, const chain_opts *o, const char *input)
 	}
 	dai_reader r;
 	cli_open_reader(&r, input);
-	for (;;) {
-		dai_doc d;
-		int st = reader_next(&r, &d, &e);
-		if (st == DOC_EOF)
-			break;
-		if (st != DOC_OK)
-			cli_fail(&e);
+	dai_doc d;
+	while (cli_next_doc(&r, &d)) {
 		if (!strcmp(d.kind, kind)) {
 			chain_receipt rc;
 			int rc_ = 0;

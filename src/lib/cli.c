@@ -104,3 +104,14 @@ void cli_open_reader(dai_reader *r, const char *path)
 	if (reader_init(r, fd, name, &e))
 		cli_fail(&e);
 }
+
+int cli_next_doc(dai_reader *r, dai_doc *d)
+{
+	dai_err e;
+	int st = reader_next(r, d, &e);
+	if (st == DOC_EOF)
+		return 0;
+	if (st != DOC_OK)
+		cli_fail(&e);
+	return 1;
+}

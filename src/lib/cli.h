@@ -45,4 +45,8 @@ int cli_open_input(const char *path, const char **name);
  * (free it with reader_free); dies with one line on failure. */
 void cli_open_reader(dai_reader *r, const char *path);
 
+/* The next document of r into d (free it with doc_free): 1, or 0 at the end
+ * of the stream; an invalid document or a read error dies with one line. */
+int cli_next_doc(dai_reader *r, dai_doc *d);
+
 #endif
