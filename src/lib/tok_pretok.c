@@ -178,6 +178,17 @@ static size_t contraction(const frag *f, size_t pos, int fold)
 	return 0;
 }
 
+/* The end of the word at pos that the regexes' common tail \s+(?!\S)|\s+
+ * (or, with no space there, any one character) takes, given the nws
+ * spaces that start at pos: before a non-space, the last space goes with
+ * what follows. */
+static size_t space_tail(const frag *f, size_t pos, size_t nws)
+{
+	if (nws > 1 && cpt_at(f, pos + nws) != OUT_OF_RANGE)
+		return pos + nws - 1;
+	return pos + (nws > 0 ? nws : 1);
+}
+
 /* GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
 static void split_gpt2(frag *f)
 {
@@ -213,17 +224,8 @@ static void split_gpt2(frag *f)
 		size_t nws = 0;
 		while (flags_at(f, pos + nws) & F_SPACE)
 			nws++;
-		if (nws > 1 && cpt_at(f, pos + nws) != OUT_OF_RANGE) {
-			pos += nws - 1; /* \s+(?!\S): the last space goes with what follows */
-			add_word(f, pos);
-			continue;
-		}
-		if (nws > 0) {
-			pos += nws;
-			add_word(f, pos);
-			continue;
-		}
-		add_word(f, ++pos);
+		pos = space_tail(f, pos, nws);
+		add_word(f, pos);
 	}
 }
 
@@ -282,17 +284,8 @@ static void split_llama3(frag *f, size_t max_digits)
 			add_word(f, pos);
 			continue;
 		}
-		if (nws > 1 && cpt_at(f, pos + nws) != OUT_OF_RANGE) {
-			pos += nws - 1;
-			add_word(f, pos);
-			continue;
-		}
-		if (nws > 0) {
-			pos += nws;
-			add_word(f, pos);
-			continue;
-		}
-		add_word(f, ++pos);
+		pos = space_tail(f, pos, nws);
+		add_word(f, pos);
 	}
 }
 
