@@ -381,25 +381,22 @@ INLINE float dot32_one(const void *w, size_t wsz, const void *x, size_t xsz, int
 	return y;
 }
 
-static float avx2_dot_q4_0(const void *w, const void *x, int nb)
-{
-	return dot32_one(w, sizeof(kern_q4_0), x, sizeof(kern_q8_0), nb, KQ_Q4_0);
-}
-
-static float avx2_dot_q4_1(const void *w, const void *x, int nb)
-{
-	return dot32_one(w, sizeof(kern_q4_1), x, sizeof(kern_q8_1), nb, KQ_Q4_1);
-}
-
-static float avx2_dot_q5_0(const void *w, const void *x, int nb)
-{
-	return dot32_one(w, sizeof(kern_q5_0), x, sizeof(kern_q8_0), nb, KQ_Q5_0);
-}
-
-static float avx2_dot_q5_1(const void *w, const void *x, int nb)
-{
-	return dot32_one(w, sizeof(kern_q5_1), x, sizeof(kern_q8_1), nb, KQ_Q5_1);
-}
+/* the dot and the matrix product of a 32-block type T (Q, with activations XT) */
+#define AVX2_Q32(T, Q, XT)                                                                         \
+	static float avx2_dot_##T(const void *w, const void *x, int nb)                            \
+	{                                                                                          \
+		return dot32_one(w, sizeof(kern_##T), x, sizeof(XT), nb, Q);                       \
+	}                                                                                          \
+	static void avx2_matmul_##T(const void *w, int ldw, const void *x, int ldx, float *y,      \
+	                            int ldy, int n, int row0, int row1, int batch)                 \
+	{                                                                                          \
+		matmul32(w, ldw, x, ldx, y, ldy, n, row0, row1, batch, Q, sizeof(kern_##T),        \
+		         sizeof(XT));                                                              \
+	}
+AVX2_Q32(q4_0, KQ_Q4_0, kern_q8_0)
+AVX2_Q32(q4_1, KQ_Q4_1, kern_q8_1)
+AVX2_Q32(q5_0, KQ_Q5_0, kern_q8_0)
+AVX2_Q32(q5_1, KQ_Q5_1, kern_q8_1)
 
 /* ---- K-quants with Q8_K (contract 8) ---- */
 
@@ -789,30 +786,6 @@ DEQ(bf16, KQ_BF16)
 		}                                                                                  \
 	}
 
-static void avx2_matmul_q4_0(const void *w, int ldw, const void *x, int ldx, float *y, int ldy,
-                             int n, int row0, int row1, int batch)
-{
-	matmul32(w, ldw, x, ldx, y, ldy, n, row0, row1, batch, KQ_Q4_0, sizeof(kern_q4_0),
-	         sizeof(kern_q8_0));
-}
-static void avx2_matmul_q4_1(const void *w, int ldw, const void *x, int ldx, float *y, int ldy,
-                             int n, int row0, int row1, int batch)
-{
-	matmul32(w, ldw, x, ldx, y, ldy, n, row0, row1, batch, KQ_Q4_1, sizeof(kern_q4_1),
-	         sizeof(kern_q8_1));
-}
-static void avx2_matmul_q5_0(const void *w, int ldw, const void *x, int ldx, float *y, int ldy,
-                             int n, int row0, int row1, int batch)
-{
-	matmul32(w, ldw, x, ldx, y, ldy, n, row0, row1, batch, KQ_Q5_0, sizeof(kern_q5_0),
-	         sizeof(kern_q8_0));
-}
-static void avx2_matmul_q5_1(const void *w, int ldw, const void *x, int ldx, float *y, int ldy,
-                             int n, int row0, int row1, int batch)
-{
-	matmul32(w, ldw, x, ldx, y, ldy, n, row0, row1, batch, KQ_Q5_1, sizeof(kern_q5_1),
-	         sizeof(kern_q8_1));
-}
 AVX2_MATMUL(bf16, uint16_t, float, 1)
 
 static const kern_qtable avx2_qtable = {
