@@ -22,6 +22,7 @@
 #include "model.h"
 #include "rope.h"
 #include "session.h"
+#include "model_test.h"
 #include "tools/llama_gen.h"
 
 TestSuite(arch);
@@ -382,15 +383,6 @@ Test(arch, neox_pairing_matters)
 
 /* ---------------------------------------------------------------- determinism */
 
-static int argmax(const float *x, int n)
-{
-	int b = 0;
-	for (int i = 1; i < n; i++)
-		if (x[i] > x[b])
-			b = i;
-	return b;
-}
-
 static void check_determinism(const llama_gen *p)
 {
 	struct loaded L;
@@ -426,21 +418,9 @@ static void check_determinism(const llama_gen *p)
 	/* greedy generation, one token per eval, vs the teacher-forced replay */
 	enum { NP = 5, NG = 8 };
 	int32_t gen[NP + NG];
-	memcpy(gen, ids, sizeof(int32_t) * NP);
-	dai_err e;
-	session_params sp = {.n_ctx = NP + NG + 1, .n_threads = 2};
-	session *s = session_new(m, &sp, &e);
-	cr_assert(s, "%s", e.msg);
 	float *rows = malloc(sizeof(float) * (NG + 1) * m->n_vocab);
 	cr_assert(rows);
-	cr_assert_eq(session_eval(s, gen, NP, rows, SESSION_LOGITS_LAST, &e), 0, "%s", e.msg);
-	for (int i = 0; i < NG; i++) {
-		gen[NP + i] = argmax(rows + (size_t)i * m->n_vocab, m->n_vocab);
-		cr_assert_eq(session_eval(s, &gen[NP + i], 1, rows + (size_t)(i + 1) * m->n_vocab,
-		                          SESSION_LOGITS_LAST, &e),
-		             0, "%s", e.msg);
-	}
-	session_free(s);
+	generate(m, ids, NP, NG, 2, gen, rows);
 	float *replay = eval_all(m, gen, NP + NG, NULL, 1, 0, NULL);
 	for (int i = 0; i < NG; i++)
 		cr_expect(memcmp(rows + (size_t)i * m->n_vocab,
@@ -797,23 +777,11 @@ Test(arch, refusals)
  */
 enum { C_PROMPT = 26, C_IDS = 58, C_VOCAB = 512 };
 
-static void *read_data(const char *c, const char *ext, size_t want)
-{
-	char path[256];
-	snprintf(path, sizeof path, "tests/data/%s.%s", c, ext);
-	char *data;
-	size_t len;
-	dai_err e;
-	cr_assert_eq(file_read_all(path, 1u << 24, &data, &len, &e), 0, "%s", e.msg);
-	cr_assert_eq(len, want, "%s: %zu bytes, expected %zu", path, len, want);
-	return data;
-}
-
 static void conformance_case_tol(const char *c, const char *arch, double tol_max, double tol_mean)
 {
-	int32_t *ids = read_data(c, "greedy.i32", C_IDS * 4);
-	int32_t *prompt = read_data(c, "prompt.i32", C_PROMPT * 4);
-	float *ref = read_data(c, "logits.f32", (size_t)C_IDS * C_VOCAB * 4);
+	int32_t *ids = read_fixture(c, "greedy.i32", C_IDS * 4);
+	int32_t *prompt = read_fixture(c, "prompt.i32", C_PROMPT * 4);
+	float *ref = read_fixture(c, "logits.f32", (size_t)C_IDS * C_VOCAB * 4);
 	char path[256];
 	snprintf(path, sizeof path, "tests/data/%s.gguf", c);
 	gguf_file g;

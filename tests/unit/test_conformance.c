@@ -14,6 +14,7 @@
 #include "fsio.h"
 #include "gguf.h"
 #include "model.h"
+#include "model_test.h"
 #include "session.h"
 
 TestSuite(conformance);
@@ -24,27 +25,6 @@ struct tol {
 	double max, mean;
 	int greedy_exact; /* F32: every greedy id must match */
 };
-
-static void *load(const char *c, const char *ext, size_t want)
-{
-	char path[256];
-	snprintf(path, sizeof path, "tests/data/%s.%s", c, ext);
-	char *data;
-	size_t len;
-	dai_err e;
-	cr_assert_eq(file_read_all(path, 1u << 24, &data, &len, &e), 0, "%s", e.msg);
-	cr_assert_eq(len, want, "%s: %zu bytes, expected %zu", path, len, want);
-	return data;
-}
-
-static int argmax(const float *x, int n)
-{
-	int best = 0;
-	for (int i = 1; i < n; i++)
-		if (x[i] > x[best])
-			best = i;
-	return best;
-}
 
 static double margin(const float *x, int n)
 {
@@ -58,8 +38,8 @@ static double margin(const float *x, int n)
 
 static void run_case(const char *c, struct tol tol)
 {
-	int32_t *ids = load(c, "greedy.i32", N_IDS * 4);
-	float *ref = load(c, "logits.f32", (size_t)N_IDS * N_VOCAB * 4);
+	int32_t *ids = read_fixture(c, "greedy.i32", N_IDS * 4);
+	float *ref = read_fixture(c, "logits.f32", (size_t)N_IDS * N_VOCAB * 4);
 	char path[256];
 	snprintf(path, sizeof path, "tests/data/%s.gguf", c);
 	gguf_file g;

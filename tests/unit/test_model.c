@@ -16,6 +16,7 @@
 #include "gguf.h"
 #include "model.h"
 #include "session.h"
+#include "model_test.h"
 #include "tools/llama_gen.h"
 
 TestSuite(model);
@@ -101,35 +102,6 @@ static float *eval_all(const model *m, const int32_t *ids, int n, struct run r, 
 	cr_assert_eq(tr->calls, n * (m->n_layers + 1));
 	session_free(s);
 	return lg;
-}
-
-static int argmax(const float *x, int n)
-{
-	int b = 0;
-	for (int i = 1; i < n; i++)
-		if (x[i] > x[b])
-			b = i;
-	return b;
-}
-
-/* Greedy generation of n_gen tokens after the prompt, one token per eval;
- * returns the ids and the logits row of every step. */
-static void generate(const model *m, const int32_t *prompt, int np, int n_gen, int threads,
-                     int32_t *ids, float *rows)
-{
-	dai_err e;
-	session_params sp = {.n_ctx = np + n_gen + 1, .n_threads = threads};
-	session *s = session_new(m, &sp, &e);
-	cr_assert(s, "%s", e.msg);
-	memcpy(ids, prompt, sizeof(int32_t) * np);
-	cr_assert_eq(session_eval(s, prompt, np, rows, SESSION_LOGITS_LAST, &e), 0, "%s", e.msg);
-	for (int i = 0; i < n_gen; i++) {
-		ids[np + i] = argmax(rows + (size_t)i * m->n_vocab, m->n_vocab);
-		cr_assert_eq(session_eval(s, &ids[np + i], 1, rows + (size_t)(i + 1) * m->n_vocab,
-		                          SESSION_LOGITS_LAST, &e),
-		             0, "%s", e.msg);
-	}
-	session_free(s);
 }
 
 static void check_shape(const llama_gen *p)
