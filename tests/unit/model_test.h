@@ -1,7 +1,8 @@
 /*
  * model_test.h - helpers the model unit suites (test_model.c, test_arch.c,
- * test_conformance.c) share: the argmax of a logits row, a fixture of
- * tests/data of a known size, and greedy generation one token per eval.
+ * test_conformance.c, test_prove.c) share: the argmax of a logits row, a
+ * fixture of tests/data of a known size, greedy generation one token per
+ * eval, and a session hook that records every residual vector.
  * Header-only: static inline functions using Criterion's asserts.
  */
 #ifndef DAI_TESTS_MODEL_TEST_H
@@ -57,6 +58,19 @@ static inline void generate(const model *m, const int32_t *prompt, int np, int n
 		             0, "%s", e.msg);
 	}
 	session_free(s);
+}
+
+/* Every residual vector a session hands its hook (set v to hold positions
+ * x (n_layers + 1) x dim floats; pass the struct as the hook's context). */
+struct rec {
+	int n_layers, dim;
+	float *v; /* [pos][layer 0..L][dim] */
+};
+
+static inline void rec_hook(void *ctx, int pos, int layer, const float *x, int dim)
+{
+	struct rec *r = ctx;
+	memcpy(r->v + ((size_t)pos * (r->n_layers + 1) + layer) * dim, x, sizeof(float) * dim);
 }
 
 #endif

@@ -868,17 +868,6 @@ Test(arch, conformance_phi3)
 
 /* ---------------------------------------------------------------- layer pieces */
 
-struct rec {
-	int n_layers, dim;
-	float *v; /* [pos][layer 0..L][dim] */
-};
-
-static void rec_hook(void *ctx, int pos, int layer, const float *x, int dim)
-{
-	struct rec *r = ctx;
-	memcpy(r->v + ((size_t)pos * (r->n_layers + 1) + layer) * dim, x, sizeof(float) * dim);
-}
-
 /* session_layer and session_layer_last (the steps a fraud proof checks)
  * give session_eval's residuals bit for bit with biases, NEOX RoPE and
  * frequency factors too. */

@@ -13,21 +13,11 @@
 #include "ggml_type.h"
 #include "job.h"
 #include "prove_impl.h"
+#include "model_test.h"
 #include "session.h"
 #include "tools/llama_gen.h"
 
 TestSuite(prove);
-
-struct rec {
-	int n_layers, dim;
-	float *v; /* [pos][layer 0..L][dim] */
-};
-
-static void rec_hook(void *ctx, int pos, int layer, const float *x, int dim)
-{
-	struct rec *r = ctx;
-	memcpy(r->v + ((size_t)pos * (r->n_layers + 1) + layer) * dim, x, sizeof(float) * dim);
-}
 
 static void pieces(uint32_t type, int n_batch, int ref_kernels)
 {
