@@ -940,6 +940,81 @@ Test(kern, wsum_and_dequant)
 	}
 }
 
+/*
+ * wsum_batch: each row of y is the wsum of its row of weights with its own
+ * length (the reference by definition), and every fast table gives those
+ * bits for head sizes with and without column tails, 1..9 rows (groups and
+ * their remainders), lengths that end in the middle of a lane pass, lengths
+ * that differ by row (in order, reversed, at random, zero), values starting
+ * past the first cached row (a sliding window), and NaN, infinities, -0 and
+ * subnormals among the weights and values. Nothing past n or between rows
+ * is written.
+ */
+Test(kern, wsum_batch)
+{
+	const kern_table *R = kern_ref();
+	const kern_table *tabs[4];
+	all_tables(tabs);
+	rng r = {4242};
+	enum { MAXT = 180, LDV = 272, LDP = 190, MAXB = 9, LDY = 260 };
+	static float p[MAXB * LDP], v[(MAXT + 8) * LDV], want[MAXB * LDY], got[MAXB * LDY];
+	static const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0x1p-149f, 0x1p-130f};
+	static const int ns[] = {1, 7, 16, 17, 63, 64, 65, 80, 96, 128, 130, 256};
+	int it = 0;
+	for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
+		int n = ns[ni];
+		for (int nb = 1; nb <= MAXB; nb++, it++) {
+			rfill(&r, p, MAXB * LDP);
+			rfill(&r, v, (MAXT + 8) * LDV);
+			if (it % 4 == 3)
+				for (int i = 0; i < 6; i++) {
+					p[rng_next(&r) % (MAXB * LDP)] = special[rng_next(&r) % 6];
+					v[rng_next(&r) % ((MAXT + 8) * LDV)] =
+					    special[rng_next(&r) % 6];
+				}
+			int T[MAXB];
+			int shape = it % 5, base = (int)(rng_next(&r) % (MAXT - MAXB));
+			for (int b = 0; b < nb; b++)
+				T[b] = shape == 0   ? base + b + 1  /* the tokens of a step */
+				       : shape == 1 ? base + nb - b /* decreasing */
+				       : shape == 2 ? (int)(rng_next(&r) % MAXT) /* anything */
+				       : shape == 3 ? (b % 3 ? 32 * b + 31 : 0)  /* empty rows */
+				                    : 33 + b;                    /* short */
+			int lo = it % 3 == 2 ? (int)(rng_next(&r) % 8) : 0;      /* window start */
+			const float *vl = v + (size_t)lo * LDV;
+			R->wsum_batch(p, LDP, T, nb, vl, LDV, want, LDY, n);
+			for (int b = 0; b < nb; b++) {
+				float one[LDY];
+				R->wsum(p + b * LDP, vl, LDV, T[b], one, n);
+				for (int i = 0; i < n; i++)
+					cr_assert(
+					    same_result(want[b * LDY + i], one[i]),
+					    "ref wsum_batch is wsum per row: n %d nb %d row %d", n,
+					    nb, b);
+			}
+			for (int t = 1; tabs[t]; t++) {
+				memset(got, 0xa5, sizeof got);
+				tabs[t]->wsum_batch(p, LDP, T, nb, vl, LDV, got, LDY, n);
+				for (int b = 0; b < MAXB; b++)
+					for (int i = 0; i < LDY; i++) {
+						float g = got[b * LDY + i];
+						if (b < nb && i < n)
+							cr_assert(
+							    same_result(g, want[b * LDY + i]),
+							    "%s wsum_batch n %d nb %d T %d row %d "
+							    "col %d: %a, want %a",
+							    tabs[t]->name, n, nb, T[b], b, i, g,
+							    want[b * LDY + i]);
+						else
+							cr_assert_eq(fbits(g), 0xa5a5a5a5u,
+							             "%s wsum_batch wrote (%d, %d)",
+							             tabs[t]->name, b, i);
+					}
+			}
+		}
+	}
+}
+
 /* ---- dmath ---- */
 
 Test(kern, expf_accuracy_and_edges)
@@ -1092,7 +1167,7 @@ Test(kern, select_by_name)
 		              k->dequant_q8_0 && k->dot_f32 && k->dot_f16 && k->dot_q8_0 &&
 		              k->sum && k->matmul_f32 && k->matmul_f16 && k->matmul_q8_0 &&
 		              k->rmsnorm && k->softmax && k->silu && k->swiglu && k->mul &&
-		              k->add && k->scale && k->exp && k->rope && k->wsum,
+		              k->add && k->scale && k->exp && k->rope && k->wsum && k->wsum_batch,
 		          "%s", k->name);
 	}
 }

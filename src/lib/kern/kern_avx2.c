@@ -972,6 +972,14 @@ static void avx2_wsum(const float *p, const float *v, int ldv, int T, float *y, 
 	}
 }
 
+/* wsum_batch: the rows one at a time */
+static void avx2_wsum_batch(const float *p, int ldp, const int *T, int nb, const float *v, int ldv,
+                            float *y, int ldy, int n)
+{
+	for (int b = 0; b < nb; b++)
+		avx2_wsum(p + (size_t)b * ldp, v, ldv, T[b], y + (size_t)b * ldy, n);
+}
+
 static const kern_table avx2_table = {
     .name = "avx2",
     .f32_to_f16 = avx2_f32_to_f16,
@@ -996,6 +1004,7 @@ static const kern_table avx2_table = {
     .exp = avx2_exp,
     .rope = avx2_rope,
     .wsum = avx2_wsum,
+    .wsum_batch = avx2_wsum_batch,
 };
 
 const kern_table *kern_avx2_table(void);

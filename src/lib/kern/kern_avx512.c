@@ -3,8 +3,8 @@
  * FMA and F16C). Compiled with those -m flags; kern.c only hands this table
  * out when CPUID and XCR0 report all of them.
  *
- * Only the matrix products and attention's weighted sum (wsum) change:
- * every other entry of the table is the AVX2 kernel, which 512-bit
+ * Only the matrix products and attention's weighted sums (wsum, wsum_batch)
+ * change: every other entry of the table is the AVX2 kernel, which 512-bit
  * registers would not speed up. They repeat the reference's arithmetic
  * (kern.h contract) lane by lane, as the AVX2 ones do:
  *
@@ -817,6 +817,151 @@ static void avx512_wsum(const float *p, const float *v, int ldv, int T, float *y
 	}
 }
 
+/*
+ * wsum_batch (contract 5): up to WB_G rows of weights (tokens) over the same
+ * V rows, WB_C registers of 16 columns at a time. The lanes are walked one
+ * canonical lane at a time: lane l takes the V rows t = l, l + 32, ... and
+ * each row, loaded once, goes into every token's accumulators, one
+ * broadcast weight per token; so each output sees exactly the fmas of its
+ * lane in increasing t, as in wsum. Lanes l and l + 16 are added as soon
+ * as both are done (the first step of the fold) and the other steps
+ * follow on the 16 sums. A token whose T ends before another's skips the
+ * rows past its own end.
+ */
+enum { WB_G = 4, WB_C = 4 };
+
+/* one canonical lane l (all its rows) into acc[g][c]; G, C constant */
+INLINE void wsum_lane(const float *const *p, const int *T, int G, int tmin, int tmax,
+                      const float *v, int ldv, int C, const __mmask16 *m, int l,
+                      __m512 (*acc)[WB_C])
+{
+#pragma GCC unroll 4
+	for (int g = 0; g < G; g++)
+#pragma GCC unroll 4
+		for (int c = 0; c < C; c++)
+			acc[g][c] = _mm512_setzero_ps();
+	int t = l;
+	for (; t < tmin; t += 32) {
+		const float *vr = v + (size_t)t * ldv;
+		__m512 vv[WB_C];
+#pragma GCC unroll 4
+		for (int c = 0; c < C; c++)
+			vv[c] = _mm512_maskz_loadu_ps(m[c], vr + 16 * c);
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++) {
+			__m512 pb = _mm512_set1_ps(p[g][t]);
+#pragma GCC unroll 4
+			for (int c = 0; c < C; c++)
+				acc[g][c] = _mm512_fmadd_ps(pb, vv[c], acc[g][c]);
+		}
+	}
+	for (; t < tmax; t += 32) {
+		const float *vr = v + (size_t)t * ldv;
+		__m512 vv[WB_C];
+#pragma GCC unroll 4
+		for (int c = 0; c < C; c++)
+			vv[c] = _mm512_maskz_loadu_ps(m[c], vr + 16 * c);
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++) {
+			if (t >= T[g])
+				continue;
+			__m512 pb = _mm512_set1_ps(p[g][t]);
+#pragma GCC unroll 4
+			for (int c = 0; c < C; c++)
+				acc[g][c] = _mm512_fmadd_ps(pb, vv[c], acc[g][c]);
+		}
+	}
+}
+
+/* G tokens x C registers of columns: y[g] + 16c (mask m[c]) */
+INLINE void wsum_tile(const float *const *p, const int *T, int G, const float *v, int ldv, int C,
+                      const __mmask16 *m, float *const *y)
+{
+	int tmin = T[0], tmax = T[0];
+	for (int g = 1; g < G; g++) {
+		tmin = T[g] < tmin ? T[g] : tmin;
+		tmax = T[g] > tmax ? T[g] : tmax;
+	}
+	__m512 S[16][WB_G][WB_C];
+	for (int l = 0; l < 16; l++) {
+		__m512 a[WB_G][WB_C], b[WB_G][WB_C];
+		wsum_lane(p, T, G, tmin, tmax, v, ldv, C, m, l, a);
+		wsum_lane(p, T, G, tmin, tmax, v, ldv, C, m, l + 16, b);
+		/* fold w = 16 */
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++)
+#pragma GCC unroll 4
+			for (int c = 0; c < C; c++)
+				S[l][g][c] = _mm512_add_ps(a[g][c], b[g][c]);
+	}
+	/* fold w = 8, 4, 2, 1 */
+	for (int w = 8; w >= 1; w /= 2)
+		for (int j = 0; j < w; j++)
+#pragma GCC unroll 4
+			for (int g = 0; g < G; g++)
+#pragma GCC unroll 4
+				for (int c = 0; c < C; c++)
+					S[j][g][c] = _mm512_add_ps(S[j][g][c], S[j + w][g][c]);
+#pragma GCC unroll 4
+	for (int g = 0; g < G; g++)
+#pragma GCC unroll 4
+		for (int c = 0; c < C; c++)
+			_mm512_mask_storeu_ps(y[g] + 16 * c, m[c], S[0][g][c]);
+}
+
+static void avx512_wsum_batch(const float *p, int ldp, const int *T, int nb, const float *v,
+                              int ldv, float *y, int ldy, int n)
+{
+	for (int b = 0; b < nb; b += WB_G) {
+		int G = nb - b < WB_G ? nb - b : WB_G;
+		const float *pg[WB_G];
+		int Tg[WB_G];
+		for (int g = 0; g < WB_G; g++) {
+			int bb = b + (g < G ? g : 0);
+			pg[g] = p + (size_t)bb * ldp;
+			Tg[g] = T[bb];
+		}
+		for (int c0 = 0; c0 < n; c0 += 16 * WB_C) {
+			int C = (n - c0 + 15) / 16 < WB_C ? (n - c0 + 15) / 16 : WB_C;
+			__mmask16 m[WB_C];
+			float *yg[WB_G];
+			for (int c = 0; c < WB_C; c++) {
+				int w = n - c0 - 16 * c;
+				w = w < 0 ? 0 : w > 16 ? 16 : w;
+				m[c] = (__mmask16)((1u << w) - 1);
+			}
+			for (int g = 0; g < WB_G; g++)
+				yg[g] = y + (size_t)(b + (g < G ? g : 0)) * ldy + c0;
+			const float *vc = v + c0;
+#define WT(g, c)                                                                                   \
+	case g * 8 + c:                                                                            \
+		wsum_tile(pg, Tg, g, vc, ldv, c, m, yg);                                           \
+		break
+			switch (G * 8 + C) {
+				WT(4, 4);
+				WT(4, 3);
+				WT(4, 2);
+				WT(4, 1);
+				WT(3, 4);
+				WT(3, 3);
+				WT(3, 2);
+				WT(3, 1);
+				WT(2, 4);
+				WT(2, 3);
+				WT(2, 2);
+				WT(2, 1);
+				WT(1, 4);
+				WT(1, 3);
+				WT(1, 2);
+			default:
+				wsum_tile(pg, Tg, 1, vc, ldv, 1, m, yg);
+				break;
+			}
+#undef WT
+		}
+	}
+}
+
 /* ---- the table ---- */
 
 static kern_table avx512_table;
@@ -830,6 +975,7 @@ static void table_init(void)
 	avx512_table.matmul_f16 = avx512_matmul_f16;
 	avx512_table.matmul_q8_0 = avx512_matmul_q8_0;
 	avx512_table.wsum = avx512_wsum;
+	avx512_table.wsum_batch = avx512_wsum_batch;
 }
 
 const kern_table *kern_avx512_table(void)
