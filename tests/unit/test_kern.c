@@ -597,7 +597,7 @@ Test(kern, matmul_special_values)
 	const kern_table *tabs[4];
 	all_tables(tabs);
 	rng r = {99};
-	enum { RW = 9, BT = 19, N = 200, NQ = 192 };
+	enum { RW = 19, BT = 19, N = 200, NQ = 192 };
 	static float w[RW * N], x[BT * N], xh[BT * N], y[BT * RW];
 	static uint16_t wh[RW * N];
 	static kern_q8_0 wq[RW * NQ / 32], xq[BT * NQ / 32];
