@@ -744,6 +744,68 @@ Test(kern, matmul_q8_0_mixed_rows)
 	}
 }
 
+/*
+ * Rows of at most 128 (attention's scores, one head long), where the
+ * AVX-512 F32 product keeps the activations in registers: every length
+ * around the register and lane boundaries, row counts around the 16 rows
+ * of a fold, 1..9 activations, rows that start past the first, and
+ * special values; each output is the reference dot and nothing else of y
+ * is written.
+ */
+Test(kern, matmul_f32_short_rows)
+{
+	const kern_table *R = kern_ref();
+	const kern_table *tabs[4];
+	all_tables(tabs);
+	rng r = {6464};
+	enum { RW = 40, LD = 136, BT = 9, LDY = 44 };
+	static float w[RW * LD], x[BT * LD], y[BT * LDY];
+	static const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0x1p-149f, 0x1p127f};
+	static const int ns[] = {1, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 80, 96, 127, 128};
+	static const int rows[] = {1, 3, 15, 16, 17, 33, 40};
+	int it = 0;
+	for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
+		for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++, it++) {
+			int n = ns[ni], row0 = it % 3 == 1 ? 1 : 0, row1 = rows[ri];
+			rfill(&r, w, RW * LD);
+			rfill(&r, x, BT * LD);
+			if (it % 4 == 3)
+				for (int i = 0; i < 8; i++) {
+					w[rng_next(&r) % (RW * LD)] = special[rng_next(&r) % 6];
+					x[rng_next(&r) % (BT * LD)] = special[rng_next(&r) % 6];
+				}
+			if (it % 5 == 4) /* products that round to -0: -0 lanes */
+				for (int i = 0; i < LD; i++) {
+					w[LD + i] = -0x1p-100f * (float)(i % 3);
+					x[i] = 0x1p-60f;
+				}
+			for (int bt = 1; bt <= BT; bt++)
+				for (int t = 1; tabs[t]; t++) {
+					memset(y, 0xa5, sizeof y);
+					tabs[t]->matmul_f32(w, LD, x, LD, y, LDY, n, row0, row1,
+					                    bt);
+					for (int b = 0; b < BT; b++)
+						for (int i = 0; i < LDY; i++) {
+							float g = y[b * LDY + i];
+							if (b < bt && i >= row0 && i < row1)
+								cr_assert(
+								    same_result(
+								        g,
+								        R->dot_f32(w + i * LD,
+								                   x + b * LD, n)),
+								    "%s n %d rows [%d,%d) batch %d "
+								    "(%d,%d)",
+								    tabs[t]->name, n, row0, row1,
+								    bt, i, b);
+							else
+								cr_assert_eq(fbits(g), 0xa5a5a5a5u,
+								             "%s wrote (%d,%d)",
+								             tabs[t]->name, i, b);
+						}
+				}
+		}
+}
+
 /* the reference alone (runs without AVX2 too): matmul == dot per element */
 Test(kern, matmul_ref_is_dot)
 {

@@ -305,6 +305,95 @@ static void fgemm(const char *wb, size_t wsz, int ldw, const float *x, int ldx, 
 	}
 }
 
+/*
+ * Short rows (n <= 128: attention's scores, head_dim long): the C
+ * activations stay in registers, NV of 16 floats each (NV = 4 for n <= 64,
+ * 8 for n <= 128; registers past n are masked off), and the weight rows
+ * stream past them, each loaded once for the C activations. A row's two
+ * halves of the lanes take registers k = 0, 2, ... and 1, 3, ... in order
+ * (masked fmas, so that a lane past n keeps its value), their sum is the
+ * fold's w = 16 step, and fold16z finishes 16 rows at a time.
+ */
+enum { FS_C = 4 };
+
+INLINE void fshort(const char *wb, size_t wsz, int ldw, const float *const *x, int C, int NV,
+                   const __mmask16 *m, float *const *y, int row0, int row1, int f16)
+{
+	__m512 xv[FS_C][8];
+#pragma GCC unroll 4
+	for (int c = 0; c < C; c++)
+#pragma GCC unroll 8
+		for (int k = 0; k < NV; k++)
+			xv[c][k] = _mm512_maskz_loadu_ps(m[k], x[c] + 16 * k);
+	for (int r0 = row0; r0 < row1; r0 += 16) {
+		int cnt = row1 - r0 < 16 ? row1 - r0 : 16;
+		__m512 sums[FS_C][16];
+		for (int j = 0; j < 16; j++) {
+			if (j >= cnt) {
+#pragma GCC unroll 4
+				for (int c = 0; c < C; c++)
+					sums[c][FOLD16_AT(j)] = _mm512_setzero_ps();
+				continue;
+			}
+			const void *wr = wb + (size_t)(r0 + j) * ldw * wsz;
+			__m512 wv[8];
+#pragma GCC unroll 8
+			for (int k = 0; k < NV; k++)
+				wv[k] = load_w_part(wr, 16 * (size_t)k, m[k], f16);
+#pragma GCC unroll 4
+			for (int c = 0; c < C; c++) {
+				__m512 a[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+#pragma GCC unroll 8
+				for (int k = 0; k < NV; k++)
+					a[k % 2] =
+					    _mm512_mask3_fmadd_ps(wv[k], xv[c][k], a[k % 2], m[k]);
+				sums[c][FOLD16_AT(j)] = _mm512_add_ps(a[0], a[1]);
+			}
+		}
+#pragma GCC unroll 4
+		for (int c = 0; c < C; c++)
+			_mm512_mask_storeu_ps(y[c] + r0, (__mmask16)((1u << cnt) - 1),
+			                      fold16z(sums[c]));
+	}
+}
+
+static void fgemm_short(const char *wb, size_t wsz, int ldw, const float *x, int ldx, float *y,
+                        int ldy, int n, int row0, int row1, int batch, int f16)
+{
+	int NV = n <= 64 ? 4 : 8;
+	__mmask16 m[8];
+	for (int k = 0; k < 8; k++) {
+		int w = n - 16 * k;
+		w = w < 0 ? 0 : w > 16 ? 16 : w;
+		m[k] = (__mmask16)((1u << w) - 1);
+	}
+	int cmax = NV == 4 ? 4 : 2;
+	for (int b = 0; b < batch; b += cmax) {
+		int C = batch - b < cmax ? batch - b : cmax;
+		const float *xr[FS_C];
+		float *yr[FS_C];
+		for (int c = 0; c < FS_C; c++) {
+			xr[c] = x + (size_t)(b + (c < C ? c : 0)) * ldx;
+			yr[c] = y + (size_t)(b + (c < C ? c : 0)) * ldy;
+		}
+#define FSH(nv, c)                                                                                 \
+	case nv * 8 + c:                                                                           \
+		fshort(wb, wsz, ldw, xr, c, nv, m, yr, row0, row1, f16);                           \
+		break
+		switch (NV * 8 + C) {
+			FSH(4, 4);
+			FSH(4, 3);
+			FSH(4, 2);
+			FSH(4, 1);
+			FSH(8, 2);
+		default:
+			fshort(wb, wsz, ldw, xr, 1, 8, m, yr, row0, row1, f16);
+			break;
+		}
+#undef FSH
+	}
+}
+
 /* prefetch distance for weight rows in a matrix-vector product, bytes
  * (measured on Zen 4: farther is slower) */
 #define F_VEC_PREFETCH 4096
@@ -371,11 +460,13 @@ INLINE void fvec(const char *wb, size_t wsz, int ldw, const float *x, int ldx, f
 static void avx512_matmul_f32(const float *w, int ldw, const float *x, int ldx, float *y, int ldy,
                               int n, int row0, int row1, int batch)
 {
-	if (batch == 1) {
-		fvec((const char *)w, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
-		return;
-	}
-	fgemm((const char *)w, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
+	const char *wb = (const char *)w;
+	if (n <= 128) /* attention's scores (measured: generation's too) */
+		fgemm_short(wb, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
+	else if (batch == 1)
+		fvec(wb, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
+	else
+		fgemm(wb, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
 }
 
 static void avx512_matmul_f16(const uint16_t *w, int ldw, const float *x, int ldx, float *y,
