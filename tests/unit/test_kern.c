@@ -942,6 +942,43 @@ Test(kern, row_helpers_ref_vs_avx2)
 	}
 }
 
+/*
+ * softmax and scale with masked scores (-inf), NaN, +inf, huge and tiny
+ * values and signed zeros, every length up to a few registers with tails:
+ * every fast table gives the reference's result (NaN for NaN).
+ */
+Test(kern, softmax_special_values)
+{
+	const kern_table *R = kern_ref();
+	rng r = {777};
+	static const float special[] = {NAN,       INFINITY, -INFINITY, -INFINITY, 0x1p127f,
+	                                -0x1p127f, -0.0f,    0.0f,      0x1p-149f, 88.0f};
+	float x[80], y1[80], y2[80];
+	FOR_FAST(A)
+	for (int it = 0; it < 400; it++) {
+		int n = it % 80;
+		rfill(&r, x, n);
+		for (int i = 0; i < n; i++)
+			x[i] *= 20.0f;
+		for (int i = 0; i < n && it % 3; i += 1 + (int)(rng_next(&r) % 8))
+			x[i] = special[rng_next(&r) % (it % 7 ? 10 : 4)];
+		if (it % 11 == 5) /* every score masked */
+			for (int i = 0; i < n; i++)
+				x[i] = -INFINITY;
+		R->softmax(x, y1, n);
+		A->softmax(x, y2, n);
+		for (int i = 0; i < n; i++)
+			cr_assert(same_result(y1[i], y2[i]),
+			          "%s softmax it %d n %d [%d]: %a, want %a", A->name, it, n, i,
+			          y2[i], y1[i]);
+		R->scale(x, 0.125f, y1, n);
+		A->scale(x, 0.125f, y2, n);
+		for (int i = 0; i < n; i++)
+			cr_assert(same_result(y1[i], y2[i]), "%s scale it %d n %d [%d]", A->name,
+			          it, n, i);
+	}
+}
+
 Test(kern, rmsnorm_softmax_values)
 {
 	const kern_table *R = kern_ref();

@@ -3,9 +3,9 @@
  * FMA and F16C). Compiled with those -m flags; kern.c only hands this table
  * out when CPUID and XCR0 report all of them.
  *
- * Only the matrix products and attention's weighted sums (wsum, wsum_batch)
- * change: every other entry of the table is the AVX2 kernel, which 512-bit
- * registers would not speed up. They repeat the reference's arithmetic
+ * Only the matrix products and attention's kernels (wsum, wsum_batch,
+ * softmax, scale) change: every other entry of the table is the AVX2
+ * kernel, which 512-bit registers would not speed up. They repeat the reference's arithmetic
  * (kern.h contract) lane by lane, as the AVX2 ones do:
  *
  * - F32 and F16: the 32 canonical lanes of a dot are two registers of 16.
@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmath.h"
 #include "kern_avx2_steps.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -959,6 +960,91 @@ static void avx512_wsum(const float *p, const float *v, int ldv, int T, float *y
 	}
 }
 
+/* lanes [0, cnt) of a register, 0 <= cnt <= 16 */
+INLINE __mmask16 lanes_to(int cnt)
+{
+	return (__mmask16)((1u << cnt) - 1);
+}
+
+/* dm_expf on 16 lanes: the same operations in the same order (dmath.h), as
+ * the AVX2 exp8 */
+INLINE __m512 exp16(__m512 x)
+{
+	__mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+	__m512 xc = _mm512_max_ps(x, _mm512_set1_ps(DM_EXP_LO));
+	xc = _mm512_min_ps(xc, _mm512_set1_ps(DM_EXP_HI));
+	__m512 t = _mm512_mul_ps(xc, _mm512_set1_ps(DM_LOG2E));
+	__m512 k =
+	    _mm512_sub_ps(_mm512_add_ps(t, _mm512_set1_ps(DM_ROUND)), _mm512_set1_ps(DM_ROUND));
+	__m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(DM_LN2_HI), xc);
+	r = _mm512_fnmadd_ps(k, _mm512_set1_ps(DM_LN2_LO), r);
+	__m512 p = _mm512_set1_ps(DM_E7);
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(DM_E6));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(DM_E5));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(DM_E4));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(DM_E3));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(DM_E2));
+	__m512 r2 = _mm512_mul_ps(r, r);
+	__m512 q = _mm512_fmadd_ps(p, r2, r);
+	__m512 e = _mm512_add_ps(_mm512_set1_ps(1.0f), q);
+	__m512i ki = _mm512_cvttps_epi32(k);
+	__m512i k1 = _mm512_srai_epi32(_mm512_add_epi32(ki, _mm512_srli_epi32(ki, 31)), 1);
+	__m512i k2 = _mm512_sub_epi32(ki, k1);
+	const __m512i bias = _mm512_set1_epi32(127);
+	__m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(k1, bias), 23));
+	__m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(k2, bias), 23));
+	__m512 res = _mm512_mul_ps(_mm512_mul_ps(e, s1), s2);
+	return _mm512_mask_add_ps(res, nan, x, x);
+}
+
+static void avx512_scale(const float *x, float s, float *y, int n)
+{
+	__m512 sv = _mm512_set1_ps(s);
+	int i = 0;
+	for (; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), sv));
+	if (i < n) {
+		__mmask16 m = lanes_to(n - i);
+		_mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), sv));
+	}
+}
+
+/*
+ * softmax (contract 5), 16 lanes at a time with masked tails, and the
+ * canonical sum of the exponentials taken as they are made: lanes 0-15 of
+ * it in one register, 16-31 in another, each lane adding its elements in
+ * increasing order, then the fold.
+ */
+static void avx512_softmax(const float *x, float *y, int n)
+{
+	/* max is exact, so any order gives the same value up to the sign of a
+	 * zero, which x - m then erases under exp; maxps keeps its second
+	 * operand when the first is NaN, so NaNs are skipped */
+	const __m512 ninf = _mm512_set1_ps(-INFINITY);
+	__m512 mv = ninf;
+	int i = 0;
+	for (; i + 16 <= n; i += 16)
+		mv = _mm512_max_ps(_mm512_loadu_ps(x + i), mv);
+	if (i < n)
+		mv = _mm512_max_ps(_mm512_mask_loadu_ps(ninf, lanes_to(n - i), x + i), mv);
+	__m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
+	__m512 s[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+	for (i = 0; i + 32 <= n; i += 32)
+		for (int h = 0; h < 2; h++) {
+			__m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16 * h), m));
+			_mm512_storeu_ps(y + i + 16 * h, e);
+			s[h] = _mm512_add_ps(s[h], e);
+		}
+	for (int h = 0; h < 2 && i + 16 * h < n; h++) {
+		int cnt = n - i - 16 * h;
+		__mmask16 mk = lanes_to(cnt > 16 ? 16 : cnt);
+		__m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(mk, x + i + 16 * h), m));
+		_mm512_mask_storeu_ps(y + i + 16 * h, mk, e);
+		s[h] = _mm512_mask_add_ps(s[h], mk, s[h], e);
+	}
+	avx512_scale(y, 1.0f / fold32z(s[0], s[1]), y, n);
+}
+
 /*
  * wsum_batch (contract 5): up to WB_G rows of weights (tokens) over the same
  * V rows, WB_C registers of 16 columns at a time. The lanes are walked one
@@ -1117,6 +1203,8 @@ static void table_init(void)
 	avx512_table.matmul_f16 = avx512_matmul_f16;
 	avx512_table.matmul_q8_0 = avx512_matmul_q8_0;
 	avx512_table.wsum = avx512_wsum;
+	avx512_table.scale = avx512_scale;
+	avx512_table.softmax = avx512_softmax;
 	avx512_table.wsum_batch = avx512_wsum_batch;
 }
 
