@@ -972,12 +972,131 @@ static void avx2_wsum(const float *p, const float *v, int ldv, int T, float *y, 
 	}
 }
 
-/* wsum_batch: the rows one at a time */
+/*
+ * wsum_batch: up to W2_G rows of weights (tokens) over the same V rows, 8
+ * columns per register, W2_C registers at a time. As the AVX-512 kernel:
+ * one canonical lane at a time (lane l takes rows l, l + 32, ...), each V
+ * row loaded once for every token, lanes l and l + 16 added as soon as
+ * both are done, then the rest of the fold; rows past a token's own T are
+ * skipped for it. Partial registers load and store through a lane mask.
+ */
+enum { W2_G = 4, W2_C = 2 };
+
+INLINE __m256 w2_load(const float *p, int full, __m256i mask)
+{
+	return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
+}
+
+/* one canonical lane l into acc[g][c]; G, C constant */
+INLINE void w2_lane(const float *const *p, const int *T, int G, int tmin, int tmax, const float *v,
+                    int ldv, int C, const int *full, const __m256i *mask, int l,
+                    __m256 (*acc)[W2_C])
+{
+#pragma GCC unroll 4
+	for (int g = 0; g < G; g++)
+#pragma GCC unroll 2
+		for (int c = 0; c < C; c++)
+			acc[g][c] = _mm256_setzero_ps();
+	for (int t = l; t < tmax; t += 32) {
+		const float *vr = v + (size_t)t * ldv;
+		__m256 vv[W2_C];
+#pragma GCC unroll 2
+		for (int c = 0; c < C; c++)
+			vv[c] = w2_load(vr + 8 * c, full[c], mask[c]);
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++) {
+			if (t >= tmin && t >= T[g])
+				continue;
+			__m256 pb = _mm256_broadcast_ss(p[g] + t);
+#pragma GCC unroll 2
+			for (int c = 0; c < C; c++)
+				acc[g][c] = _mm256_fmadd_ps(pb, vv[c], acc[g][c]);
+		}
+	}
+}
+
+INLINE void w2_tile(const float *const *p, const int *T, int G, const float *v, int ldv, int C,
+                    const int *full, const __m256i *mask, float *const *y)
+{
+	int tmin = T[0], tmax = T[0];
+	for (int g = 1; g < G; g++) {
+		tmin = T[g] < tmin ? T[g] : tmin;
+		tmax = T[g] > tmax ? T[g] : tmax;
+	}
+	__m256 S[16][W2_G][W2_C];
+	for (int l = 0; l < 16; l++) {
+		__m256 a[W2_G][W2_C], b[W2_G][W2_C];
+		w2_lane(p, T, G, tmin, tmax, v, ldv, C, full, mask, l, a);
+		w2_lane(p, T, G, tmin, tmax, v, ldv, C, full, mask, l + 16, b);
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++)
+#pragma GCC unroll 2
+			for (int c = 0; c < C; c++)
+				S[l][g][c] = _mm256_add_ps(a[g][c], b[g][c]); /* fold w = 16 */
+	}
+	for (int w = 8; w >= 1; w /= 2) /* fold w = 8, 4, 2, 1 */
+		for (int j = 0; j < w; j++)
+#pragma GCC unroll 4
+			for (int g = 0; g < G; g++)
+#pragma GCC unroll 2
+				for (int c = 0; c < C; c++)
+					S[j][g][c] = _mm256_add_ps(S[j][g][c], S[j + w][g][c]);
+#pragma GCC unroll 4
+	for (int g = 0; g < G; g++)
+#pragma GCC unroll 2
+		for (int c = 0; c < C; c++) {
+			if (full[c])
+				_mm256_storeu_ps(y[g] + 8 * c, S[0][g][c]);
+			else
+				_mm256_maskstore_ps(y[g] + 8 * c, mask[c], S[0][g][c]);
+		}
+}
+
 static void avx2_wsum_batch(const float *p, int ldp, const int *T, int nb, const float *v, int ldv,
                             float *y, int ldy, int n)
 {
-	for (int b = 0; b < nb; b++)
-		avx2_wsum(p + (size_t)b * ldp, v, ldv, T[b], y + (size_t)b * ldy, n);
+	for (int b = 0; b < nb; b += W2_G) {
+		int G = nb - b < W2_G ? nb - b : W2_G;
+		const float *pg[W2_G];
+		int Tg[W2_G];
+		for (int g = 0; g < W2_G; g++) {
+			int bb = b + (g < G ? g : 0);
+			pg[g] = p + (size_t)bb * ldp;
+			Tg[g] = T[bb];
+		}
+		for (int c0 = 0; c0 < n; c0 += 8 * W2_C) {
+			int C = (n - c0 + 7) / 8 < W2_C ? (n - c0 + 7) / 8 : W2_C;
+			int full[W2_C];
+			__m256i mask[W2_C];
+			float *yg[W2_G];
+			for (int c = 0; c < W2_C; c++) {
+				int w = n - c0 - 8 * c;
+				w = w < 0 ? 0 : w > 8 ? 8 : w;
+				full[c] = w == 8;
+				mask[c] = kern_lane_mask(w);
+			}
+			for (int g = 0; g < W2_G; g++)
+				yg[g] = y + (size_t)(b + (g < G ? g : 0)) * ldy + c0;
+			const float *vc = v + c0;
+#define W2T(g, c)                                                                                  \
+	case g * 4 + c:                                                                            \
+		w2_tile(pg, Tg, g, vc, ldv, c, full, mask, yg);                                    \
+		break
+			switch (G * 4 + C) {
+				W2T(4, 2);
+				W2T(4, 1);
+				W2T(3, 2);
+				W2T(3, 1);
+				W2T(2, 2);
+				W2T(2, 1);
+				W2T(1, 2);
+			default:
+				w2_tile(pg, Tg, 1, vc, ldv, 1, full, mask, yg);
+				break;
+			}
+#undef W2T
+		}
+	}
 }
 
 static const kern_table avx2_table = {
