@@ -8,11 +8,12 @@
  * the table kern_select picks (DAI_KERNELS chooses another).
  *
  * Build: make build/rel/attnbench
- * Usage: attnbench [repetitions]
+ * Usage: attnbench [repetitions [verify|decode]]
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "kern/kern.h"
@@ -90,6 +91,7 @@ static double best_of(const struct data *d, int step, int part, int reps)
 int main(int argc, char **argv)
 {
 	int reps = argc > 1 ? atoi(argv[1]) : 20;
+	const char *only = argc > 2 ? argv[2] : NULL;
 	dai_err e;
 	unsigned seed = 1;
 	struct data d;
@@ -113,6 +115,8 @@ int main(int argc, char **argv)
 	for (int mode = 0; mode < 2; mode++) {
 		int step = mode ? 1 : STEP;
 		double sum = 0;
+		if (only && strcmp(only, mode ? "decode" : "verify"))
+			continue;
 		printf("%-7s", mode ? "decode" : "verify");
 		for (int part = 0; part < 3; part++) {
 			double t = best_of(&d, step, part, reps);
