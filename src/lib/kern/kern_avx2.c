@@ -338,15 +338,90 @@ INLINE void gemm_tiles(const char *wb, size_t wsz, int ldw, const float *x, int 
 }
 
 /*
+ * Short rows (n <= 64, a multiple of 8: attention's scores, head_dim
+ * long): one activation at a time stays in registers (n / 8 of them) and
+ * the weight rows stream past it. Register k of a row goes into lanes
+ * 8 (k % 4) .. 8 (k % 4) + 7 in increasing k, the four lane registers
+ * fold w = 16 and 8 at once, and fold8x8 finishes 8 rows together.
+ */
+
+/*
+ * The last three steps of the contract 1 fold (w = 4, 2, 1) of 8 dots at
+ * once: a[i] holds lanes 0-7 (the w = 16 and 8 steps done) of dot
+ * 4 * (i % 2) + i / 2; shuffles pair the halves of two registers, and
+ * every dot gets exactly fold32's additions. Element j is dot j.
+ */
+INLINE __m256 fold8x8(const __m256 *a)
+{
+	__m256 b[4], c[2];
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++)
+		b[k] = _mm256_add_ps(_mm256_permute2f128_ps(a[2 * k], a[2 * k + 1], 0x20),
+		                     _mm256_permute2f128_ps(a[2 * k], a[2 * k + 1], 0x31));
+#pragma GCC unroll 2
+	for (int k = 0; k < 2; k++)
+		c[k] = _mm256_add_ps(_mm256_shuffle_ps(b[2 * k], b[2 * k + 1], 0x44),
+		                     _mm256_shuffle_ps(b[2 * k], b[2 * k + 1], 0xee));
+	return _mm256_add_ps(_mm256_shuffle_ps(c[0], c[1], 0x88),
+	                     _mm256_shuffle_ps(c[0], c[1], 0xdd));
+}
+
+/* the position in fold8x8's input of dot j */
+#define FOLD8_AT(j) (2 * ((j) % 4) + (j) / 4)
+
+INLINE void short_rows(const char *wb, size_t wsz, int ldw, const float *x, float *y, int n,
+                       int row0, int row1, int f16)
+{
+	int nv = n / 8;
+	__m256 xv[8];
+#pragma GCC unroll 8
+	for (int k = 0; k < 8; k++)
+		xv[k] = k < nv ? _mm256_loadu_ps(x + 8 * k) : _mm256_setzero_ps();
+	for (int r0 = row0; r0 < row1; r0 += 8) {
+		int cnt = row1 - r0 < 8 ? row1 - r0 : 8;
+		__m256 sums[8];
+#pragma GCC unroll 8
+		for (int j = 0; j < 8; j++) {
+			if (j >= cnt) {
+				sums[FOLD8_AT(j)] = _mm256_setzero_ps();
+				continue;
+			}
+			const void *wr = wb + (size_t)(r0 + j) * ldw * wsz;
+			__m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(),
+			               _mm256_setzero_ps(), _mm256_setzero_ps()};
+#pragma GCC unroll 8
+			for (int k = 0; k < 8; k++)
+				if (k < nv)
+					a[k % 4] = _mm256_fmadd_ps(load_w(wr, 8 * k, f16), xv[k],
+					                           a[k % 4]);
+			sums[FOLD8_AT(j)] =
+			    _mm256_add_ps(_mm256_add_ps(a[0], a[2]), _mm256_add_ps(a[1], a[3]));
+		}
+		__m256 d = fold8x8(sums);
+		if (cnt == 8)
+			_mm256_storeu_ps(y + r0, d);
+		else
+			_mm256_maskstore_ps(y + r0, kern_lane_mask(cnt), d);
+	}
+}
+
+/*
  * Rows [row0, row1) times batch activations. One activation: one weight
  * row at a time (pairs of rows sharing the activation loads measured
  * 25-45% slower on Zen 4: the rows' streams from memory compete). Several:
  * gemm_tiles (short rows fit in L1 anyway and take one pass per output).
+ * Rows of at most 64 (attention's scores): short_rows, for any batch.
  */
 INLINE void matmul_tiles(const void *w, size_t wsz, int ldw, const float *x, int ldx, float *y,
                          int ldy, int n, int row0, int row1, int batch, int f16)
 {
 	const char *wb = w;
+	if (n > 0 && n <= 64 && n % 8 == 0) {
+		for (int b = 0; b < batch; b++)
+			short_rows(wb, wsz, ldw, x + (size_t)b * ldx, y + (size_t)b * ldy, n, row0,
+			           row1, f16);
+		return;
+	}
 	if (batch == 1 || n <= 0) {
 		for (int b = 0; b < batch; b++) {
 			const float *xr[1] = {x + (size_t)b * ldx};
