@@ -387,10 +387,15 @@ static void attn_task(void *ctx, int task, int worker)
 		int T = j->pos0 + t + 1, i = t - t0;
 		lo[i] = n_swa > 0 && T > n_swa ? T - n_swa : 0;
 		len[i] = T - lo[i];
-		float *p = scores + (size_t)i * ld + lo[i];
-		k->scale(p, s->attn_scale, p, len[i]);
-		k->softmax(p, p, len[i]);
+		k->scale(scores + (size_t)i * ld + lo[i], s->attn_scale,
+		         scores + (size_t)i * ld + lo[i], len[i]);
 	}
+	/* softmax in a loop of its own: reading a row right after its last
+	 * (masked, partial) store waits for that store (measured: a third of
+	 * the time of scale and softmax) */
+	for (int i = 0; i < t1 - t0; i++)
+		k->softmax(scores + (size_t)i * ld + lo[i], scores + (size_t)i * ld + lo[i],
+		           len[i]);
 	/* the weighted V sums, one call for the tokens that start at the same
 	 * position (all of them unless a sliding window has moved): it loads
 	 * each V row once for all of them */

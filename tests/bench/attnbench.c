@@ -61,12 +61,13 @@ static void attend(const struct data *d, int pos0, int nb, int part)
 			int T[GROUP];
 			for (int t = t0; t < t1; t++) {
 				T[t - t0] = pos0 + t + 1;
-				float *p = sc + (size_t)(t - t0) * POS;
-				if (part == 1) {
-					k->scale(p, 0.125f, p, T[t - t0]);
-					k->softmax(p, p, T[t - t0]);
-				}
+				if (part == 1)
+					k->scale(sc + (size_t)(t - t0) * POS, 0.125f,
+					         sc + (size_t)(t - t0) * POS, T[t - t0]);
 			}
+			for (int t = t0; t < t1 && part == 1; t++)
+				k->softmax(sc + (size_t)(t - t0) * POS, sc + (size_t)(t - t0) * POS,
+				           T[t - t0]);
 			if (part == 2)
 				k->wsum_batch(sc, POS, T, t1 - t0, d->vc + h * HD, KV,
 				              d->att + (size_t)t0 * KV + h * HD, KV, HD);
