@@ -1077,9 +1077,10 @@ Test(kern, wsum_batch)
 				T[b] = shape == 0   ? base + b + 1  /* the tokens of a step */
 				       : shape == 1 ? base + nb - b /* decreasing */
 				       : shape == 2 ? (int)(rng_next(&r) % MAXT) /* anything */
-				       : shape == 3 ? (b % 3 ? 32 * b + 31 : 0)  /* empty rows */
-				                    : 33 + b;                    /* short */
-			int lo = it % 3 == 2 ? (int)(rng_next(&r) % 8) : 0;      /* window start */
+				       : shape == 3
+				           ? (b % 3 ? 32 * (b % 5) + 31 : 0) /* empty rows */
+				           : 33 + b;                         /* short */
+			int lo = it % 3 == 2 ? (int)(rng_next(&r) % 8) : 0;  /* window start */
 			const float *vl = v + (size_t)lo * LDV;
 			R->wsum_batch(p, LDP, T, nb, vl, LDV, want, LDY, n);
 			for (int b = 0; b < nb; b++) {
