@@ -939,28 +939,51 @@ static void avx2_rmsnorm(const float *x, const float *w, float *y, int n, float 
 	}
 }
 
+/*
+ * softmax: the canonical sum of the exponentials is taken as they are made
+ * (element i into lane register (i / 8) % 4, in increasing i), and a tail
+ * of n % 8 goes through a lane mask; it stays in a register until the last
+ * step (a masked store is not forwarded to a later load).
+ */
 static void avx2_softmax(const float *x, float *y, int n)
 {
 	/* max is exact, so any order gives the same value up to the sign of a
-	 * zero, which x - m then erases under exp */
-	__m256 mv = _mm256_set1_ps(-INFINITY);
-	int i = 0;
-	for (; i + 8 <= n; i += 8)
+	 * zero, which x - m then erases under exp; maxps keeps its second
+	 * operand when the first is NaN, so NaNs are skipped */
+	const __m256 ninf = _mm256_set1_ps(-INFINITY);
+	int nf = n / 8 * 8, tail = n - nf;
+	__m256i tm = kern_lane_mask(tail);
+	__m256 mv = ninf;
+	for (int i = 0; i < nf; i += 8)
 		mv = _mm256_max_ps(_mm256_loadu_ps(x + i), mv);
+	if (tail)
+		mv = _mm256_max_ps(
+		    _mm256_blendv_ps(ninf, _mm256_maskload_ps(x + nf, tm), _mm256_castsi256_ps(tm)),
+		    mv);
 	float M[8];
 	_mm256_storeu_ps(M, mv);
 	float m = -INFINITY;
 	for (int j = 0; j < 8; j++)
 		m = M[j] > m ? M[j] : m;
-	for (; i < n; i++)
-		m = x[i] > m ? x[i] : m;
 	__m256 m8 = _mm256_set1_ps(m);
-	for (i = 0; i + 8 <= n; i += 8)
-		_mm256_storeu_ps(y + i, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), m8)));
-	for (; i < n; i++)
-		y[i] = dm_expf(x[i] - m);
-	float inv = 1.0f / avx2_sum(y, n);
-	avx2_scale(y, inv, y, n);
+	__m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+	               _mm256_setzero_ps()};
+	for (int i = 0; i < nf; i += 8) {
+		__m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), m8));
+		_mm256_storeu_ps(y + i, e);
+		a[i / 8 % 4] = _mm256_add_ps(a[i / 8 % 4], e);
+	}
+	__m256 et = _mm256_setzero_ps();
+	if (tail) {
+		et = exp8(_mm256_sub_ps(_mm256_maskload_ps(x + nf, tm), m8));
+		a[nf / 8 % 4] = _mm256_blendv_ps(a[nf / 8 % 4], _mm256_add_ps(a[nf / 8 % 4], et),
+		                                 _mm256_castsi256_ps(tm));
+	}
+	__m256 inv = _mm256_set1_ps(1.0f / fold32(a[0], a[1], a[2], a[3]));
+	for (int i = 0; i < nf; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(y + i), inv));
+	if (tail)
+		_mm256_maskstore_ps(y + nf, tm, _mm256_mul_ps(et, inv));
 }
 
 static void avx2_rope(float *x, const float *cos, const float *sin, int head_dim, int n_heads)
