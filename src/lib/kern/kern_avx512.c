@@ -5,15 +5,18 @@
  *
  * Only the matrix products and attention's kernels (wsum, wsum_batch,
  * softmax, scale) change: every other entry of the table is the AVX2
- * kernel, which 512-bit registers would not speed up. They repeat the reference's arithmetic
- * (kern.h contract) lane by lane, as the AVX2 ones do:
+ * kernel, which 512-bit registers would not speed up. They repeat the
+ * reference's arithmetic (kern.h contract) lane by lane, as the AVX2 ones
+ * do:
  *
  * - F32 and F16: the 32 canonical lanes of a dot are two registers of 16.
  *   Lanes 0-15 of a dot only ever see the elements i with i % 32 < 16, in
  *   increasing i, and lanes 16-31 the others, so each half is accumulated
  *   on its own pass; with one register per output a tile of 4 weight rows
  *   x 6 activations keeps its 24 accumulators in registers. The fold
- *   (contract 1) adds the halves, then the same tree as AVX2.
+ *   (contract 1) adds the halves, then the same tree as AVX2, for 16 dots
+ *   at once (fold16z). F32 rows of at most 128 (attention's scores) keep
+ *   the activations in registers instead (fgemm_short).
  *
  * - Q8_0 with several activations: a register holds one lane per
  *   activation (16 of them), not one per element. The activation blocks
@@ -477,7 +480,7 @@ static void avx512_matmul_f32(const float *w, int ldw, const float *x, int ldx, 
                               int n, int row0, int row1, int batch)
 {
 	const char *wb = (const char *)w;
-	if (n <= 128) /* attention's scores (measured: generation's too) */
+	if (n <= 128) /* attention's scores, any batch (one activation too: faster than fvec) */
 		fgemm_short(wb, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
 	else if (batch == 1)
 		fvec(wb, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
