@@ -2,6 +2,7 @@
 #include "merkle.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "blake2b.h"
@@ -80,6 +81,60 @@ int merkle_path(const unsigned char *leaves, uint64_t n, uint64_t i,
 	for (int d = 0; d < depth; d++)
 		memcpy(path[d], sib[depth - 1 - d], MERKLE_HASH);
 	return depth;
+}
+
+int merkle_tree_build(merkle_tree *t, const unsigned char *leaves, uint64_t n)
+{
+	memset(t, 0, sizeof *t);
+	if (n == 0)
+		return -1;
+	uint64_t total = 0, c = n;
+	int levels = 0;
+	for (;;) {
+		t->count[levels++] = c;
+		total += c;
+		if (c == 1)
+			break;
+		c = (c + 1) / 2;
+	}
+	if (total > SIZE_MAX / MERKLE_HASH || !(t->nodes = malloc((size_t)total * MERKLE_HASH)))
+		return -1;
+	t->n = n;
+	t->levels = levels;
+	unsigned char *p = t->nodes;
+	for (int h = 0; h < levels; h++) {
+		t->level[h] = p;
+		p += t->count[h] * MERKLE_HASH;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		merkle_leaf_node(leaves + i * MERKLE_HASH, t->level[0] + i * MERKLE_HASH);
+	for (int h = 1; h < levels; h++) {
+		const unsigned char *below = t->level[h - 1];
+		for (uint64_t j = 0; j < t->count[h]; j++) {
+			unsigned char *out = t->level[h] + j * MERKLE_HASH;
+			if (2 * j + 1 < t->count[h - 1])
+				merkle_inner_node(below + 2 * j * MERKLE_HASH,
+				                  below + (2 * j + 1) * MERKLE_HASH, out);
+			else
+				memcpy(out, below + 2 * j * MERKLE_HASH, MERKLE_HASH);
+		}
+	}
+	return 0;
+}
+
+int merkle_tree_path(const merkle_tree *t, uint64_t i, unsigned char path[][MERKLE_HASH])
+{
+	int len = 0;
+	for (int h = 0; h + 1 < t->levels; h++, i /= 2)
+		if ((i ^ 1) < t->count[h])
+			memcpy(path[len++], t->level[h] + (i ^ 1) * MERKLE_HASH, MERKLE_HASH);
+	return len;
+}
+
+void merkle_tree_free(merkle_tree *t)
+{
+	free(t->nodes);
+	memset(t, 0, sizeof *t);
 }
 
 int merkle_check(const unsigned char leaf[MERKLE_HASH], uint64_t i, uint64_t n,

@@ -35,6 +35,27 @@ void merkle_root(const unsigned char *leaves, uint64_t n, unsigned char root[MER
 int merkle_path(const unsigned char *leaves, uint64_t n, uint64_t i,
                 unsigned char path[][MERKLE_HASH]);
 
+/*
+ * Every node of a tree, for many paths: merkle_path recomputes the tree
+ * for each path (O(n) hashes apiece), this builds it once (2n hashes) and
+ * then gives each path by lookup. Built bottom up: level h + 1 pairs the
+ * nodes of level h and carries a last odd node up unhashed, which is the
+ * same tree as the split at the largest power of two above.
+ */
+typedef struct merkle_tree {
+	uint64_t n;                          /* leaves */
+	int levels;                          /* level 0: leaf nodes; the last: the root */
+	uint64_t count[MERKLE_PATH_MAX + 1]; /* nodes per level */
+	unsigned char *level[MERKLE_PATH_MAX + 1];
+	unsigned char *nodes; /* every level, one allocation */
+} merkle_tree;
+
+/* Builds the tree of n >= 1 leaves; -1 when out of memory. */
+int merkle_tree_build(merkle_tree *t, const unsigned char *leaves, uint64_t n);
+/* The same as merkle_path for leaf i (< t->n). */
+int merkle_tree_path(const merkle_tree *t, uint64_t i, unsigned char path[][MERKLE_HASH]);
+void merkle_tree_free(merkle_tree *t);
+
 /* 0 when leaf (the raw 32-byte leaf, not its leaf node) is leaf i of n
  * under root with the given path, -1 otherwise. */
 int merkle_check(const unsigned char leaf[MERKLE_HASH], uint64_t i, uint64_t n,

@@ -49,10 +49,10 @@ static void put(buf *b, const void *d, size_t n)
 }
 
 /* A leaf's audit path: u8 length, then the hashes. */
-static void put_path(buf *b, const dai_trace *t, uint64_t index)
+static void put_path(buf *b, const merkle_tree *tree, uint64_t index)
 {
 	unsigned char path[MERKLE_PATH_MAX][MERKLE_HASH];
-	int n = merkle_path(t->leaves, trace_n_leaves(t), index, path);
+	int n = merkle_tree_path(tree, index, path);
 	unsigned char len = (unsigned char)n;
 	put(b, &len, 1);
 	put(b, path, (size_t)n * MERKLE_HASH);
@@ -80,14 +80,22 @@ static int step_proof(const engine *en, const prove_seq *q, const dai_trace *wt,
 	const model *m = &en->model;
 	uint32_t L = (uint32_t)m->n_layers;
 	size_t dim = (size_t)m->dim;
+	/* the tree once: a proof at position t carries t + 2 paths */
+	merkle_tree tree;
+	if (merkle_tree_build(&tree, wt->leaves, trace_n_leaves(wt)))
+		return dai_errf(e, "out of memory");
 	put(out, trace_leaf(wt, t, j), MERKLE_HASH);
-	put_path(out, wt, t * q->steps + j);
-	if (j == 0)
+	put_path(out, &tree, t * q->steps + j);
+	if (j == 0) {
+		merkle_tree_free(&tree);
 		return 0;
+	}
 	struct capture c = {NULL, (int)j - 1, (int)t, m->dim};
 	c.rows = malloc((t + 1) * dim * sizeof(float));
-	if (!c.rows)
+	if (!c.rows) {
+		merkle_tree_free(&tree);
 		return dai_errf(e, "out of memory");
+	}
 	session_params sp = {.n_ctx = (int)(t + 1),
 	                     .n_threads = o ? o->n_threads : 0,
 	                     .n_batch = o && o->n_batch ? o->n_batch : PROVE_DEFAULT_BATCH};
@@ -96,15 +104,17 @@ static int step_proof(const engine *en, const prove_seq *q, const dai_trace *wt,
 	           session_eval(s, q->seq, (int)(t + 1), NULL, SESSION_LOGITS_NONE, e))) {
 		session_free(s);
 		free(c.rows);
+		merkle_tree_free(&tree);
 		return -1;
 	}
 	session_free(s);
 	uint64_t i0 = j == L + 1 ? t : 0; /* the head reads (t, L) alone */
 	for (uint64_t i = i0; i <= t; i++) {
 		put(out, c.rows + i * dim, dim * sizeof(float));
-		put_path(out, wt, i * q->steps + j - 1);
+		put_path(out, &tree, i * q->steps + j - 1);
 	}
 	free(c.rows);
+	merkle_tree_free(&tree);
 	return 0;
 }
 

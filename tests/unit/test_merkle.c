@@ -102,3 +102,37 @@ Test(merkle, leaf_cannot_pose_as_node)
 	merkle_root(fake, 1, one);
 	cr_assert_neq(memcmp(one, root2, 32), 0);
 }
+
+/* The built tree gives merkle_path's paths and merkle_root's root for
+ * every leaf of every tree size to 300, and a few larger ones. */
+Test(merkle, built_tree_matches_paths_and_root)
+{
+	enum { MAXN = 1100 };
+	static unsigned char leaves[MAXN][MERKLE_HASH];
+	for (int i = 0; i < MAXN; i++)
+		for (int k = 0; k < MERKLE_HASH; k++)
+			leaves[i][k] = (unsigned char)(i * 131 + k * 7);
+	static const uint64_t big[] = {511, 512, 513, 1023, 1024, 1025, 1100};
+	for (uint64_t n = 1; n <= 300 + sizeof big / sizeof big[0]; n++) {
+		uint64_t size = n <= 300 ? n : big[n - 301];
+		merkle_tree t;
+		cr_assert_eq(merkle_tree_build(&t, leaves[0], size), 0);
+		unsigned char root[MERKLE_HASH];
+		merkle_root(leaves[0], size, root);
+		cr_assert_arr_eq(t.level[t.levels - 1], root, MERKLE_HASH, "root of %llu",
+		                 (unsigned long long)size);
+		for (uint64_t i = 0; i < size; i++) {
+			unsigned char a[MERKLE_PATH_MAX][MERKLE_HASH],
+			    b[MERKLE_PATH_MAX][MERKLE_HASH];
+			int la = merkle_path(leaves[0], size, i, a);
+			int lb = merkle_tree_path(&t, i, b);
+			cr_assert_eq(la, lb, "leaf %llu of %llu: path lengths %d, %d",
+			             (unsigned long long)i, (unsigned long long)size, la, lb);
+			cr_assert_arr_eq(a, b, (size_t)la * MERKLE_HASH, "leaf %llu of %llu",
+			                 (unsigned long long)i, (unsigned long long)size);
+		}
+		merkle_tree_free(&t);
+	}
+	merkle_tree t;
+	cr_assert_eq(merkle_tree_build(&t, leaves[0], 0), -1, "no tree of no leaves");
+}
