@@ -341,7 +341,7 @@ static void avx512_matmul_f16(const uint16_t *w, int ldw, const float *x, int ld
 /* ---- Q8_0 ---- */
 
 /* activations per lane group, weight rows and lane groups per tile */
-enum { QL = 16, QR = 4, QG = 2, Q_CHUNK_GROUPS = 4, Q_RB = 16 };
+enum { QL = 16, QR = 4, QG = 4, Q_CHUNK_GROUPS = 4, Q_RB = 16 };
 
 /*
  * The transposed activations of one lane group: X[8k + t] lane j = bytes
@@ -388,99 +388,92 @@ static void q8_pack_group(const kern_q8_0 *const *rows, int nb, __m512i *X, floa
 }
 
 /*
- * R weight rows x G lane groups of activations: res[r * QG + g] lane j =
- * the canonical Q8_0 dot of row r and activation j of group g. ws, wc: the
- * rows' q8_row_prep (row r at r * nbs). Called with constant R and G.
+ * QR weight rows x G lane groups of activations: out[r * ldo + 16 g + j] =
+ * the canonical Q8_0 dot of row r and activation j of group g, for r < R.
+ * ws, wc: the rows' q8_row_prep (row r at r * nbs). Blocks go in order, so
+ * the weights stream; the eight A[k % 8] of each output wait in memory
+ * (one load and store per block, off the vpdpbusd ports) and the QR * G
+ * integer sums stay in registers. Called with constant G.
  */
-INLINE void q8_tile(const kern_q8_0 *const *w, int R, const __m512i *const *X,
-                    const float *const *D, int G, int nb, const float *ws, const int32_t *wc,
-                    int nbs, __m512 *res)
+INLINE void q8_tile(const kern_q8_0 *const *w, const __m512i *const *X, const float *const *D,
+                    int G, int nb, const float *ws, const int32_t *wc, int nbs, int R, float *out,
+                    int ldo)
 {
-	__m512 P[8][QR][QG];
-	for (int j = 0; j < 8; j++) {
-		__m512 A[QR][QG];
-#pragma GCC unroll 4
-		for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
-			for (int g = 0; g < G; g++)
-				A[r][g] = _mm512_setzero_ps();
-		for (int k = j; k < nb; k += 8) {
-			__m512i I[QR][QG];
-#pragma GCC unroll 4
-			for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
-				for (int g = 0; g < G; g++)
-					I[r][g] = _mm512_set1_epi32(wc[r * nbs + k]);
+	__m512 A[8][QR][QG];
+	for (int j = 0; j < 8; j++)
 #pragma GCC unroll 8
-			for (int t = 0; t < 8; t++) {
-				__m512i xv[QG];
-#pragma GCC unroll 2
+		for (int r = 0; r < QR; r++)
+#pragma GCC unroll 4
+			for (int g = 0; g < G; g++)
+				A[j][r][g] = _mm512_setzero_ps();
+	for (int k = 0; k < nb; k++) {
+		__m512i I[QR][QG];
+#pragma GCC unroll 8
+		for (int r = 0; r < QR; r++)
+#pragma GCC unroll 4
+			for (int g = 0; g < G; g++)
+				I[r][g] = _mm512_set1_epi32(wc[r * nbs + k]);
+#pragma GCC unroll 8
+		for (int t = 0; t < 8; t++) {
+			__m512i xv[QG];
+#pragma GCC unroll 4
+			for (int g = 0; g < G; g++)
+				xv[g] = _mm512_load_si512(X[g] + 8 * (size_t)k + t);
+#pragma GCC unroll 8
+			for (int r = 0; r < QR; r++) {
+				int32_t word;
+				memcpy(&word, w[r][k].q + 4 * t, sizeof word);
+				__m512i wv = _mm512_set1_epi32(word);
+#pragma GCC unroll 4
 				for (int g = 0; g < G; g++)
-					xv[g] = _mm512_load_si512(X[g] + 8 * (size_t)k + t);
-#pragma GCC unroll 4
-				for (int r = 0; r < R; r++) {
-					int32_t word;
-					memcpy(&word, w[r][k].q + 4 * t, sizeof word);
-					__m512i wv = _mm512_set1_epi32(word);
-#pragma GCC unroll 2
-					for (int g = 0; g < G; g++)
-						I[r][g] = _mm512_dpbusd_epi32(I[r][g], xv[g], wv);
-				}
-			}
-#pragma GCC unroll 4
-			for (int r = 0; r < R; r++) {
-				__m512 sw = _mm512_set1_ps(ws[r * nbs + k]);
-#pragma GCC unroll 2
-				for (int g = 0; g < G; g++) {
-					__m512 s = _mm512_mul_ps(
-					    sw, _mm512_load_ps(D[g] + 16 * (size_t)k));
-					A[r][g] = _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(I[r][g]),
-					                          A[r][g]);
-				}
+					I[r][g] = _mm512_dpbusd_epi32(I[r][g], xv[g], wv);
 			}
 		}
+		__m512(*a)[QG] = A[k & 7];
+#pragma GCC unroll 8
+		for (int r = 0; r < QR; r++) {
+			__m512 sw = _mm512_set1_ps(ws[r * nbs + k]);
 #pragma GCC unroll 4
-		for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
-			for (int g = 0; g < G; g++)
-				P[j][r][g] = A[r][g];
+			for (int g = 0; g < G; g++) {
+				__m512 s = _mm512_mul_ps(sw, _mm512_load_ps(D[g] + 16 * (size_t)k));
+				a[r][g] = _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(I[r][g]), a[r][g]);
+			}
+		}
 	}
 	/* contract 3b fold: w = 4, 2, 1 */
+#pragma GCC unroll 8
+	for (int r = 0; r < QR; r++)
 #pragma GCC unroll 4
-	for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
 		for (int g = 0; g < G; g++) {
-			__m512 a0 = _mm512_add_ps(P[0][r][g], P[4][r][g]);
-			__m512 a1 = _mm512_add_ps(P[1][r][g], P[5][r][g]);
-			__m512 a2 = _mm512_add_ps(P[2][r][g], P[6][r][g]);
-			__m512 a3 = _mm512_add_ps(P[3][r][g], P[7][r][g]);
+			__m512 a0 = _mm512_add_ps(A[0][r][g], A[4][r][g]);
+			__m512 a1 = _mm512_add_ps(A[1][r][g], A[5][r][g]);
+			__m512 a2 = _mm512_add_ps(A[2][r][g], A[6][r][g]);
+			__m512 a3 = _mm512_add_ps(A[3][r][g], A[7][r][g]);
 			a0 = _mm512_add_ps(a0, a2);
 			a1 = _mm512_add_ps(a1, a3);
-			res[r * QG + g] = _mm512_add_ps(a0, a1);
+			if (r < R)
+				_mm512_storeu_ps(out + r * ldo + QL * g, _mm512_add_ps(a0, a1));
 		}
 }
 
-INLINE void q8_tile_rg(const kern_q8_0 *const *w, int R, const __m512i *const *X,
-                       const float *const *D, int G, int nb, const float *ws, const int32_t *wc,
-                       int nbs, __m512 *res)
+INLINE void q8_tile_g(const kern_q8_0 *const *w, const __m512i *const *X, const float *const *D,
+                      int G, int nb, const float *ws, const int32_t *wc, int nbs, int R, float *out,
+                      int ldo)
 {
-#define QT(r, g)                                                                                   \
-	case r * 4 + g:                                                                            \
-		q8_tile(w, r, X, D, g, nb, ws, wc, nbs, res);                                      \
-		break
-	switch (R * 4 + G) {
-		QT(4, 2);
-		QT(4, 1);
-		QT(3, 2);
-		QT(3, 1);
-		QT(2, 2);
-		QT(2, 1);
-		QT(1, 2);
+	switch (G) {
+	case 4:
+		q8_tile(w, X, D, 4, nb, ws, wc, nbs, R, out, ldo);
+		break;
+	case 3:
+		q8_tile(w, X, D, 3, nb, ws, wc, nbs, R, out, ldo);
+		break;
+	case 2:
+		q8_tile(w, X, D, 2, nb, ws, wc, nbs, R, out, ldo);
+		break;
 	default:
-		q8_tile(w, 1, X, D, 1, nb, ws, wc, nbs, res);
+		q8_tile(w, X, D, 1, nb, ws, wc, nbs, R, out, ldo);
 		break;
 	}
-#undef QT
 }
 
 /* the exact sums of blocks k..k+7 of w against xp, lane j = block k + j,
@@ -549,21 +542,20 @@ static void q8_row_prep(const kern_q8_0 *w, int nb, float *ws, int32_t *wc)
 
 /*
  * Weight rows [r, r + R) (R <= QR) against the ng packed lane groups:
- * out[j][col + i] = the dot of row r + i and activation j. Prefetches the next
- * rows, up to row `end`.
+ * out[i * ldo + j] = the dot of row r + i and activation j. Prefetches the
+ * next rows, up to row `end`. A short tile repeats row r in its unused rows
+ * (their results are not stored).
  */
 static void q8_rows(const kern_q8_0 *w, int ldw, int r, int R, int end, int nb, float *ws,
-                    int32_t *wc, size_t nbz, __m512i *const *X, float *const *D, int ng,
-                    float (*out)[Q_RB], int col)
+                    int32_t *wc, size_t nbz, __m512i *const *X, float *const *D, int ng, float *out,
+                    int ldo)
 {
 	const kern_q8_0 *wr[QR];
 	for (int i = 0; i < QR; i++) {
 		wr[i] = w + (size_t)(r + (i < R ? i : 0)) * ldw;
-		if (i < R)
-			q8_row_prep(wr[i], nb, ws + i * nbz, wc + i * nbz);
+		q8_row_prep(wr[i], nb, ws + i * nbz, wc + i * nbz);
 	}
-	/* the next tile's rows, from memory while this one computes (its
-	 * blocks are read in a stride the hardware does not foresee) */
+	/* the next tile's rows, from memory while this one computes */
 	for (int i = r + R; i < r + 2 * R && i < end; i++) {
 		const char *p = (const char *)(w + (size_t)i * ldw);
 		for (size_t o = 0; o < (size_t)nb * sizeof(kern_q8_0); o += 64)
@@ -571,16 +563,62 @@ static void q8_rows(const kern_q8_0 *w, int ldw, int r, int R, int end, int nb, 
 	}
 	for (int g = 0; g < ng; g += QG) {
 		int G = ng - g < QG ? ng - g : QG;
-		__m512 res[QR * QG];
-		q8_tile_rg(wr, R, (const __m512i *const *)X + g, (const float *const *)D + g, G, nb,
-		           ws, wc, (int)nbz, res);
-		for (int i = 0; i < R; i++)
-			for (int gg = 0; gg < G; gg++) {
-				float v[QL];
-				_mm512_storeu_ps(v, res[i * QG + gg]);
-				for (int j = 0; j < QL; j++)
-					out[(g + gg) * QL + j][col + i] = v[j];
-			}
+		q8_tile_g(wr, (const __m512i *const *)X + g, (const float *const *)D + g, G, nb, ws,
+		          wc, (int)nbz, R, out + QL * g, ldo);
+	}
+}
+
+/*
+ * The outputs of a block of nr <= 16 rows (in[i * ldi + j]: row i,
+ * activation j) into y (y[j * ldy + i]) for activations j < cnt: a 16 x 16
+ * transpose per 16 activations, one (masked) store per activation.
+ */
+static void q8_store_rows(const float *in, int ldi, int nr, int cnt, float *y, int ldy)
+{
+	__mmask16 m = (__mmask16)((1u << nr) - 1);
+	for (int j0 = 0; j0 < cnt; j0 += QL) {
+		__m512 v[16], t[16];
+#pragma GCC unroll 16
+		for (int i = 0; i < 16; i++)
+			v[i] = i < nr ? _mm512_loadu_ps(in + i * ldi + j0) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+		for (int i = 0; i < 16; i += 2) {
+			t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
+			t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
+		}
+		/* v[4q + c] lane l: element 4l + c of rows 4q .. 4q + 3 */
+#pragma GCC unroll 4
+		for (int q = 0; q < 4; q++) {
+			__m512d a = _mm512_castps_pd(t[4 * q]), b = _mm512_castps_pd(t[4 * q + 1]);
+			__m512d c = _mm512_castps_pd(t[4 * q + 2]),
+			        d = _mm512_castps_pd(t[4 * q + 3]);
+			v[4 * q] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+			v[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+			v[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+			v[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+		}
+		/* the 4 x 4 transpose of the 128-bit lanes of v[c], v[4 + c],
+		 * v[8 + c], v[12 + c] gives activations c, 4 + c, 8 + c, 12 + c */
+		__m512 o[16];
+#pragma GCC unroll 4
+		for (int c = 0; c < 4; c++) {
+			__m512 s0 = _mm512_shuffle_f32x4(v[c], v[4 + c], 0x44);
+			__m512 s1 = _mm512_shuffle_f32x4(v[c], v[4 + c], 0xee);
+			__m512 s2 = _mm512_shuffle_f32x4(v[8 + c], v[12 + c], 0x44);
+			__m512 s3 = _mm512_shuffle_f32x4(v[8 + c], v[12 + c], 0xee);
+			o[c] = _mm512_shuffle_f32x4(s0, s2, 0x88);
+			o[4 + c] = _mm512_shuffle_f32x4(s0, s2, 0xdd);
+			o[8 + c] = _mm512_shuffle_f32x4(s1, s3, 0x88);
+			o[12 + c] = _mm512_shuffle_f32x4(s1, s3, 0xdd);
+		}
+		int n = cnt - j0 < QL ? cnt - j0 : QL;
+		float *yj = y + (size_t)j0 * ldy;
+		if (nr == 16)
+			for (int j = 0; j < n; j++)
+				_mm512_storeu_ps(yj + (size_t)j * ldy, o[j]);
+		else
+			for (int j = 0; j < n; j++)
+				_mm512_mask_storeu_ps(yj + (size_t)j * ldy, m, o[j]);
 	}
 }
 
@@ -723,7 +761,7 @@ static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, 
 	}
 	float *ws = (float *)(buf + Q_CHUNK_GROUPS * group_bytes);
 	int32_t *wc = (int32_t *)(ws + QR * nbz);
-	float obuf[Q_CHUNK_GROUPS * QL][Q_RB];
+	float obuf[Q_RB][Q_CHUNK_GROUPS * QL];
 	/* activations in chunks of up to Q_CHUNK_GROUPS lane groups, each
 	 * transposed once for all the rows */
 	for (int b0 = 0; b0 < batch; b0 += Q_CHUNK_GROUPS * QL) {
@@ -742,21 +780,18 @@ static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, 
 			}
 			q8_pack_group(rows, nb, X[g], D[g]);
 		}
-		/* rows in blocks of Q_RB, whose outputs gather in obuf first: y's
-		 * rows for the activations are ldy apart, often a multiple of 4
-		 * KiB, and writing each one's few floats at a time would keep
-		 * evicting the others from their cache set */
+		/* rows in blocks of Q_RB, whose outputs gather in obuf first and
+		 * go to y transposed, a vector per activation */
 		for (int rb = row0; rb < row1; rb += Q_RB) {
 			int rbe = rb + Q_RB < row1 ? rb + Q_RB : row1;
 			for (int r = rb; r < rbe;) {
 				int R = rbe - r < QR ? rbe - r : QR;
-				q8_rows(w, ldw, r, R, rbe < row1 ? row1 : rbe, nb, ws, wc, nbz, X,
-				        D, ng, obuf, r - rb);
+				q8_rows(w, ldw, r, R, row1, nb, ws, wc, nbz, X, D, ng, obuf[r - rb],
+				        Q_CHUNK_GROUPS * QL);
 				r += R;
 			}
-			for (int j = 0; j < cnt; j++)
-				memcpy(y + (size_t)(b0 + j) * ldy + rb, obuf[j],
-				       sizeof(float) * (size_t)(rbe - rb));
+			q8_store_rows(obuf[0], Q_CHUNK_GROUPS * QL, rbe - rb, cnt,
+			              y + (size_t)b0 * ldy + rb, ldy);
 		}
 	}
 }
