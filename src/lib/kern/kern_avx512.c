@@ -21,12 +21,13 @@
  *   4t..4t+3 of activation j's block; the weight row's bytes 4t..4t+3 are
  *   broadcast, and eight vpdpbusd give each activation's exact block sum in
  *   its lane without any horizontal step. vpdpbusd multiplies unsigned by
- *   signed bytes: the activations go in as q + 128 (q xor 0x80) and the
- *   sum starts at -128 * (sum of the weight block), which makes it exactly
- *   the signed sum for every byte, -128 included. Then, per block k, the
- *   canonical A[k % 8] = fma(s[k], isum[k], A[k % 8]) runs in 16 lanes at
- *   once, one k % 8 at a time (each A[j] sees its blocks in increasing k),
- *   and the fold of contract 3b is plain vertical adds.
+ *   signed bytes: the weights go in as q + 128 (q xor 0x80) and the sum
+ *   starts at -128 * (sum of the activation's block, computed once with
+ *   the transpose), which makes it exactly the signed sum for every byte,
+ *   -128 included. Then, per block k, the canonical A[k % 8] = fma(s[k],
+ *   isum[k], A[k % 8]) runs in 16 lanes at once, the blocks in order (each
+ *   A[j] sees its blocks in increasing k), and the fold of contract 3b is
+ *   plain vertical adds. A tile is 4 weight rows x 64 activations.
  *
  * - One activation (generation; for Q8_0 also each of a batch too small
  *   to fill a lane group): one weight row at a time, F32/F16 with both
@@ -345,13 +346,15 @@ enum { QL = 16, QR = 4, QG = 4, Q_CHUNK_GROUPS = 4, Q_RB = 16 };
 
 /*
  * The transposed activations of one lane group: X[8k + t] lane j = bytes
- * 4t..4t+3 of block k of activation j, each xor 0x80 (q + 128 as unsigned);
- * D[16k + j] = the scale of that block as a float. rows[j]: activation j's
- * blocks (the unused lanes repeat a row; their results are never stored).
+ * 4t..4t+3 of block k of activation j (signed); D[16k + j] = the scale of
+ * that block as a float; C[16k + j] = -128 * the sum of its quants (the
+ * start of each vpdpbusd sum, which cancels the + 128 of the weights).
+ * rows[j]: activation j's blocks (the unused lanes repeat a row; their
+ * results are never stored).
  */
-static void q8_pack_group(const kern_q8_0 *const *rows, int nb, __m512i *X, float *D)
+static void q8_pack_group(const kern_q8_0 *const *rows, int nb, __m512i *X, float *D, int32_t *C)
 {
-	const __m512i bias = _mm512_set1_epi8((char)0x80);
+	const __m512i ones = _mm512_set1_epi8(1);
 	const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
 	const __m512i hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
 	for (int k = 0; k < nb; k++) {
@@ -376,12 +379,19 @@ static void q8_pack_group(const kern_q8_0 *const *rows, int nb, __m512i *X, floa
 		}
 		/* u[c] holds words c (128-bit lanes 0, 2) and c + 4 (lanes 1, 3)
 		 * of activations 0-3 and 8-11; u[c + 4] those of 4-7 and 12-15 */
+		__m512i sum = _mm512_setzero_si512();
 		for (int c = 0; c < 4; c++) {
 			__m512i w0 = _mm512_permutex2var_epi64(u[c], lo, u[c + 4]);
 			__m512i w1 = _mm512_permutex2var_epi64(u[c], hi, u[c + 4]);
-			_mm512_store_si512(X + 8 * (size_t)k + c, _mm512_xor_si512(w0, bias));
-			_mm512_store_si512(X + 8 * (size_t)k + c + 4, _mm512_xor_si512(w1, bias));
+			_mm512_store_si512(X + 8 * (size_t)k + c, w0);
+			_mm512_store_si512(X + 8 * (size_t)k + c + 4, w1);
+			sum = _mm512_dpbusd_epi32(sum, ones, w0);
+			sum = _mm512_dpbusd_epi32(sum, ones, w1);
 		}
+		/* -128 * (the sum of each activation's block) */
+		_mm512_store_si512(
+		    (__m512i *)(C + 16 * (size_t)k),
+		    _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
 		for (int j = 0; j < QL; j++)
 			D[16 * (size_t)k + j] = _cvtsh_ss(rows[j][k].d);
 	}
@@ -390,14 +400,12 @@ static void q8_pack_group(const kern_q8_0 *const *rows, int nb, __m512i *X, floa
 /*
  * QR weight rows x G lane groups of activations: out[r * ldo + 16 g + j] =
  * the canonical Q8_0 dot of row r and activation j of group g, for r < R.
- * ws, wc: the rows' q8_row_prep (row r at r * nbs). Blocks go in order, so
- * the weights stream; the eight A[k % 8] of each output wait in memory
- * (one load and store per block, off the vpdpbusd ports) and the QR * G
- * integer sums stay in registers. Called with constant G.
+ * Blocks go in order, so that weights and activations stream; the eight
+ * A[k % 8] of each output wait in memory and the QR * G integer sums stay
+ * in registers. Called with constant G.
  */
 INLINE void q8_tile(const kern_q8_0 *const *w, const __m512i *const *X, const float *const *D,
-                    int G, int nb, const float *ws, const int32_t *wc, int nbs, int R, float *out,
-                    int ldo)
+                    const int32_t *const *C, int G, int nb, int R, float *out, int ldo)
 {
 	__m512 A[8][QR][QG];
 	for (int j = 0; j < 8; j++)
@@ -408,11 +416,13 @@ INLINE void q8_tile(const kern_q8_0 *const *w, const __m512i *const *X, const fl
 				A[j][r][g] = _mm512_setzero_ps();
 	for (int k = 0; k < nb; k++) {
 		__m512i I[QR][QG];
-#pragma GCC unroll 8
-		for (int r = 0; r < QR; r++)
 #pragma GCC unroll 4
-			for (int g = 0; g < G; g++)
-				I[r][g] = _mm512_set1_epi32(wc[r * nbs + k]);
+		for (int g = 0; g < G; g++) {
+			__m512i c = _mm512_load_si512((const __m512i *)(C[g] + 16 * (size_t)k));
+#pragma GCC unroll 8
+			for (int r = 0; r < QR; r++)
+				I[r][g] = c;
+		}
 #pragma GCC unroll 8
 		for (int t = 0; t < 8; t++) {
 			__m512i xv[QG];
@@ -421,18 +431,19 @@ INLINE void q8_tile(const kern_q8_0 *const *w, const __m512i *const *X, const fl
 				xv[g] = _mm512_load_si512(X[g] + 8 * (size_t)k + t);
 #pragma GCC unroll 8
 			for (int r = 0; r < QR; r++) {
-				int32_t word;
+				uint32_t word;
 				memcpy(&word, w[r][k].q + 4 * t, sizeof word);
-				__m512i wv = _mm512_set1_epi32(word);
+				/* w + 128 as unsigned bytes */
+				__m512i wv = _mm512_set1_epi32((int32_t)(word ^ 0x80808080u));
 #pragma GCC unroll 4
 				for (int g = 0; g < G; g++)
-					I[r][g] = _mm512_dpbusd_epi32(I[r][g], xv[g], wv);
+					I[r][g] = _mm512_dpbusd_epi32(I[r][g], wv, xv[g]);
 			}
 		}
 		__m512(*a)[QG] = A[k & 7];
 #pragma GCC unroll 8
 		for (int r = 0; r < QR; r++) {
-			__m512 sw = _mm512_set1_ps(ws[r * nbs + k]);
+			__m512 sw = _mm512_cvtph_ps(_mm256_set1_epi16((short)w[r][k].d));
 #pragma GCC unroll 4
 			for (int g = 0; g < G; g++) {
 				__m512 s = _mm512_mul_ps(sw, _mm512_load_ps(D[g] + 16 * (size_t)k));
@@ -457,21 +468,20 @@ INLINE void q8_tile(const kern_q8_0 *const *w, const __m512i *const *X, const fl
 }
 
 INLINE void q8_tile_g(const kern_q8_0 *const *w, const __m512i *const *X, const float *const *D,
-                      int G, int nb, const float *ws, const int32_t *wc, int nbs, int R, float *out,
-                      int ldo)
+                      const int32_t *const *C, int G, int nb, int R, float *out, int ldo)
 {
 	switch (G) {
 	case 4:
-		q8_tile(w, X, D, 4, nb, ws, wc, nbs, R, out, ldo);
+		q8_tile(w, X, D, C, 4, nb, R, out, ldo);
 		break;
 	case 3:
-		q8_tile(w, X, D, 3, nb, ws, wc, nbs, R, out, ldo);
+		q8_tile(w, X, D, C, 3, nb, R, out, ldo);
 		break;
 	case 2:
-		q8_tile(w, X, D, 2, nb, ws, wc, nbs, R, out, ldo);
+		q8_tile(w, X, D, C, 2, nb, R, out, ldo);
 		break;
 	default:
-		q8_tile(w, X, D, 1, nb, ws, wc, nbs, R, out, ldo);
+		q8_tile(w, X, D, C, 1, nb, R, out, ldo);
 		break;
 	}
 }
@@ -515,46 +525,17 @@ INLINE __m256 q8_scales8(const kern_q8_0 *b)
 }
 
 /*
- * The scales of a weight row as floats and its block sums times -128 (the
- * start of each block's vpdpbusd sum, which cancels the + 128 of the
- * activations): eight blocks at a time through q8_vec_isum8 against ones,
- * sum(w + 128) = sum(w) + 4096.
- */
-static void q8_row_prep(const kern_q8_0 *w, int nb, float *ws, int32_t *wc)
-{
-	const __m512i ones = _mm512_set1_epi8(1);
-	const __m512i xp[4] = {ones, ones, ones, ones};
-	int k = 0;
-	for (; k + 8 <= nb; k += 8) {
-		__m256i s = _mm256_sub_epi32(q8_vec_isum8(w + k, xp), _mm256_set1_epi32(4096));
-		_mm256_storeu_si256((__m256i *)(wc + k),
-		                    _mm256_mullo_epi32(s, _mm256_set1_epi32(-128)));
-		_mm256_storeu_ps(ws + k, q8_scales8(w + k));
-	}
-	for (; k < nb; k++) {
-		int32_t sum = 0;
-		for (int j = 0; j < KERN_QK8_0; j++)
-			sum += w[k].q[j];
-		wc[k] = -128 * sum;
-		ws[k] = _cvtsh_ss(w[k].d);
-	}
-}
-
-/*
  * Weight rows [r, r + R) (R <= QR) against the ng packed lane groups:
  * out[i * ldo + j] = the dot of row r + i and activation j. Prefetches the
  * next rows, up to row `end`. A short tile repeats row r in its unused rows
  * (their results are not stored).
  */
-static void q8_rows(const kern_q8_0 *w, int ldw, int r, int R, int end, int nb, float *ws,
-                    int32_t *wc, size_t nbz, __m512i *const *X, float *const *D, int ng, float *out,
-                    int ldo)
+static void q8_rows(const kern_q8_0 *w, int ldw, int r, int R, int end, int nb, __m512i *const *X,
+                    float *const *D, int32_t *const *C, int ng, float *out, int ldo)
 {
 	const kern_q8_0 *wr[QR];
-	for (int i = 0; i < QR; i++) {
+	for (int i = 0; i < QR; i++)
 		wr[i] = w + (size_t)(r + (i < R ? i : 0)) * ldw;
-		q8_row_prep(wr[i], nb, ws + i * nbz, wc + i * nbz);
-	}
 	/* the next tile's rows, from memory while this one computes */
 	for (int i = r + R; i < r + 2 * R && i < end; i++) {
 		const char *p = (const char *)(w + (size_t)i * ldw);
@@ -563,8 +544,8 @@ static void q8_rows(const kern_q8_0 *w, int ldw, int r, int R, int end, int nb, 
 	}
 	for (int g = 0; g < ng; g += QG) {
 		int G = ng - g < QG ? ng - g : QG;
-		q8_tile_g(wr, (const __m512i *const *)X + g, (const float *const *)D + g, G, nb, ws,
-		          wc, (int)nbz, R, out + QL * g, ldo);
+		q8_tile_g(wr, (const __m512i *const *)X + g, (const float *const *)D + g,
+		          (const int32_t *const *)C + g, G, nb, R, out + QL * g, ldo);
 	}
 }
 
@@ -748,8 +729,8 @@ static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, 
 {
 	int nb = n / KERN_QK8_0;
 	size_t nbz = (size_t)(nb > 0 ? nb : 1);
-	size_t group_bytes = nbz * (8 * sizeof(__m512i) + QL * sizeof(float));
-	size_t bytes = Q_CHUNK_GROUPS * group_bytes + QR * nbz * (sizeof(float) + sizeof(int32_t));
+	size_t group_bytes = nbz * (8 * sizeof(__m512i) + QL * (sizeof(float) + sizeof(int32_t)));
+	size_t bytes = Q_CHUNK_GROUPS * group_bytes;
 	if (row1 <= row0)
 		return;
 	if (batch < Q8_GEMM_MIN && !q8_matvec(w, ldw, x, ldx, y, ldy, nb, row0, row1, batch))
@@ -759,8 +740,6 @@ static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, 
 		kern_avx2_table()->matmul_q8_0(w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
 		return;
 	}
-	float *ws = (float *)(buf + Q_CHUNK_GROUPS * group_bytes);
-	int32_t *wc = (int32_t *)(ws + QR * nbz);
 	float obuf[Q_RB][Q_CHUNK_GROUPS * QL];
 	/* activations in chunks of up to Q_CHUNK_GROUPS lane groups, each
 	 * transposed once for all the rows */
@@ -769,24 +748,33 @@ static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, 
 		int ng = (cnt + QL - 1) / QL;
 		__m512i *X[Q_CHUNK_GROUPS];
 		float *D[Q_CHUNK_GROUPS];
+		int32_t *C[Q_CHUNK_GROUPS];
 		for (int g = 0; g < ng; g++) {
 			char *gb = buf + (size_t)g * group_bytes;
 			X[g] = (__m512i *)gb;
 			D[g] = (float *)(gb + nbz * 8 * sizeof(__m512i));
+			C[g] = (int32_t *)(D[g] + QL * nbz);
 			const kern_q8_0 *rows[QL];
 			for (int j = 0; j < QL; j++) {
 				int b = g * QL + j < cnt ? g * QL + j : cnt - 1;
 				rows[j] = x + (size_t)(b0 + b) * ldx;
 			}
-			q8_pack_group(rows, nb, X[g], D[g]);
+			q8_pack_group(rows, nb, X[g], D[g], C[g]);
 		}
 		/* rows in blocks of Q_RB, whose outputs gather in obuf first and
-		 * go to y transposed, a vector per activation */
-		for (int rb = row0; rb < row1; rb += Q_RB) {
-			int rbe = rb + Q_RB < row1 ? rb + Q_RB : row1;
+		 * go to y transposed, a vector per activation; the first block
+		 * ends where activation 0's outputs reach a 64-byte boundary, so
+		 * that the others fill whole cache lines (y's rows for the
+		 * activations are ldy apart, often a multiple of 4 KiB, and lines
+		 * written in two parts would keep evicting each other from their
+		 * cache set) */
+		int skew = (int)((uintptr_t)(y + (size_t)b0 * ldy + row0) / sizeof(float) % Q_RB);
+		for (int rb = row0, rbe; rb < row1; rb = rbe) {
+			rbe = rb + (rb == row0 && skew ? Q_RB - skew : Q_RB);
+			rbe = rbe < row1 ? rbe : row1;
 			for (int r = rb; r < rbe;) {
 				int R = rbe - r < QR ? rbe - r : QR;
-				q8_rows(w, ldw, r, R, row1, nb, ws, wc, nbz, X, D, ng, obuf[r - rb],
+				q8_rows(w, ldw, r, R, row1, nb, X, D, C, ng, obuf[r - rb],
 				        Q_CHUNK_GROUPS * QL);
 				r += R;
 			}
