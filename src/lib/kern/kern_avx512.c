@@ -404,8 +404,9 @@ static void q8_pack_group(const kern_q8_0 *const *rows, int nb, __m512i *X, floa
  * A[k % 8] of each output wait in memory and the QR * G integer sums stay
  * in registers. Called with constant G.
  */
-INLINE void q8_tile(const kern_q8_0 *const *w, const __m512i *const *X, const float *const *D,
-                    const int32_t *const *C, int G, int nb, int R, float *out, int ldo)
+INLINE void q8_tile(const kern_q8_0 *const *w, const kern_q8_0 *const *wn, const __m512i *const *X,
+                    const float *const *D, const int32_t *const *C, int G, int nb, int R,
+                    float *out, int ldo)
 {
 	__m512 A[8][QR][QG];
 	for (int j = 0; j < 8; j++)
@@ -415,6 +416,11 @@ INLINE void q8_tile(const kern_q8_0 *const *w, const __m512i *const *X, const fl
 			for (int g = 0; g < G; g++)
 				A[j][r][g] = _mm512_setzero_ps();
 	for (int k = 0; k < nb; k++) {
+		/* the next tile's rows, a block at a time (all at once, the
+		 * misses would stall the loop) */
+#pragma GCC unroll 8
+		for (int r = 0; r < QR; r++)
+			_mm_prefetch((const char *)(wn[r] + k), _MM_HINT_T0);
 		__m512i I[QR][QG];
 #pragma GCC unroll 4
 		for (int g = 0; g < G; g++) {
@@ -467,21 +473,22 @@ INLINE void q8_tile(const kern_q8_0 *const *w, const __m512i *const *X, const fl
 		}
 }
 
-INLINE void q8_tile_g(const kern_q8_0 *const *w, const __m512i *const *X, const float *const *D,
-                      const int32_t *const *C, int G, int nb, int R, float *out, int ldo)
+INLINE void q8_tile_g(const kern_q8_0 *const *w, const kern_q8_0 *const *wn,
+                      const __m512i *const *X, const float *const *D, const int32_t *const *C,
+                      int G, int nb, int R, float *out, int ldo)
 {
 	switch (G) {
 	case 4:
-		q8_tile(w, X, D, C, 4, nb, R, out, ldo);
+		q8_tile(w, wn, X, D, C, 4, nb, R, out, ldo);
 		break;
 	case 3:
-		q8_tile(w, X, D, C, 3, nb, R, out, ldo);
+		q8_tile(w, wn, X, D, C, 3, nb, R, out, ldo);
 		break;
 	case 2:
-		q8_tile(w, X, D, C, 2, nb, R, out, ldo);
+		q8_tile(w, wn, X, D, C, 2, nb, R, out, ldo);
 		break;
 	default:
-		q8_tile(w, X, D, C, 1, nb, R, out, ldo);
+		q8_tile(w, wn, X, D, C, 1, nb, R, out, ldo);
 		break;
 	}
 }
@@ -533,18 +540,14 @@ INLINE __m256 q8_scales8(const kern_q8_0 *b)
 static void q8_rows(const kern_q8_0 *w, int ldw, int r, int R, int end, int nb, __m512i *const *X,
                     float *const *D, int32_t *const *C, int ng, float *out, int ldo)
 {
-	const kern_q8_0 *wr[QR];
-	for (int i = 0; i < QR; i++)
+	const kern_q8_0 *wr[QR], *wn[QR];
+	for (int i = 0; i < QR; i++) {
 		wr[i] = w + (size_t)(r + (i < R ? i : 0)) * ldw;
-	/* the next tile's rows, from memory while this one computes */
-	for (int i = r + R; i < r + 2 * R && i < end; i++) {
-		const char *p = (const char *)(w + (size_t)i * ldw);
-		for (size_t o = 0; o < (size_t)nb * sizeof(kern_q8_0); o += 64)
-			_mm_prefetch(p + o, _MM_HINT_T0);
+		wn[i] = r + R + i < end ? w + (size_t)(r + R + i) * ldw : wr[i];
 	}
 	for (int g = 0; g < ng; g += QG) {
 		int G = ng - g < QG ? ng - g : QG;
-		q8_tile_g(wr, (const __m512i *const *)X + g, (const float *const *)D + g,
+		q8_tile_g(wr, wn, (const __m512i *const *)X + g, (const float *const *)D + g,
 		          (const int32_t *const *)C + g, G, nb, R, out + QL * g, ldo);
 	}
 }
