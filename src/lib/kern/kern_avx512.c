@@ -392,8 +392,14 @@ static void q8_pack_group(const kern_q8_0 *const *rows, int nb, __m512i *X, floa
 		_mm512_store_si512(
 		    (__m512i *)(C + 16 * (size_t)k),
 		    _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
-		for (int j = 0; j < QL; j++)
-			D[16 * (size_t)k + j] = _cvtsh_ss(rows[j][k].d);
+		__m256i h = _mm256_setr_epi16(
+		    (short)rows[0][k].d, (short)rows[1][k].d, (short)rows[2][k].d,
+		    (short)rows[3][k].d, (short)rows[4][k].d, (short)rows[5][k].d,
+		    (short)rows[6][k].d, (short)rows[7][k].d, (short)rows[8][k].d,
+		    (short)rows[9][k].d, (short)rows[10][k].d, (short)rows[11][k].d,
+		    (short)rows[12][k].d, (short)rows[13][k].d, (short)rows[14][k].d,
+		    (short)rows[15][k].d);
+		_mm512_store_ps(D + 16 * (size_t)k, _mm512_cvtph_ps(h));
 	}
 }
 
