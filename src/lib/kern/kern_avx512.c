@@ -404,66 +404,80 @@ static void q8_pack_group(const kern_q8_0 *const *rows, int nb, __m512i *X, floa
 }
 
 /*
+ * Block k of a tile (below): the QR * G exact integer sums, then A[k % 8]
+ * = fma(s_w * s_x, (float)isum, A[k % 8]), from +0 when first (k < 8).
+ */
+INLINE void q8_block(const kern_q8_0 *const *w, const kern_q8_0 *const *wn, const __m512i *const *X,
+                     const float *const *D, const int32_t *const *C, int G, int k, int first,
+                     __m512 (*a)[QG])
+{
+	/* the next tile's rows, a block at a time (all at once, the misses
+	 * would stall the loop) */
+#pragma GCC unroll 8
+	for (int r = 0; r < QR; r++)
+		_mm_prefetch((const char *)(wn[r] + k), _MM_HINT_T0);
+	__m512i I[QR][QG];
+#pragma GCC unroll 4
+	for (int g = 0; g < G; g++) {
+		__m512i c = _mm512_load_si512((const __m512i *)(C[g] + 16 * (size_t)k));
+#pragma GCC unroll 8
+		for (int r = 0; r < QR; r++)
+			I[r][g] = c;
+	}
+#pragma GCC unroll 8
+	for (int t = 0; t < 8; t++) {
+		__m512i xv[QG];
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++)
+			xv[g] = _mm512_load_si512(X[g] + 8 * (size_t)k + t);
+#pragma GCC unroll 8
+		for (int r = 0; r < QR; r++) {
+			uint32_t word;
+			memcpy(&word, w[r][k].q + 4 * t, sizeof word);
+			/* w + 128 as unsigned bytes */
+			__m512i wv = _mm512_set1_epi32((int32_t)(word ^ 0x80808080u));
+#pragma GCC unroll 4
+			for (int g = 0; g < G; g++)
+				I[r][g] = _mm512_dpbusd_epi32(I[r][g], wv, xv[g]);
+		}
+	}
+#pragma GCC unroll 8
+	for (int r = 0; r < QR; r++) {
+		__m512 sw = _mm512_cvtph_ps(_mm256_set1_epi16((short)w[r][k].d));
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++) {
+			__m512 s = _mm512_mul_ps(sw, _mm512_load_ps(D[g] + 16 * (size_t)k));
+			a[r][g] = _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(I[r][g]),
+			                          first ? _mm512_setzero_ps() : a[r][g]);
+		}
+	}
+}
+
+/*
  * QR weight rows x G lane groups of activations: out[r * ldo + 16 g + j] =
  * the canonical Q8_0 dot of row r and activation j of group g, for r < R.
  * Blocks go in order, so that weights and activations stream; the eight
  * A[k % 8] of each output wait in memory and the QR * G integer sums stay
- * in registers. Called with constant G.
+ * in registers. wn: the next tile's rows, to prefetch. Called with
+ * constant G.
  */
 INLINE void q8_tile(const kern_q8_0 *const *w, const kern_q8_0 *const *wn, const __m512i *const *X,
                     const float *const *D, const int32_t *const *C, int G, int nb, int R,
                     float *out, int ldo)
 {
 	__m512 A[8][QR][QG];
-	for (int j = 0; j < 8; j++)
+	for (int j = nb; j < 8; j++)
 #pragma GCC unroll 8
 		for (int r = 0; r < QR; r++)
 #pragma GCC unroll 4
 			for (int g = 0; g < G; g++)
 				A[j][r][g] = _mm512_setzero_ps();
-	for (int k = 0; k < nb; k++) {
-		/* the next tile's rows, a block at a time (all at once, the
-		 * misses would stall the loop) */
-#pragma GCC unroll 8
-		for (int r = 0; r < QR; r++)
-			_mm_prefetch((const char *)(wn[r] + k), _MM_HINT_T0);
-		__m512i I[QR][QG];
-#pragma GCC unroll 4
-		for (int g = 0; g < G; g++) {
-			__m512i c = _mm512_load_si512((const __m512i *)(C[g] + 16 * (size_t)k));
-#pragma GCC unroll 8
-			for (int r = 0; r < QR; r++)
-				I[r][g] = c;
-		}
-#pragma GCC unroll 8
-		for (int t = 0; t < 8; t++) {
-			__m512i xv[QG];
-#pragma GCC unroll 4
-			for (int g = 0; g < G; g++)
-				xv[g] = _mm512_load_si512(X[g] + 8 * (size_t)k + t);
-#pragma GCC unroll 8
-			for (int r = 0; r < QR; r++) {
-				uint32_t word;
-				memcpy(&word, w[r][k].q + 4 * t, sizeof word);
-				/* w + 128 as unsigned bytes */
-				__m512i wv = _mm512_set1_epi32((int32_t)(word ^ 0x80808080u));
-#pragma GCC unroll 4
-				for (int g = 0; g < G; g++)
-					I[r][g] = _mm512_dpbusd_epi32(I[r][g], wv, xv[g]);
-			}
-		}
-		__m512(*a)[QG] = A[k & 7];
-#pragma GCC unroll 8
-		for (int r = 0; r < QR; r++) {
-			__m512 sw = _mm512_cvtph_ps(_mm256_set1_epi16((short)w[r][k].d));
-#pragma GCC unroll 4
-			for (int g = 0; g < G; g++) {
-				__m512 s = _mm512_mul_ps(sw, _mm512_load_ps(D[g] + 16 * (size_t)k));
-				a[r][g] = _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(I[r][g]), a[r][g]);
-			}
-		}
-	}
-	/* contract 3b fold: w = 4, 2, 1 */
+	int k = 0;
+	for (; k < nb && k < 8; k++)
+		q8_block(w, wn, X, D, C, G, k, 1, A[k]);
+	for (; k < nb; k++)
+		q8_block(w, wn, X, D, C, G, k, 0, A[k & 7]);
+		/* contract 3b fold: w = 4, 2, 1 */
 #pragma GCC unroll 8
 	for (int r = 0; r < QR; r++)
 #pragma GCC unroll 4
