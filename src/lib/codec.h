@@ -20,8 +20,13 @@ size_t b64_len(size_t n);
 void b64_encode(char *out, const unsigned char *in, size_t n);
 
 /* Decodes canonical base64 text of length tn into out (capacity cap), storing
- * the byte count in *n. Returns -1 on bad or non-canonical text. */
+ * the byte count in *n. Returns -1 on bad or non-canonical text. Its time
+ * depends on the text (table lookups): for public data. */
 int b64_decode(unsigned char *out, size_t cap, size_t *n, const char *text, size_t tn);
+
+/* The same for secret bytes (a key's seed), in libsodium's constant-time
+ * decoder. */
+int b64_decode_secret(unsigned char *out, size_t cap, size_t *n, const char *text, size_t tn);
 
 /* Lowercase hex of in[0..n) plus a NUL; out holds 2n+1 bytes. */
 void hex_encode(char *out, const unsigned char *in, size_t n);

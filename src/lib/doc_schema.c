@@ -1,6 +1,7 @@
 /* doc_schema.c - see doc_schema.h. */
 #include "doc_schema.h"
 
+#include <sodium.h>
 #include <string.h>
 
 #include "codec.h"
@@ -20,7 +21,7 @@ static const dai_schema_field key_fields[] = {
 static const dai_schema_field seckey_fields[] = {
     {"did", V_DID, 0},           {"comment", V_TEXT, F_OPT},  {"kdf", V_WORD, 0},
     {"opslimit", V_UINT, F_OPT}, {"memlimit", V_UINT, F_OPT}, {"salt", V_B64, F_OPT},
-    {"nonce", V_B64, F_OPT},     {"box", V_B64, F_OPT},       {"seed", V_B64, F_OPT},
+    {"nonce", V_B64, F_OPT},     {"box", V_B64, F_OPT},       {"seed", V_B64_SECRET, F_OPT},
 };
 
 /* dai-receipt: a worker's signed account of one job it ran. The output
@@ -62,26 +63,19 @@ static const dai_schema_field fraud_fields[] = {
  * not-proven; kind and reason say what failed, position and step the leaf
  * concerned. Signed by the validator, or unsigned. */
 static const dai_schema_field verdict_fields[] = {
-    {"job", V_ID, 0},
-    {"receipt", V_ID, 0},
-    {"fraud", V_ID, F_OPT},
-    {"model", V_ID, 0},
-    {"worker", V_DID, 0},
-    {"result", V_WORD, 0},
-    {"kind", V_WORD, F_OPT},
-    {"reason", V_TEXT, F_OPT},
-    {"position", V_UINT, F_OPT},
-    {"step", V_UINT, F_OPT},
-    {"time", V_TIME, 0},
+    {"job", V_ID, 0},        {"receipt", V_ID, 0},      {"fraud", V_ID, F_OPT},
+    {"model", V_ID, 0},      {"worker", V_DID, 0},      {"result", V_WORD, 0},
+    {"kind", V_WORD, F_OPT}, {"reason", V_TEXT, F_OPT}, {"position", V_UINT, F_OPT},
+    {"step", V_UINT, F_OPT}, {"time", V_TIME, 0},
 };
 
 /* dai-manifest: a model pack's first member (pack.h). Each file line is
  * "<size> b2:<hex> <path>", checked by pack_manifest_parse; the first file
  * is the GGUF model. */
 static const dai_schema_field manifest_fields[] = {
-    {"name", V_TEXT, 0},	       {"publisher", V_DID, 0},	   {"arch", V_TEXT, 0},
-    {"params", V_UINT, 0},	       {"tensor-type", V_TEXT, 0}, {"context-length", V_UINT, 0},
-    {"vocab-size", V_UINT, 0},     {"file", V_TEXT, F_REPEAT},
+    {"name", V_TEXT, 0},       {"publisher", V_DID, 0},    {"arch", V_TEXT, 0},
+    {"params", V_UINT, 0},     {"tensor-type", V_TEXT, 0}, {"context-length", V_UINT, 0},
+    {"vocab-size", V_UINT, 0}, {"file", V_TEXT, F_REPEAT},
 };
 
 /* dai-offer: a worker's signed offer to run jobs on the listed packs (model
@@ -203,7 +197,8 @@ const char *value_check(enum dai_vtype t, const char *v, size_t n)
 		return NULL;
 	case V_DID:
 		return ed25519_from_did(buf, v, n) ? "expected an Ed25519 did:key" : NULL;
-	case V_B64: {
+	case V_B64:
+	case V_B64_SECRET: {
 		/* Decode in slices so any length is checked without a big buffer;
 		 * every slice but the last is a whole number of groups. */
 		unsigned char tmp[3 * 256];
@@ -214,9 +209,12 @@ const char *value_check(enum dai_vtype t, const char *v, size_t n)
 			size_t tn = n - off < 1024 ? n - off : 1024;
 			if (off + tn < n && memchr(v + off, '=', tn))
 				return "expected canonical base64";
-			if (b64_decode(tmp, sizeof tmp, &got, v + off, tn) != 0)
+			if ((t == V_B64 ? b64_decode : b64_decode_secret)(tmp, sizeof tmp, &got,
+			                                                  v + off, tn) != 0)
 				return "expected canonical base64";
 		}
+		if (t == V_B64_SECRET)
+			sodium_memzero(tmp, sizeof tmp);
 		return NULL;
 	}
 	case V_TIME: {

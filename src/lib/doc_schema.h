@@ -14,13 +14,14 @@
 #include <stddef.h>
 
 enum dai_vtype {
-	V_TEXT, /* printable UTF-8 */
-	V_WORD, /* [a-z0-9._-]+ */
-	V_UINT, /* decimal unsigned 64-bit, no leading zeros */
-	V_ID,	/* b2:<64 lowercase hex> */
-	V_DID,	/* did:key:z6Mk... (Ed25519) */
-	V_B64,	/* canonical padded base64 */
-	V_TIME, /* YYYY-MM-DDTHH:MM:SSZ, UTC */
+	V_TEXT,       /* printable UTF-8 */
+	V_WORD,       /* [a-z0-9._-]+ */
+	V_UINT,       /* decimal unsigned 64-bit, no leading zeros */
+	V_ID,         /* b2:<64 lowercase hex> */
+	V_DID,        /* did:key:z6Mk... (Ed25519) */
+	V_B64,        /* canonical padded base64 */
+	V_B64_SECRET, /* the same, of secret bytes: checked in constant time */
+	V_TIME,       /* YYYY-MM-DDTHH:MM:SSZ, UTC */
 };
 
 enum {

@@ -15,12 +15,16 @@ static double now_s(void)
 /* The residual hook: hash each vector into its leaf. Positions past the
  * trace (the last prompt token when nothing is generated) are not part of
  * it. */
-static void trace_hook(void *ctx, int pos, int layer, const float *x, int dim)
+static void trace_hook(void *ctx, int pos0, int n, int layer, const float *x, int dim)
 {
 	dai_trace *t = ctx;
 	(void)dim;
-	if ((uint64_t)pos < t->n_positions)
-		trace_set_vector(t, (uint64_t)pos, (uint32_t)layer, x);
+	if ((uint64_t)pos0 < t->n_positions)
+		trace_set_vectors(t, (uint64_t)pos0,
+		                  t->n_positions - (uint64_t)pos0 < (uint64_t)n
+		                      ? t->n_positions - (uint64_t)pos0
+		                      : (uint64_t)n,
+		                  (uint32_t)layer, x);
 }
 
 /* Appends rows of logits to the caller's buffer. */

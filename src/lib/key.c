@@ -55,8 +55,8 @@ int key_generate(dai_key *k, dai_err *e)
 }
 
 /* The AEAD key for pass and the file's salt and costs, in guarded memory. */
-static unsigned char *derive(const char *pass, const unsigned char salt[16],
-			     unsigned long long ops, unsigned long long mem, dai_err *e)
+static unsigned char *derive(const char *pass, const unsigned char salt[16], unsigned long long ops,
+                             unsigned long long mem, dai_err *e)
 {
 	unsigned char *key = sodium_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
 	if (!key) {
@@ -64,7 +64,7 @@ static unsigned char *derive(const char *pass, const unsigned char salt[16],
 		return NULL;
 	}
 	if (crypto_pwhash(key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES, pass, strlen(pass),
-			  salt, ops, (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+	                  salt, ops, (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0) {
 		sodium_free(key);
 		dai_errf(e, "key derivation failed (out of memory?)");
 		return NULL;
@@ -104,8 +104,7 @@ int key_seal(const dai_key *k, const char *comment, const char *pass, dai_doc *o
 	}
 	/* Associated data: every byte so far (the box line comes next). */
 	crypto_aead_xchacha20poly1305_ietf_encrypt(box, NULL, k->sk, crypto_sign_SEEDBYTES,
-						   (unsigned char *)b.buf, b.len, NULL, nonce,
-						   key);
+	                                           (unsigned char *)b.buf, b.len, NULL, nonce, key);
 	sodium_free(key);
 	docb_add_b64(&b, "box", box, sizeof box);
 	return docb_unsigned(&b, out, e);
@@ -128,10 +127,11 @@ static int field_bytes(const dai_doc *d, const char *key, unsigned char *out, si
 	for (size_t i = 0; i < d->nfields; i++)
 		if (strcmp(d->fields[i].key, key) == 0) {
 			size_t got;
-			return b64_decode(out, n, &got, d->fields[i].val, d->fields[i].vallen) ||
-					       got != n
-				       ? -1
-				       : 0;
+			return b64_decode_secret(out, n, &got, d->fields[i].val,
+			                         d->fields[i].vallen) ||
+			               got != n
+			           ? -1
+			           : 0;
 		}
 	return -1;
 }
@@ -153,8 +153,8 @@ int keyfile_parse(dai_keyfile *kf, const char *buf, size_t len, const char *name
 	const char *did = doc_get(d, "did");
 	ed25519_from_did(kf->pk, did, strlen(did));
 	const char *kdf = doc_get(d, "kdf");
-	int has_params = doc_get(d, "opslimit") || doc_get(d, "memlimit") ||
-			 doc_get(d, "salt") || doc_get(d, "nonce") || doc_get(d, "box");
+	int has_params = doc_get(d, "opslimit") || doc_get(d, "memlimit") || doc_get(d, "salt") ||
+	                 doc_get(d, "nonce") || doc_get(d, "box");
 	if (strcmp(kdf, "none") == 0) {
 		unsigned char seed[32];
 		if (has_params || field_bytes(d, "seed", seed, 32)) {
@@ -172,18 +172,20 @@ int keyfile_parse(dai_keyfile *kf, const char *buf, size_t len, const char *name
 	const char *ops = doc_get(d, "opslimit"), *mem = doc_get(d, "memlimit");
 	if (!ops || !mem || doc_get(d, "seed") ||
 	    value_uint(ops, strlen(ops), &kf->opslimit) != 0 ||
-	    value_uint(mem, strlen(mem), &kf->memlimit) != 0 || field_bytes(d, "salt", kf->salt, 16) ||
-	    field_bytes(d, "nonce", kf->nonce, 24) || field_bytes(d, "box", kf->box, 48)) {
+	    value_uint(mem, strlen(mem), &kf->memlimit) != 0 ||
+	    field_bytes(d, "salt", kf->salt, 16) || field_bytes(d, "nonce", kf->nonce, 24) ||
+	    field_bytes(d, "box", kf->box, 48)) {
 		dai_errf(e,
-			 "%s: kdf argon2id needs opslimit, memlimit, a 16-byte salt, a 24-byte "
-			 "nonce and a 48-byte box",
-			 name);
+		         "%s: kdf argon2id needs opslimit, memlimit, a 16-byte salt, a 24-byte "
+		         "nonce and a 48-byte box",
+		         name);
 		goto fail;
 	}
 	if (kf->opslimit < crypto_pwhash_OPSLIMIT_MIN || kf->opslimit > OPSLIMIT_MAX ||
 	    kf->memlimit < crypto_pwhash_MEMLIMIT_MIN || kf->memlimit > MEMLIMIT_MAX) {
-		dai_errf(e, "%s: argon2id costs out of range (opslimit 1..%llu, memlimit up to %llu)",
-			 name, OPSLIMIT_MAX, MEMLIMIT_MAX);
+		dai_errf(e,
+		         "%s: argon2id costs out of range (opslimit 1..%llu, memlimit up to %llu)",
+		         name, OPSLIMIT_MAX, MEMLIMIT_MAX);
 		goto fail;
 	}
 	for (size_t i = 0; i < d->nfields; i++)
@@ -195,8 +197,7 @@ fail:
 	return -1;
 }
 
-int keyfile_open(const dai_keyfile *kf, const char *pass, dai_key *k, const char *name,
-		 dai_err *e)
+int keyfile_open(const dai_keyfile *kf, const char *pass, dai_key *k, const char *name, dai_err *e)
 {
 	unsigned char *seed = sodium_malloc(crypto_sign_SEEDBYTES);
 	if (!seed)
@@ -209,8 +210,8 @@ int keyfile_open(const dai_keyfile *kf, const char *pass, dai_key *k, const char
 		if (!key)
 			goto out;
 		int bad = crypto_aead_xchacha20poly1305_ietf_decrypt(
-			seed, NULL, NULL, kf->box, sizeof kf->box, (const unsigned char *)kf->doc.raw,
-			kf->ad_len, kf->nonce, key);
+		    seed, NULL, NULL, kf->box, sizeof kf->box, (const unsigned char *)kf->doc.raw,
+		    kf->ad_len, kf->nonce, key);
 		sodium_free(key);
 		if (bad) {
 			dai_errf(e, "%s: wrong passphrase (or the key file was altered)", name);
@@ -315,8 +316,7 @@ fail:
 	return -1;
 }
 
-int key_create_files(const char *name, const char *comment, int encrypt, dai_key *out,
-		     dai_err *e)
+int key_create_files(const char *name, const char *comment, int encrypt, dai_key *out, dai_err *e)
 {
 	char kpath[4096], ppath[4096];
 	if (snprintf(kpath, sizeof kpath, "%s.key", name) >= (int)sizeof kpath ||

@@ -64,11 +64,12 @@ struct capture {
 	int layer, last, dim;
 };
 
-static void capture_hook(void *ctx, int pos, int layer, const float *x, int dim)
+static void capture_hook(void *ctx, int pos0, int n, int layer, const float *x, int dim)
 {
 	struct capture *c = ctx;
-	if (layer == c->layer && pos <= c->last)
-		memcpy(c->rows + (size_t)pos * (size_t)dim, x, (size_t)dim * sizeof(float));
+	for (int i = 0; i < n && layer == c->layer && pos0 + i <= c->last; i++)
+		memcpy(c->rows + (size_t)(pos0 + i) * (size_t)dim, x + (size_t)i * (size_t)dim,
+		       (size_t)dim * sizeof(float));
 }
 
 /* The proof of step (t, j) against the worker's trace: its leaf and path,

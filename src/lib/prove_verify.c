@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigbuf.h"
 #include "codec.h"
 #include "prove_impl.h"
 #include "session.h"
@@ -194,12 +195,16 @@ int prove_terms(const engine *en, const dai_doc *receipt, const prove_seq *q, pr
 }
 
 /* The replay's hook: leaf (pos, layer) for the positions of the trace. */
-static void leaf_hook(void *ctx, int pos, int layer, const float *x, int dim)
+static void leaf_hook(void *ctx, int pos0, int n, int layer, const float *x, int dim)
 {
 	dai_trace *t = ctx;
 	(void)dim;
-	if ((uint64_t)pos < t->n_positions)
-		trace_set_vector(t, (uint64_t)pos, (uint32_t)layer, x);
+	if ((uint64_t)pos0 < t->n_positions)
+		trace_set_vectors(t, (uint64_t)pos0,
+		                  t->n_positions - (uint64_t)pos0 < (uint64_t)n
+		                      ? t->n_positions - (uint64_t)pos0
+		                      : (uint64_t)n,
+		                  (uint32_t)layer, x);
 }
 
 #define REPLAY_LOGIT_ROWS 64 /* output positions whose logits are held at once */
@@ -227,7 +232,7 @@ int prove_replay(const engine *en, const prove_seq *q, const prove_opts *o, dai_
 	session *s = session_new(m, &sp, e);
 	if (!s)
 		goto out;
-	logits = malloc(REPLAY_LOGIT_ROWS * V * sizeof(float));
+	logits = bigbuf_alloc(REPLAY_LOGIT_ROWS * V * sizeof(float));
 	scratch = malloc(sample_scratch_size(m->n_vocab));
 	if (!logits || !scratch) {
 		dai_errf(e, "out of memory");
@@ -258,7 +263,7 @@ int prove_replay(const engine *en, const prove_seq *q, const prove_opts *o, dai_
 	rc = 0;
 out:
 	session_free(s);
-	free(logits);
+	bigbuf_free(logits);
 	free(scratch);
 	if (rc)
 		trace_free(tr);

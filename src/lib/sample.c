@@ -44,17 +44,34 @@ size_t sample_scratch_size(int n_vocab)
 	return n_vocab > 0 ? (size_t)n_vocab * (2 * sizeof(cand) + sizeof(float)) : 0;
 }
 
+/* The largest non-NaN value of x[0..n), -inf when there is none. A max
+ * needs no order, so 16 running maxima (a loop the compiler vectorises)
+ * give the same value as one; "v > m ? v : m" keeps m when v is NaN. */
+static float max_value(const float *x, int n)
+{
+	float m[16];
+	for (int j = 0; j < 16; j++)
+		m[j] = -INFINITY;
+	int i = 0;
+	for (; i + 16 <= n; i += 16)
+		for (int j = 0; j < 16; j++)
+			m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+	for (; i < n; i++)
+		m[0] = x[i] > m[0] ? x[i] : m[0];
+	for (int j = 1; j < 16; j++)
+		m[0] = m[j] > m[0] ? m[j] : m[0];
+	return m[0];
+}
+
 int32_t sample_greedy(const float *logits, int n_vocab)
 {
-	int32_t best = -1;
-	for (int i = 0; i < n_vocab; i++) {
-		float v = logits[i];
-		if (v != v)
-			continue;
-		if (best < 0 || v > logits[best])
-			best = i;
-	}
-	return best < 0 ? 0 : best;
+	/* the first index holding the largest value (-0 == +0); an all-NaN
+	 * row has no -inf either, and gives 0 */
+	float m = max_value(logits, n_vocab);
+	for (int i = 0; i < n_vocab; i++)
+		if (logits[i] == m)
+			return i;
+	return 0;
 }
 
 float sample_uniform(uint64_t seed, uint64_t t)
@@ -123,41 +140,86 @@ static cand *sort_cands(cand *c, cand *tmp, size_t n, int index_order)
 	return c;
 }
 
-/* Keeps the k best of c[0..n) (by cand_before) in c[0..k), unordered, with
- * a min-heap of the k best seen so far: O(n log k). */
+/* A min-heap of candidates by step 2's order: the worst kept one at the
+ * root. */
+static void heap_push(cand *h, size_t n, cand x)
+{
+	size_t pos = n;
+	while (pos > 0 && cand_before(&h[(pos - 1) / 2], &x)) {
+		h[pos] = h[(pos - 1) / 2];
+		pos = (pos - 1) / 2;
+	}
+	h[pos] = x;
+}
+
+static void heap_replace_root(cand *h, size_t n, cand x)
+{
+	size_t pos = 0;
+	for (;;) {
+		size_t ch = 2 * pos + 1;
+		if (ch >= n)
+			break;
+		if (ch + 1 < n && cand_before(&h[ch], &h[ch + 1]))
+			ch++;
+		if (!cand_before(&x, &h[ch]))
+			break;
+		h[pos] = h[ch];
+		pos = ch;
+	}
+	h[pos] = x;
+}
+
+/* Keeps the k best of c[0..n) (by cand_before) in c[0..k), unordered: O(n log k). */
 static size_t select_top(cand *c, size_t n, size_t k)
 {
-	/* heap order: the worst of the kept ones at the root */
 	for (size_t i = 0; i < n; i++) {
-		cand x = c[i];
-		size_t pos;
-		if (i < k) {
-			pos = i;
-			while (pos > 0 && cand_before(&c[(pos - 1) / 2], &x)) {
-				c[pos] = c[(pos - 1) / 2];
-				pos = (pos - 1) / 2;
-			}
-			c[pos] = x;
-			continue;
-		}
-		if (!cand_before(&x, &c[0]))
-			continue;
-		pos = 0;
-		for (;;) {
-			size_t ch = 2 * pos + 1;
-			if (ch >= k)
-				break;
-			if (ch + 1 < k && cand_before(&c[ch], &c[ch + 1]))
-				ch++;
-			if (!cand_before(&x, &c[ch]))
-				break;
-			c[pos] = c[ch];
-			pos = ch;
-		}
-		c[pos] = x;
+		if (i < k)
+			heap_push(c, i, c[i]);
+		else if (cand_before(&c[i], &c[0]))
+			heap_replace_root(c, k, c[i]);
 	}
 	return n < k ? n : k;
 }
+
+/*
+ * The k best non-NaN logits (by step 2's order) into c[0..), unordered;
+ * returns how many (fewer than k only when fewer are not NaN). Once k are
+ * held, a logit enters only if it beats the worst of them, and since the
+ * logits come in ascending index order, only a strictly larger value does:
+ * blocks of 16 with none larger than that value are passed over at once.
+ */
+static size_t top_logits(const float *x, int n, size_t k, cand *c)
+{
+	size_t held = 0;
+	int i = 0;
+	for (; i < n && held < k; i++)
+		if (x[i] == x[i])
+			heap_push(c, held++, (cand){x[i], i});
+	if (held < k)
+		return held;
+	float worst = c[0].v;
+	while (i < n) {
+		int end = n - i < 16 ? n : i + 16;
+		if (end - i == 16) {
+			int any = 0;
+			for (int j = 0; j < 16; j++)
+				any |= x[i + j] > worst;
+			if (!any) {
+				i = end;
+				continue;
+			}
+		}
+		for (; i < end; i++)
+			if (x[i] > worst) {
+				heap_replace_root(c, k, (cand){x[i], i});
+				worst = c[0].v;
+			}
+	}
+	return held;
+}
+
+/* top-k at most this large takes the k best straight from the logits */
+#define SAMPLE_TOP_DIRECT 1024
 
 int32_t sample_token(const dai_sample_params *p, const float *logits, int n_vocab, uint64_t t,
                      void *scratch)
@@ -167,34 +229,51 @@ int32_t sample_token(const dai_sample_params *p, const float *logits, int n_voca
 	if (p->temp == 0.0f || p->top_k == 1)
 		return sample_greedy(logits, n_vocab);
 
-	/* step 4 needs y[0] = max / temp; y[j] - y[0] <= -104 gives weight 0
-	 * (dm_expf clamps there and exp(-104) rounds to 0), and such candidates
-	 * are the last ones in the order, so they are dropped before sorting */
-	int32_t top = sample_greedy(logits, n_vocab);
-	float xmax = logits[top];
-	if (xmax != xmax)
-		return 0; /* every logit is NaN */
-	float y0 = xmax / p->temp;
-	if (!isfinite(y0))
-		return top;
 	cand *c = scratch, *tmp = c + n_vocab;
 	float *cum = (float *)(tmp + n_vocab);
-	size_t n = 0;
-	for (int i = 0; i < n_vocab; i++) {
-		float v = logits[i];
-		if (v != v || !(v / p->temp - y0 > DM_EXP_LO))
-			continue;
-		c[n++] = (cand){v, i};
+	size_t k;
+	float y0;
+	if (p->top_k > 0 && p->top_k <= SAMPLE_TOP_DIRECT) {
+		/* steps 2-3 at once: the top_k best, sorted. Step 4's cut of
+		 * weights that underflow (below) keeps a prefix of them, since
+		 * v / temp - y0 grows with v. */
+		k = top_logits(logits, n_vocab, (size_t)p->top_k, c);
+		if (k == 0)
+			return 0; /* every logit is NaN */
+		qsort(c, k, sizeof *c, cand_cmp);
+		y0 = c[0].v / p->temp;
+		if (!isfinite(y0))
+			return c[0].i;
+		while (k > 1 && !(c[k - 1].v / p->temp - y0 > DM_EXP_LO))
+			k--;
+	} else {
+		/* step 4 needs y[0] = max / temp; y[j] - y[0] <= -104 gives
+		 * weight 0 (dm_expf clamps there and exp(-104) rounds to 0),
+		 * and such candidates are the last ones in the order, so they
+		 * are dropped before sorting */
+		int32_t top = sample_greedy(logits, n_vocab);
+		float xmax = logits[top];
+		if (xmax != xmax)
+			return 0; /* every logit is NaN */
+		y0 = xmax / p->temp;
+		if (!isfinite(y0))
+			return top;
+		size_t n = 0;
+		for (int i = 0; i < n_vocab; i++) {
+			float v = logits[i];
+			if (v != v || !(v / p->temp - y0 > DM_EXP_LO))
+				continue;
+			c[n++] = (cand){v, i};
+		}
+		/* n >= 1: the maximum itself has y - y0 = 0 */
+		k = n;
+		int index_order = 1; /* c is in ascending index order */
+		if (p->top_k > 0 && (size_t)p->top_k < n) {
+			k = select_top(c, n, (size_t)p->top_k);
+			index_order = 0;
+		}
+		c = sort_cands(c, tmp, k, index_order);
 	}
-	/* n >= 1: the maximum itself has y - y0 = 0 */
-
-	size_t k = n;
-	int index_order = 1; /* c is in ascending index order */
-	if (p->top_k > 0 && (size_t)p->top_k < n) {
-		k = select_top(c, n, (size_t)p->top_k);
-		index_order = 0;
-	}
-	c = sort_cands(c, tmp, k, index_order);
 
 	float acc = 0.0f;
 	for (size_t j = 0; j < k; j++) {

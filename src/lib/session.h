@@ -40,22 +40,25 @@
 typedef struct session session;
 
 /*
- * Residual hook (for proofs): called with the residual vector x (dim
- * floats, valid only during the call) of the token at position pos, after
- * the embedding (layer 0) and after each transformer block l (layer l+1,
- * so layer runs 0 .. n_layers).
+ * Residual hook (for proofs): called with the residual vectors of n
+ * consecutive tokens at positions pos0 .. pos0 + n - 1 (x: n rows of dim
+ * floats, valid only during the call), after the embedding (layer 0) and
+ * after each transformer block l (layer l+1, so layer runs 0 .. n_layers).
  *
  * Order of calls: step by step (a step is at most n_batch tokens of one
  * session_eval, in token order); within a step, layer by layer, every call
- * of a layer ending before the next layer starts. The calls for the tokens
- * of one layer run on the session's thread pool, concurrently and in any
- * order: a hook must write only what belongs to its own pos (and lock
- * anything shared). So a single-token step gives (pos, 0), (pos, 1), ...,
- * (pos, n_layers), and a step of tokens p, p+1 gives (p, 0) and (p+1, 0),
- * then (p, 1) and (p+1, 1), ... Callers wanting (token, layer) order buffer
- * the vectors of a step.
+ * of a layer ending before the next layer starts. A layer's tokens come in
+ * runs of at most SESSION_HOOK_RUN positions (a trace hashes that many
+ * vectors at once), and the runs of one layer go to the session's thread
+ * pool, concurrently and in any order: a hook must write only what belongs
+ * to its own positions (and lock anything shared). So a single-token step
+ * gives (pos, 1 token, 0), (pos, 1, 1), ..., (pos, 1, n_layers), and a step
+ * of tokens p, p+1 gives (p, 2 tokens, 0), then (p, 2, 1), ... Callers
+ * wanting (token, layer) order buffer the vectors of a step.
  */
-typedef void (*session_hook)(void *ctx, int pos, int layer, const float *x, int dim);
+typedef void (*session_hook)(void *ctx, int pos0, int n, int layer, const float *x, int dim);
+
+#define SESSION_HOOK_RUN 8 /* most positions of one hook call */
 
 typedef struct session_params {
 	int n_ctx;              /* positions in the KV cache; 0: the model's context_length */

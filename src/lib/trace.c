@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "blake2b.h"
+#include "blake2b_x8.h"
 #include "fsio.h"
 
 /* Leaves hash the bytes of the values as they lie in memory, which is the
@@ -54,6 +55,21 @@ void trace_hash_token(int32_t token, unsigned char out[MERKLE_HASH])
 void trace_set_vector(dai_trace *t, uint64_t pos, uint32_t step, const float *x)
 {
 	trace_hash_vector(x, t->dim, trace_leaf(t, pos, step));
+}
+
+void trace_set_vectors(dai_trace *t, uint64_t pos0, uint64_t n, uint32_t step, const float *x)
+{
+	size_t bytes = (size_t)t->dim * sizeof(float);
+	for (uint64_t i = 0; i < n; i += 8) {
+		int k = n - i < 8 ? (int)(n - i) : 8;
+		const unsigned char *in[8];
+		unsigned char out[8][MERKLE_HASH];
+		for (int j = 0; j < k; j++)
+			in[j] = (const unsigned char *)x + (i + (uint64_t)j) * bytes;
+		blake2b_256_x8(in, bytes, k, out);
+		for (int j = 0; j < k; j++)
+			memcpy(trace_leaf(t, pos0 + i + (uint64_t)j, step), out[j], MERKLE_HASH);
+	}
 }
 
 void trace_set_token(dai_trace *t, uint64_t pos, int32_t next_token)

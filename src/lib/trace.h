@@ -67,6 +67,9 @@ void trace_hash_token(int32_t token, unsigned char out[MERKLE_HASH]);
 /* Stores leaf (pos, step) for a vector (steps 0..L) or the next token
  * (step L + 1). pos and step must be in range (the caller's invariant). */
 void trace_set_vector(dai_trace *t, uint64_t pos, uint32_t step, const float *x);
+/* The leaves (pos0 + i, step) for i < n from x's n rows of dim floats: the
+ * same as n trace_set_vector calls, hashed eight at a time. */
+void trace_set_vectors(dai_trace *t, uint64_t pos0, uint64_t n, uint32_t step, const float *x);
 void trace_set_token(dai_trace *t, uint64_t pos, int32_t next_token);
 
 static inline unsigned char *trace_leaf(const dai_trace *t, uint64_t pos, uint32_t step)

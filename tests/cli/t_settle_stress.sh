@@ -41,11 +41,14 @@ while [ $i -lt $KILLS ]; do
 	if ! dai-settle verify >/dev/null 2>&1; then
 		dai-settle repair >/dev/null 2>&1
 		repairs=$((repairs + 1))
-		dai-settle verify >/dev/null 2>&1 || bad=$((bad + 1))
+		if ! dai-settle verify >/dev/null 2>.verr; then
+			bad=$((bad + 1))
+			[ -s first_bad ] || { cat .verr; dai-settle repair 2>&1; } >first_bad
+		fi
 	fi
 	i=$((i + 1))
 done
-[ $bad = 0 ] && pass "$KILLS kills: verify passes after repair ($repairs repaired)" || fail "$KILLS kills: verify passes after repair" "$bad bad"
+[ $bad = 0 ] && pass "$KILLS kills: verify passes after repair ($repairs repaired)" || fail "$KILLS kills: verify passes after repair" "$bad bad ($repairs repairs); the first: $(cat first_bad)"
 dai-settle log | awk '{ print $4 }' >ids
 lost=0
 while read -r id; do grep -qx "$id" ids || lost=$((lost + 1)); done <acked

@@ -1,15 +1,18 @@
 /* libFuzzer harness for BLAKE2b (blake2b.h): our digest must equal
  * libsodium's crypto_generichash for the fuzzed message, key and output
- * length, in one call and streamed in pieces whose sizes the input picks.
+ * length, in one call and streamed in pieces whose sizes the input picks;
+ * and blake2b_256_x8 (both ways) on the message cut into 1..8 equal parts.
  *
  * Input: byte 0 picks the output length (1..64), byte 1 the key length
- * (0..64), byte 2 seeds the piece sizes; then the key, then the message. */
+ * (0..64), byte 2 seeds the piece sizes and picks the parts; then the key,
+ * then the message. */
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blake2b.h"
+#include "blake2b_x8.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -27,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t outlen = 1 + data[0] % BLAKE2B_OUT_MAX;
 	size_t keylen = data[1] % (BLAKE2B_KEY_MAX + 1);
 	uint32_t cut = data[2] * 2654435761u + 1;
+	int n = 1 + data[2] % 8; /* parts for blake2b_256_x8 */
 	data += 3;
 	size -= 3;
 	if (keylen > size)
@@ -57,5 +61,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (blake2b_final(&s, streamed, outlen) != 0 || memcmp(streamed, want, outlen) != 0)
 		abort();
+
+	/* Eight at a time: n parts of len / n bytes. */
+	size_t part = len / (size_t)n;
+	const unsigned char *in[8];
+	for (int j = 0; j < n; j++)
+		in[j] = msg + (size_t)j * part;
+	blake2b_x8_fn fns[3] = {blake2b_256_x8, blake2b_256_x8_scalar, blake2b_256_x8_avx512()};
+	for (int f = 0; f < 3; f++) {
+		unsigned char out[8][32], w[32];
+		if (!fns[f])
+			continue;
+		fns[f](in, part, n, out);
+		for (int j = 0; j < n; j++) {
+			crypto_generichash(w, 32, in[j], part, NULL, 0);
+			if (memcmp(out[j], w, 32) != 0)
+				abort();
+		}
+	}
 	return 0;
 }

@@ -55,15 +55,29 @@ static void same_doc(const dai_doc *a, const dai_doc *b)
 	CHECK(strcmp(ia, ib) == 0);
 }
 
-/* A base64 value decodes to bytes whose encoding is that same text. */
+/* A base64 value decodes to bytes whose encoding is that same text, and
+ * the constant-time decoder agrees. */
 static void same_b64(const char *v, size_t n)
 {
-	static unsigned char buf[DAI_LINE_MAX];
+	static unsigned char buf[DAI_LINE_MAX], buf2[DAI_LINE_MAX];
 	static char again[DAI_LINE_MAX + 4];
-	size_t got;
+	size_t got, got2;
 	CHECK(b64_decode(buf, sizeof buf, &got, v, n) == 0);
+	CHECK(b64_decode_secret(buf2, sizeof buf2, &got2, v, n) == 0);
+	CHECK(got == got2 && memcmp(buf, buf2, got) == 0);
 	b64_encode(again, buf, got);
 	CHECK(strlen(again) == n && memcmp(again, v, n) == 0);
+}
+
+/* Both decoders give the same answer for any text, valid or not. */
+static void decoders_agree(const uint8_t *data, size_t size)
+{
+	static unsigned char a[DAI_LINE_MAX], b[DAI_LINE_MAX];
+	size_t n = size < DAI_LINE_MAX ? size : DAI_LINE_MAX, na = 0, nb = 0;
+	int ra = b64_decode(a, sizeof a, &na, (const char *)data, n);
+	int rb = b64_decode_secret(b, sizeof b, &nb, (const char *)data, n);
+	CHECK(ra == rb);
+	CHECK(ra != 0 || (na == nb && memcmp(a, b, na) == 0));
 }
 
 /* Rebuilds d's body field by field; an unsigned document comes out the same
@@ -119,7 +133,7 @@ static void check_one(const uint8_t *data, size_t size, const dai_doc *d)
 				j++;
 			CHECK(j < sch->nfields);
 			CHECK(value_check(sch->fields[j].type, f->val, f->vallen) == NULL);
-			if (sch->fields[j].type == V_B64)
+			if (sch->fields[j].type == V_B64 || sch->fields[j].type == V_B64_SECRET)
 				same_b64(f->val, f->vallen);
 		}
 	}
@@ -196,6 +210,7 @@ static size_t check_stream(const uint8_t *data, size_t size, const dai_doc *whol
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	setup();
+	decoders_agree(data, size);
 	dai_doc d;
 	dai_err e;
 	int parsed = doc_parse(&d, (const char *)data, size, "fuzz", 1, &e) == 0;

@@ -67,10 +67,12 @@ struct rec {
 	float *v; /* [pos][layer 0..L][dim] */
 };
 
-static inline void rec_hook(void *ctx, int pos, int layer, const float *x, int dim)
+static inline void rec_hook(void *ctx, int pos0, int n, int layer, const float *x, int dim)
 {
 	struct rec *r = ctx;
-	memcpy(r->v + ((size_t)pos * (r->n_layers + 1) + layer) * dim, x, sizeof(float) * dim);
+	for (int i = 0; i < n; i++)
+		memcpy(r->v + ((size_t)(pos0 + i) * (r->n_layers + 1) + layer) * dim,
+		       x + (size_t)i * dim, sizeof(float) * dim);
 }
 
 #endif

@@ -146,7 +146,69 @@ Test(codec, base64_high_bit_bytes_refused)
 	size_t n;
 	cr_assert_eq(b64_decode(out, sizeof out, &n, "ab/+", 4), 0);
 	/* Each character with its high bit set is not the character below it. */
-	static const char *bad[] = {"ab\xaf+", "ab/\xab", "\xc1" "b/+", "ab\xbd\xbd"};
+	static const char *bad[] = {"ab\xaf+", "ab/\xab",
+	                            "\xc1"
+	                            "b/+",
+	                            "ab\xbd\xbd"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		cr_assert_eq(b64_decode(out, sizeof out, &n, bad[i], 4), -1, "case %zu", i);
+}
+
+/* The table codec against libsodium's: encodings of every length to 300
+ * equal sodium_bin2base64's, and the two decoders (b64_decode and the
+ * constant-time b64_decode_secret) agree on accepting and on the bytes for
+ * those texts and for damaged copies of them: a character replaced by each
+ * of a set of troublesome bytes at each place, a group cut off, padding
+ * added. */
+Test(codec, base64_table_codec_matches_libsodium)
+{
+	static const unsigned char odd[] = {'=', 0xaf, 0x00, 0x80, 0xff, ' ', '-',  '_',
+	                                    '.', 'A',  '/',  '+',  '9',  'z', '\n', 0x2f | 0x80};
+	unsigned char in[300], a[300], b[300];
+	char text[405], want[405], bad[410];
+	uint32_t st = 7;
+	int accepted = 0, refused = 0;
+	for (size_t n = 0; n <= 300; n++) {
+		for (size_t i = 0; i < n; i++) {
+			st = st * 1664525u + 1013904223u;
+			in[i] = (unsigned char)(st >> 24);
+		}
+		b64_encode(text, in, n);
+		sodium_bin2base64(want, sizeof want, in, n, sodium_base64_VARIANT_ORIGINAL);
+		cr_assert_str_eq(text, want, "encoding of %zu bytes", n);
+		size_t tn = strlen(text), na, nb;
+		cr_assert_eq(b64_decode(a, sizeof a, &na, text, tn), 0);
+		cr_assert_eq(na, n);
+		cr_assert_arr_eq(a, in, n);
+		if (n % 7 && n > 40)
+			continue; /* the damage below for a sample of lengths */
+		for (size_t pos = 0; pos < tn; pos++)
+			for (size_t k = 0; k < sizeof odd; k++) {
+				memcpy(bad, text, tn);
+				bad[pos] = (char)odd[k];
+				int ra = b64_decode(a, sizeof a, &na, bad, tn);
+				int rb = b64_decode_secret(b, sizeof b, &nb, bad, tn);
+				cr_assert_eq(ra, rb, "length %zu, byte %zu set to 0x%02x: %d vs %d",
+				             n, pos, odd[k], ra, rb);
+				if (ra == 0) {
+					cr_assert_eq(na, nb);
+					cr_assert_arr_eq(a, b, na);
+					accepted++;
+				} else {
+					refused++;
+				}
+			}
+		/* cut and padded copies, and a capacity one byte short */
+		memcpy(bad, text, tn);
+		memcpy(bad + tn, "====", 4);
+		for (size_t cut = 0; cut <= tn + 4; cut++) {
+			int ra = b64_decode(a, sizeof a, &na, bad, cut);
+			int rb = b64_decode_secret(b, sizeof b, &nb, bad, cut);
+			cr_assert_eq(ra, rb, "length %zu cut to %zu", n, cut);
+		}
+		if (n)
+			cr_assert_eq(b64_decode(a, n - 1, &na, text, tn), -1, "capacity %zu",
+			             n - 1);
+	}
+	cr_assert(accepted > 1000 && refused > 10000, "%d accepted, %d refused", accepted, refused);
 }

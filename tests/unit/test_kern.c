@@ -597,7 +597,7 @@ Test(kern, matmul_special_values)
 	const kern_table *tabs[4];
 	all_tables(tabs);
 	rng r = {99};
-	enum { RW = 9, BT = 19, N = 200, NQ = 192 };
+	enum { RW = 19, BT = 19, N = 200, NQ = 192 };
 	static float w[RW * N], x[BT * N], xh[BT * N], y[BT * RW];
 	static uint16_t wh[RW * N];
 	static kern_q8_0 wq[RW * NQ / 32], xq[BT * NQ / 32];
@@ -810,6 +810,68 @@ Test(kern, matmul_q8_0_tiles)
 	}
 }
 
+/*
+ * Rows of at most 128 (attention's scores, one head long), where the
+ * AVX-512 F32 product keeps the activations in registers: every length
+ * around the register and lane boundaries, row counts around the 16 rows
+ * of a fold, 1..9 activations, rows that start past the first, and
+ * special values; each output is the reference dot and nothing else of y
+ * is written.
+ */
+Test(kern, matmul_f32_short_rows)
+{
+	const kern_table *R = kern_ref();
+	const kern_table *tabs[4];
+	all_tables(tabs);
+	rng r = {6464};
+	enum { RW = 40, LD = 136, BT = 9, LDY = 44 };
+	static float w[RW * LD], x[BT * LD], y[BT * LDY];
+	static const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0x1p-149f, 0x1p127f};
+	static const int ns[] = {1, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 80, 96, 127, 128};
+	static const int rows[] = {1, 3, 15, 16, 17, 33, 40};
+	int it = 0;
+	for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
+		for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++, it++) {
+			int n = ns[ni], row0 = it % 3 == 1 ? 1 : 0, row1 = rows[ri];
+			rfill(&r, w, RW * LD);
+			rfill(&r, x, BT * LD);
+			if (it % 4 == 3)
+				for (int i = 0; i < 8; i++) {
+					w[rng_next(&r) % (RW * LD)] = special[rng_next(&r) % 6];
+					x[rng_next(&r) % (BT * LD)] = special[rng_next(&r) % 6];
+				}
+			if (it % 5 == 4) /* products that round to -0: -0 lanes */
+				for (int i = 0; i < LD; i++) {
+					w[LD + i] = -0x1p-100f * (float)(i % 3);
+					x[i] = 0x1p-60f;
+				}
+			for (int bt = 1; bt <= BT; bt++)
+				for (int t = 1; tabs[t]; t++) {
+					memset(y, 0xa5, sizeof y);
+					tabs[t]->matmul_f32(w, LD, x, LD, y, LDY, n, row0, row1,
+					                    bt);
+					for (int b = 0; b < BT; b++)
+						for (int i = 0; i < LDY; i++) {
+							float g = y[b * LDY + i];
+							if (b < bt && i >= row0 && i < row1)
+								cr_assert(
+								    same_result(
+								        g,
+								        R->dot_f32(w + i * LD,
+								                   x + b * LD, n)),
+								    "%s n %d rows [%d,%d) batch %d "
+								    "(%d,%d)",
+								    tabs[t]->name, n, row0, row1,
+								    bt, i, b);
+							else
+								cr_assert_eq(fbits(g), 0xa5a5a5a5u,
+								             "%s wrote (%d,%d)",
+								             tabs[t]->name, i, b);
+						}
+				}
+		}
+}
+
 /* the reference alone (runs without AVX2 too): matmul == dot per element */
 Test(kern, matmul_ref_is_dot)
 {
@@ -946,6 +1008,43 @@ Test(kern, row_helpers_ref_vs_avx2)
 	}
 }
 
+/*
+ * softmax and scale with masked scores (-inf), NaN, +inf, huge and tiny
+ * values and signed zeros, every length up to a few registers with tails:
+ * every fast table gives the reference's result (NaN for NaN).
+ */
+Test(kern, softmax_special_values)
+{
+	const kern_table *R = kern_ref();
+	rng r = {777};
+	static const float special[] = {NAN,       INFINITY, -INFINITY, -INFINITY, 0x1p127f,
+	                                -0x1p127f, -0.0f,    0.0f,      0x1p-149f, 88.0f};
+	float x[80], y1[80], y2[80];
+	FOR_FAST(A)
+	for (int it = 0; it < 400; it++) {
+		int n = it % 80;
+		rfill(&r, x, n);
+		for (int i = 0; i < n; i++)
+			x[i] *= 20.0f;
+		for (int i = 0; i < n && it % 3; i += 1 + (int)(rng_next(&r) % 8))
+			x[i] = special[rng_next(&r) % (it % 7 ? 10 : 4)];
+		if (it % 11 == 5) /* every score masked */
+			for (int i = 0; i < n; i++)
+				x[i] = -INFINITY;
+		R->softmax(x, y1, n);
+		A->softmax(x, y2, n);
+		for (int i = 0; i < n; i++)
+			cr_assert(same_result(y1[i], y2[i]),
+			          "%s softmax it %d n %d [%d]: %a, want %a", A->name, it, n, i,
+			          y2[i], y1[i]);
+		R->scale(x, 0.125f, y1, n);
+		A->scale(x, 0.125f, y2, n);
+		for (int i = 0; i < n; i++)
+			cr_assert(same_result(y1[i], y2[i]), "%s scale it %d n %d [%d]", A->name,
+			          it, n, i);
+	}
+}
+
 Test(kern, rmsnorm_softmax_values)
 {
 	const kern_table *R = kern_ref();
@@ -1003,6 +1102,82 @@ Test(kern, wsum_and_dequant)
 	if (A) {
 		A->dequant_q8_0(q, d2, 160);
 		SAME_ROW(d1, d2, 160, "dequant");
+	}
+}
+
+/*
+ * wsum_batch: each row of y is the wsum of its row of weights with its own
+ * length (the reference by definition), and every fast table gives those
+ * bits for head sizes with and without column tails, 1..9 rows (groups and
+ * their remainders), lengths that end in the middle of a lane pass, lengths
+ * that differ by row (in order, reversed, at random, zero), values starting
+ * past the first cached row (a sliding window), and NaN, infinities, -0 and
+ * subnormals among the weights and values. Nothing past n or between rows
+ * is written.
+ */
+Test(kern, wsum_batch)
+{
+	const kern_table *R = kern_ref();
+	const kern_table *tabs[4];
+	all_tables(tabs);
+	rng r = {4242};
+	enum { MAXT = 180, LDV = 272, LDP = 190, MAXB = 9, LDY = 260 };
+	static float p[MAXB * LDP], v[(MAXT + 8) * LDV], want[MAXB * LDY], got[MAXB * LDY];
+	static const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0x1p-149f, 0x1p-130f};
+	static const int ns[] = {1, 7, 16, 17, 63, 64, 65, 80, 96, 128, 130, 256};
+	int it = 0;
+	for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
+		int n = ns[ni];
+		for (int nb = 1; nb <= MAXB; nb++, it++) {
+			rfill(&r, p, MAXB * LDP);
+			rfill(&r, v, (MAXT + 8) * LDV);
+			if (it % 4 == 3)
+				for (int i = 0; i < 6; i++) {
+					p[rng_next(&r) % (MAXB * LDP)] = special[rng_next(&r) % 6];
+					v[rng_next(&r) % ((MAXT + 8) * LDV)] =
+					    special[rng_next(&r) % 6];
+				}
+			int T[MAXB];
+			int shape = it % 5, base = (int)(rng_next(&r) % (MAXT - MAXB));
+			for (int b = 0; b < nb; b++)
+				T[b] = shape == 0   ? base + b + 1  /* the tokens of a step */
+				       : shape == 1 ? base + nb - b /* decreasing */
+				       : shape == 2 ? (int)(rng_next(&r) % MAXT) /* anything */
+				       : shape == 3
+				           ? (b % 3 ? 32 * (b % 5) + 31 : 0) /* empty rows */
+				           : 33 + b;                         /* short */
+			int lo = it % 3 == 2 ? (int)(rng_next(&r) % 8) : 0;  /* window start */
+			const float *vl = v + (size_t)lo * LDV;
+			R->wsum_batch(p, LDP, T, nb, vl, LDV, want, LDY, n);
+			for (int b = 0; b < nb; b++) {
+				float one[LDY];
+				R->wsum(p + b * LDP, vl, LDV, T[b], one, n);
+				for (int i = 0; i < n; i++)
+					cr_assert(
+					    same_result(want[b * LDY + i], one[i]),
+					    "ref wsum_batch is wsum per row: n %d nb %d row %d", n,
+					    nb, b);
+			}
+			for (int t = 1; tabs[t]; t++) {
+				memset(got, 0xa5, sizeof got);
+				tabs[t]->wsum_batch(p, LDP, T, nb, vl, LDV, got, LDY, n);
+				for (int b = 0; b < MAXB; b++)
+					for (int i = 0; i < LDY; i++) {
+						float g = got[b * LDY + i];
+						if (b < nb && i < n)
+							cr_assert(
+							    same_result(g, want[b * LDY + i]),
+							    "%s wsum_batch n %d nb %d T %d row %d "
+							    "col %d: %a, want %a",
+							    tabs[t]->name, n, nb, T[b], b, i, g,
+							    want[b * LDY + i]);
+						else
+							cr_assert_eq(fbits(g), 0xa5a5a5a5u,
+							             "%s wsum_batch wrote (%d, %d)",
+							             tabs[t]->name, b, i);
+					}
+			}
+		}
 	}
 }
 
@@ -1158,7 +1333,7 @@ Test(kern, select_by_name)
 		              k->dequant_q8_0 && k->dot_f32 && k->dot_f16 && k->dot_q8_0 &&
 		              k->sum && k->matmul_f32 && k->matmul_f16 && k->matmul_q8_0 &&
 		              k->rmsnorm && k->softmax && k->silu && k->swiglu && k->mul &&
-		              k->add && k->scale && k->exp && k->rope && k->wsum,
+		              k->add && k->scale && k->exp && k->rope && k->wsum && k->wsum_batch,
 		          "%s", k->name);
 	}
 }

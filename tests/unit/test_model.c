@@ -53,15 +53,18 @@ struct trace {
 	float *v;
 };
 
-static void trace_hook(void *ctx, int pos, int layer, const float *x, int dim)
+static void trace_hook(void *ctx, int pos0, int n, int layer, const float *x, int dim)
 {
 	struct trace *t = ctx;
-	if (pos < 0 || pos >= t->n_pos || layer < 0 || layer > t->n_layers || dim != t->dim) {
+	if (pos0 < 0 || n < 1 || n > SESSION_HOOK_RUN || pos0 + n > t->n_pos || layer < 0 ||
+	    layer > t->n_layers || dim != t->dim) {
 		__atomic_store_n(&t->bad, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	memcpy(t->v + ((size_t)pos * (t->n_layers + 1) + layer) * dim, x, sizeof(float) * dim);
-	__atomic_fetch_add(&t->calls, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < n; i++)
+		memcpy(t->v + ((size_t)(pos0 + i) * (t->n_layers + 1) + layer) * dim,
+		       x + (size_t)i * dim, sizeof(float) * dim);
+	__atomic_fetch_add(&t->calls, n, __ATOMIC_RELAXED); /* vectors, not calls */
 }
 
 struct run {

@@ -195,11 +195,21 @@ static int ref_cmp(const void *pa, const void *pb)
 	return (a->i > b->i) - (a->i < b->i);
 }
 
+/* Step 1 as written: the lowest index of the largest non-NaN value. */
+static int32_t ref_greedy(const float *x, int n)
+{
+	int32_t best = -1;
+	for (int i = 0; i < n; i++)
+		if (x[i] == x[i] && (best < 0 || x[i] > x[best]))
+			best = i;
+	return best < 0 ? 0 : best;
+}
+
 /* sample.h's algorithm, transcribed step by step without shortcuts. */
 static int32_t ref_sample(const dai_sample_params *p, const float *x, int n, uint64_t t)
 {
 	if (p->temp == 0.0f || p->top_k == 1)
-		return sample_greedy(x, n);
+		return ref_greedy(x, n);
 	ref_cand *s = malloc((size_t)n * sizeof *s);
 	float *c = malloc((size_t)n * sizeof *c);
 	int nc = 0;
@@ -237,6 +247,26 @@ done:
 	return out;
 }
 
+/* Logits of one round of the comparison: wide ones (many weights
+ * underflow), narrow ones, or few distinct values (many ties, also for the
+ * top); a few NaNs, -inf, +-0 and a copied value. */
+static void round_logits(float *x, int n, int round, uint32_t *st)
+{
+	float span = round % 3 == 0 ? 80.0f : 8.0f;
+	for (int i = 0; i < n; i++) {
+		x[i] = noise(st, span);
+		if (round % 3 == 2)
+			x[i] = floorf(x[i]); /* 16 distinct values */
+	}
+	x[(round * 13) % n] = NAN;
+	x[(round * 17 + 5) % n] = -INFINITY;
+	x[(round * 19 + 7) % n] = x[(round * 23 + 11) % n];
+	x[(round * 29 + 3) % n] = round % 2 ? -0.0f : 0.0f;
+	if (round % 5 == 4) /* a NaN-heavy row: NaNs at the start, too */
+		for (int i = 0; i < n; i += 1 + i % 7)
+			x[i] = NAN;
+}
+
 Test(sample, matches_the_written_algorithm)
 {
 	cr_assert_eq(dm_expf(DM_EXP_LO), 0.0f, "the shortcut relies on exp(-104) == 0");
@@ -244,21 +274,17 @@ Test(sample, matches_the_written_algorithm)
 	static float x[N];
 	uint32_t st = 99;
 	static const float temps[] = {0.05f, 0.3f, 0.8f, 1.0f, 2.5f};
-	static const int32_t ks[] = {0, 2, 40, 2999, 5000};
+	static const int32_t ks[] = {0, 2, 3, 17, 40, 1024, 1025, 2999, 5000};
 	static const float ps[] = {1.0f, 0.95f, 0.5f, 0.01f};
+	enum { NT = 5, NK = 9, NP = 4, ROUNDS = 45 };
 	int checked = 0;
-	for (int round = 0; round < 40; round++) {
-		/* wide logits (so that many weights underflow), a few NaNs,
-		 * -inf and ties */
-		float span = round % 2 ? 80.0f : 8.0f;
-		for (int i = 0; i < N; i++)
-			x[i] = noise(&st, span);
-		x[(round * 13) % N] = NAN;
-		x[(round * 17 + 5) % N] = -INFINITY;
-		x[(round * 19 + 7) % N] = x[(round * 23 + 11) % N];
-		for (size_t a = 0; a < 5; a++)
-			for (size_t b = 0; b < 5; b++)
-				for (size_t c = 0; c < 4; c++) {
+	for (int round = 0; round < ROUNDS; round++) {
+		round_logits(x, N, round, &st);
+		int32_t g = sample_greedy(x, N);
+		cr_assert_eq(g, ref_greedy(x, N), "round %d: greedy %d", round, g);
+		for (size_t a = 0; a < NT; a++)
+			for (size_t b = 0; b < NK; b++)
+				for (size_t c = 0; c < NP; c++) {
 					dai_sample_params p = {temps[a], ks[b], ps[c],
 					                       (uint64_t)round * 7 + a};
 					uint64_t t = (uint64_t)(round * 100 + b * 10 + c);
@@ -271,7 +297,34 @@ Test(sample, matches_the_written_algorithm)
 					checked++;
 				}
 	}
-	cr_assert_eq(checked, 40 * 100);
+	cr_assert_eq(checked, ROUNDS * NT * NK * NP);
+}
+
+/* Short rows (below one block of 16, and tails) and rows where fewer than
+ * top_k logits are not NaN. */
+Test(sample, short_rows_and_few_candidates)
+{
+	float x[40];
+	uint32_t st = 3;
+	for (int n = 1; n <= 40; n++)
+		for (int round = 0; round < 12; round++) {
+			for (int i = 0; i < n; i++)
+				x[i] = round % 4 == 3 && i % 3
+				           ? NAN
+				           : noise(&st, round % 2 ? 50.0f : 3.0f);
+			if (round % 6 == 5)
+				for (int i = 0; i < n; i++)
+					x[i] = NAN;
+			cr_assert_eq(sample_greedy(x, n), ref_greedy(x, n), "n %d round %d", n,
+			             round);
+			for (int k = 0; k <= n + 1; k++) {
+				dai_sample_params p = {0.7f, k, round % 3 ? 0.9f : 1.0f,
+				                       (uint64_t)n};
+				uint64_t t = (uint64_t)(n * 100 + round * 10 + k);
+				cr_assert_eq(draw(&p, x, n, t), ref_sample(&p, x, n, t),
+				             "n %d round %d k %d", n, round, k);
+			}
+		}
 }
 
 /* ------------------------------------------------------- distributions */

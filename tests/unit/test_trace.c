@@ -114,3 +114,34 @@ Test(trace, file_round_trip_and_damage)
 	rmdir(dir);
 	trace_free(&t);
 }
+
+/* Leaves set eight at a time are those set one at a time, for runs of
+ * every length up to past two groups of eight, at any start, for widths
+ * that fill blocks exactly and ones that do not. */
+Test(trace, runs_of_vectors_match_single_leaves)
+{
+	static const uint32_t dims[] = {1, 5, 32, 96, 768};
+	for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
+		uint32_t dim = dims[d];
+		dai_trace a, b;
+		cr_assert_eq(trace_init(&a, 2, dim, 40, NULL), 0);
+		cr_assert_eq(trace_init(&b, 2, dim, 40, NULL), 0);
+		float *x = malloc((size_t)20 * dim * sizeof(float));
+		cr_assert_not_null(x);
+		for (uint32_t n = 1; n <= 20; n++) {
+			uint64_t pos0 = (n * 7) % (40 - n + 1);
+			uint32_t step = n % 3;
+			for (size_t i = 0; i < (size_t)n * dim; i++)
+				x[i] = (float)(i * 31 % 997) * 0.25f - (float)n;
+			trace_set_vectors(&a, pos0, n, step, x);
+			for (uint32_t i = 0; i < n; i++)
+				trace_set_vector(&b, pos0 + i, step, x + (size_t)i * dim);
+			cr_assert_arr_eq(a.leaves, b.leaves, trace_n_leaves(&a) * MERKLE_HASH,
+			                 "dim %u, %u vectors from position %llu", dim, n,
+			                 (unsigned long long)pos0);
+		}
+		free(x);
+		trace_free(&a);
+		trace_free(&b);
+	}
+}

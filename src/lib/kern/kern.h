@@ -89,6 +89,11 @@
  *      wsum:     y[i] = dot(p, column i of v, T) = the canonical dot over
  *                t < T of p[t] * v[t*ldv + i], for i < n (attention: the
  *                probability-weighted sum of V rows).
+ *      wsum_batch: for b < nb and i < n, y[b*ldy + i] = the canonical dot
+ *                over t < T[b] of p[b*ldp + t] * v[t*ldv + i]: the wsum of
+ *                each of nb rows of weights (attention: several tokens'
+ *                probabilities) over the same V rows, each row with its own
+ *                length T[b]; y must not overlap p or v.
  *      round_f16: y[i] = f32(f16(x[i]));  f32_to_f16 / f16_to_f32: rows.
  *
  * 6. BF16 weights. bf16(x) keeps the top 16 bits of x after rounding to
@@ -227,6 +232,8 @@ typedef struct kern_table {
 	void (*exp)(const float *x, float *y, int n);
 	void (*rope)(float *x, const float *cos, const float *sin, int head_dim, int n_heads);
 	void (*wsum)(const float *p, const float *v, int ldv, int T, float *y, int n);
+	void (*wsum_batch)(const float *p, int ldp, const int *T, int nb, const float *v, int ldv,
+	                   float *y, int ldy, int n);
 } kern_table;
 
 /* The scalar reference; always available. */

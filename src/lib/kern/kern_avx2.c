@@ -338,15 +338,90 @@ INLINE void gemm_tiles(const char *wb, size_t wsz, int ldw, const float *x, int 
 }
 
 /*
+ * Short rows (n <= 64, a multiple of 8: attention's scores, head_dim
+ * long): one activation at a time stays in registers (n / 8 of them) and
+ * the weight rows stream past it. Register k of a row goes into lanes
+ * 8 (k % 4) .. 8 (k % 4) + 7 in increasing k, the four lane registers
+ * fold w = 16 and 8 at once, and fold8x8 finishes 8 rows together.
+ */
+
+/*
+ * The last three steps of the contract 1 fold (w = 4, 2, 1) of 8 dots at
+ * once: a[i] holds lanes 0-7 (the w = 16 and 8 steps done) of dot
+ * 4 * (i % 2) + i / 2; shuffles pair the halves of two registers, and
+ * every dot gets exactly fold32's additions. Element j is dot j.
+ */
+INLINE __m256 fold8x8(const __m256 *a)
+{
+	__m256 b[4], c[2];
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++)
+		b[k] = _mm256_add_ps(_mm256_permute2f128_ps(a[2 * k], a[2 * k + 1], 0x20),
+		                     _mm256_permute2f128_ps(a[2 * k], a[2 * k + 1], 0x31));
+#pragma GCC unroll 2
+	for (int k = 0; k < 2; k++)
+		c[k] = _mm256_add_ps(_mm256_shuffle_ps(b[2 * k], b[2 * k + 1], 0x44),
+		                     _mm256_shuffle_ps(b[2 * k], b[2 * k + 1], 0xee));
+	return _mm256_add_ps(_mm256_shuffle_ps(c[0], c[1], 0x88),
+	                     _mm256_shuffle_ps(c[0], c[1], 0xdd));
+}
+
+/* the position in fold8x8's input of dot j */
+#define FOLD8_AT(j) (2 * ((j) % 4) + (j) / 4)
+
+INLINE void short_rows(const char *wb, size_t wsz, int ldw, const float *x, float *y, int n,
+                       int row0, int row1, int f16)
+{
+	int nv = n / 8;
+	__m256 xv[8];
+#pragma GCC unroll 8
+	for (int k = 0; k < 8; k++)
+		xv[k] = k < nv ? _mm256_loadu_ps(x + 8 * k) : _mm256_setzero_ps();
+	for (int r0 = row0; r0 < row1; r0 += 8) {
+		int cnt = row1 - r0 < 8 ? row1 - r0 : 8;
+		__m256 sums[8];
+#pragma GCC unroll 8
+		for (int j = 0; j < 8; j++) {
+			if (j >= cnt) {
+				sums[FOLD8_AT(j)] = _mm256_setzero_ps();
+				continue;
+			}
+			const void *wr = wb + (size_t)(r0 + j) * ldw * wsz;
+			__m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(),
+			               _mm256_setzero_ps(), _mm256_setzero_ps()};
+#pragma GCC unroll 8
+			for (int k = 0; k < 8; k++)
+				if (k < nv)
+					a[k % 4] = _mm256_fmadd_ps(load_w(wr, 8 * k, f16), xv[k],
+					                           a[k % 4]);
+			sums[FOLD8_AT(j)] =
+			    _mm256_add_ps(_mm256_add_ps(a[0], a[2]), _mm256_add_ps(a[1], a[3]));
+		}
+		__m256 d = fold8x8(sums);
+		if (cnt == 8)
+			_mm256_storeu_ps(y + r0, d);
+		else
+			_mm256_maskstore_ps(y + r0, kern_lane_mask(cnt), d);
+	}
+}
+
+/*
  * Rows [row0, row1) times batch activations. One activation: one weight
  * row at a time (pairs of rows sharing the activation loads measured
  * 25-45% slower on Zen 4: the rows' streams from memory compete). Several:
  * gemm_tiles (short rows fit in L1 anyway and take one pass per output).
+ * Rows of at most 64 (attention's scores): short_rows, for any batch.
  */
 INLINE void matmul_tiles(const void *w, size_t wsz, int ldw, const float *x, int ldx, float *y,
                          int ldy, int n, int row0, int row1, int batch, int f16)
 {
 	const char *wb = w;
+	if (n > 0 && n <= 64 && n % 8 == 0) {
+		for (int b = 0; b < batch; b++)
+			short_rows(wb, wsz, ldw, x + (size_t)b * ldx, y + (size_t)b * ldy, n, row0,
+			           row1, f16);
+		return;
+	}
 	if (batch == 1 || n <= 0) {
 		for (int b = 0; b < batch; b++) {
 			const float *xr[1] = {x + (size_t)b * ldx};
@@ -864,28 +939,51 @@ static void avx2_rmsnorm(const float *x, const float *w, float *y, int n, float 
 	}
 }
 
+/*
+ * softmax: the canonical sum of the exponentials is taken as they are made
+ * (element i into lane register (i / 8) % 4, in increasing i), and a tail
+ * of n % 8 goes through a lane mask; it stays in a register until the last
+ * step (a masked store is not forwarded to a later load).
+ */
 static void avx2_softmax(const float *x, float *y, int n)
 {
 	/* max is exact, so any order gives the same value up to the sign of a
-	 * zero, which x - m then erases under exp */
-	__m256 mv = _mm256_set1_ps(-INFINITY);
-	int i = 0;
-	for (; i + 8 <= n; i += 8)
+	 * zero, which x - m then erases under exp; maxps keeps its second
+	 * operand when the first is NaN, so NaNs are skipped */
+	const __m256 ninf = _mm256_set1_ps(-INFINITY);
+	int nf = n / 8 * 8, tail = n - nf;
+	__m256i tm = kern_lane_mask(tail);
+	__m256 mv = ninf;
+	for (int i = 0; i < nf; i += 8)
 		mv = _mm256_max_ps(_mm256_loadu_ps(x + i), mv);
+	if (tail)
+		mv = _mm256_max_ps(
+		    _mm256_blendv_ps(ninf, _mm256_maskload_ps(x + nf, tm), _mm256_castsi256_ps(tm)),
+		    mv);
 	float M[8];
 	_mm256_storeu_ps(M, mv);
 	float m = -INFINITY;
 	for (int j = 0; j < 8; j++)
 		m = M[j] > m ? M[j] : m;
-	for (; i < n; i++)
-		m = x[i] > m ? x[i] : m;
 	__m256 m8 = _mm256_set1_ps(m);
-	for (i = 0; i + 8 <= n; i += 8)
-		_mm256_storeu_ps(y + i, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), m8)));
-	for (; i < n; i++)
-		y[i] = dm_expf(x[i] - m);
-	float inv = 1.0f / avx2_sum(y, n);
-	avx2_scale(y, inv, y, n);
+	__m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+	               _mm256_setzero_ps()};
+	for (int i = 0; i < nf; i += 8) {
+		__m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), m8));
+		_mm256_storeu_ps(y + i, e);
+		a[i / 8 % 4] = _mm256_add_ps(a[i / 8 % 4], e);
+	}
+	__m256 et = _mm256_setzero_ps();
+	if (tail) {
+		et = exp8(_mm256_sub_ps(_mm256_maskload_ps(x + nf, tm), m8));
+		a[nf / 8 % 4] = _mm256_blendv_ps(a[nf / 8 % 4], _mm256_add_ps(a[nf / 8 % 4], et),
+		                                 _mm256_castsi256_ps(tm));
+	}
+	__m256 inv = _mm256_set1_ps(1.0f / fold32(a[0], a[1], a[2], a[3]));
+	for (int i = 0; i < nf; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(y + i), inv));
+	if (tail)
+		_mm256_maskstore_ps(y + nf, tm, _mm256_mul_ps(et, inv));
 }
 
 static void avx2_rope(float *x, const float *cos, const float *sin, int head_dim, int n_heads)
@@ -972,6 +1070,133 @@ static void avx2_wsum(const float *p, const float *v, int ldv, int T, float *y, 
 	}
 }
 
+/*
+ * wsum_batch: up to W2_G rows of weights (tokens) over the same V rows, 8
+ * columns per register, W2_C registers at a time. As the AVX-512 kernel:
+ * one canonical lane at a time (lane l takes rows l, l + 32, ...), each V
+ * row loaded once for every token, lanes l and l + 16 added as soon as
+ * both are done, then the rest of the fold; rows past a token's own T are
+ * skipped for it. Partial registers load and store through a lane mask.
+ */
+enum { W2_G = 4, W2_C = 2 };
+
+INLINE __m256 w2_load(const float *p, int full, __m256i mask)
+{
+	return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
+}
+
+/* one canonical lane l into acc[g][c]; G, C constant */
+INLINE void w2_lane(const float *const *p, const int *T, int G, int tmin, int tmax, const float *v,
+                    int ldv, int C, const int *full, const __m256i *mask, int l,
+                    __m256 (*acc)[W2_C])
+{
+#pragma GCC unroll 4
+	for (int g = 0; g < G; g++)
+#pragma GCC unroll 2
+		for (int c = 0; c < C; c++)
+			acc[g][c] = _mm256_setzero_ps();
+	for (int t = l; t < tmax; t += 32) {
+		const float *vr = v + (size_t)t * ldv;
+		__m256 vv[W2_C];
+#pragma GCC unroll 2
+		for (int c = 0; c < C; c++)
+			vv[c] = w2_load(vr + 8 * c, full[c], mask[c]);
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++) {
+			if (t >= tmin && t >= T[g])
+				continue;
+			__m256 pb = _mm256_broadcast_ss(p[g] + t);
+#pragma GCC unroll 2
+			for (int c = 0; c < C; c++)
+				acc[g][c] = _mm256_fmadd_ps(pb, vv[c], acc[g][c]);
+		}
+	}
+}
+
+INLINE void w2_tile(const float *const *p, const int *T, int G, const float *v, int ldv, int C,
+                    const int *full, const __m256i *mask, float *const *y)
+{
+	int tmin = T[0], tmax = T[0];
+	for (int g = 1; g < G; g++) {
+		tmin = T[g] < tmin ? T[g] : tmin;
+		tmax = T[g] > tmax ? T[g] : tmax;
+	}
+	__m256 S[16][W2_G][W2_C];
+	for (int l = 0; l < 16; l++) {
+		__m256 a[W2_G][W2_C], b[W2_G][W2_C];
+		w2_lane(p, T, G, tmin, tmax, v, ldv, C, full, mask, l, a);
+		w2_lane(p, T, G, tmin, tmax, v, ldv, C, full, mask, l + 16, b);
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++)
+#pragma GCC unroll 2
+			for (int c = 0; c < C; c++)
+				S[l][g][c] = _mm256_add_ps(a[g][c], b[g][c]); /* fold w = 16 */
+	}
+	for (int w = 8; w >= 1; w /= 2) /* fold w = 8, 4, 2, 1 */
+		for (int j = 0; j < w; j++)
+#pragma GCC unroll 4
+			for (int g = 0; g < G; g++)
+#pragma GCC unroll 2
+				for (int c = 0; c < C; c++)
+					S[j][g][c] = _mm256_add_ps(S[j][g][c], S[j + w][g][c]);
+#pragma GCC unroll 4
+	for (int g = 0; g < G; g++)
+#pragma GCC unroll 2
+		for (int c = 0; c < C; c++) {
+			if (full[c])
+				_mm256_storeu_ps(y[g] + 8 * c, S[0][g][c]);
+			else
+				_mm256_maskstore_ps(y[g] + 8 * c, mask[c], S[0][g][c]);
+		}
+}
+
+static void avx2_wsum_batch(const float *p, int ldp, const int *T, int nb, const float *v, int ldv,
+                            float *y, int ldy, int n)
+{
+	for (int b = 0; b < nb; b += W2_G) {
+		int G = nb - b < W2_G ? nb - b : W2_G;
+		const float *pg[W2_G];
+		int Tg[W2_G];
+		for (int g = 0; g < W2_G; g++) {
+			int bb = b + (g < G ? g : 0);
+			pg[g] = p + (size_t)bb * ldp;
+			Tg[g] = T[bb];
+		}
+		for (int c0 = 0; c0 < n; c0 += 8 * W2_C) {
+			int C = (n - c0 + 7) / 8 < W2_C ? (n - c0 + 7) / 8 : W2_C;
+			int full[W2_C];
+			__m256i mask[W2_C];
+			float *yg[W2_G];
+			for (int c = 0; c < W2_C; c++) {
+				int w = n - c0 - 8 * c;
+				w = w < 0 ? 0 : w > 8 ? 8 : w;
+				full[c] = w == 8;
+				mask[c] = kern_lane_mask(w);
+			}
+			for (int g = 0; g < W2_G; g++)
+				yg[g] = y + (size_t)(b + (g < G ? g : 0)) * ldy + c0;
+			const float *vc = v + c0;
+#define W2T(g, c)                                                                                  \
+	case g * 4 + c:                                                                            \
+		w2_tile(pg, Tg, g, vc, ldv, c, full, mask, yg);                                    \
+		break
+			switch (G * 4 + C) {
+				W2T(4, 2);
+				W2T(4, 1);
+				W2T(3, 2);
+				W2T(3, 1);
+				W2T(2, 2);
+				W2T(2, 1);
+				W2T(1, 2);
+			default:
+				w2_tile(pg, Tg, 1, vc, ldv, 1, full, mask, yg);
+				break;
+			}
+#undef W2T
+		}
+	}
+}
+
 static const kern_table avx2_table = {
     .name = "avx2",
     .f32_to_f16 = avx2_f32_to_f16,
@@ -996,6 +1221,7 @@ static const kern_table avx2_table = {
     .exp = avx2_exp,
     .rope = avx2_rope,
     .wsum = avx2_wsum,
+    .wsum_batch = avx2_wsum_batch,
 };
 
 const kern_table *kern_avx2_table(void);

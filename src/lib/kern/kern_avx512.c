@@ -3,17 +3,20 @@
  * FMA and F16C). Compiled with those -m flags; kern.c only hands this table
  * out when CPUID and XCR0 report all of them.
  *
- * Only the matrix products and attention's weighted sum (wsum) change:
- * every other entry of the table is the AVX2 kernel, which 512-bit
- * registers would not speed up. They repeat the reference's arithmetic
- * (kern.h contract) lane by lane, as the AVX2 ones do:
+ * Only the matrix products and attention's kernels (wsum, wsum_batch,
+ * softmax, scale) change: every other entry of the table is the AVX2
+ * kernel, which 512-bit registers would not speed up. They repeat the
+ * reference's arithmetic (kern.h contract) lane by lane, as the AVX2 ones
+ * do:
  *
  * - F32 and F16: the 32 canonical lanes of a dot are two registers of 16.
  *   Lanes 0-15 of a dot only ever see the elements i with i % 32 < 16, in
  *   increasing i, and lanes 16-31 the others, so each half is accumulated
  *   on its own pass; with one register per output a tile of 4 weight rows
  *   x 6 activations keeps its 24 accumulators in registers. The fold
- *   (contract 1) adds the halves, then the same tree as AVX2.
+ *   (contract 1) adds the halves, then the same tree as AVX2, for 16 dots
+ *   at once (fold16z). F32 rows of at most 128 (attention's scores) keep
+ *   the activations in registers instead (fgemm_short).
  *
  * - Q8_0 with several activations: a register holds one lane per
  *   activation (16 of them), not one per element. The activation blocks
@@ -47,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dmath.h"
 #include "kern_avx2_steps.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -113,6 +117,38 @@ INLINE float fold32z(__m512 h0, __m512 h1)
 	v = _mm_add_ss(v, _mm_movehdup_ps(v));
 	return _mm_cvtss_f32(v);
 }
+
+/*
+ * The contract 1 fold of 16 dots at once, for products whose outputs come
+ * in rows: a[i] holds the w = 16 step (lanes 0-15 plus lanes 16-31) of dot
+ * tr(i) = 4 * (i % 4) + i / 4, and each later step adds the two halves of
+ * every dot's lanes from two registers combined by shuffles: w = 8 (256-bit
+ * halves), 4 (128-bit quarters), then 2 and 1 inside each quarter. Every
+ * dot gets exactly the additions of fold32z, a third of the instructions
+ * per dot. Element j of the result is dot j (the feeding order tr undoes
+ * the 4 x 4 transpose the shuffles make of the dots).
+ */
+INLINE __m512 fold16z(const __m512 *a)
+{
+	__m512 b[8], c[4], d[2];
+#pragma GCC unroll 8
+	for (int k = 0; k < 8; k++)
+		b[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], 0x44),
+		                     _mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], 0xee));
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++)
+		c[k] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * k], b[2 * k + 1], 0x88),
+		                     _mm512_shuffle_f32x4(b[2 * k], b[2 * k + 1], 0xdd));
+#pragma GCC unroll 2
+	for (int k = 0; k < 2; k++)
+		d[k] = _mm512_add_ps(_mm512_shuffle_ps(c[2 * k], c[2 * k + 1], 0x44),
+		                     _mm512_shuffle_ps(c[2 * k], c[2 * k + 1], 0xee));
+	return _mm512_add_ps(_mm512_shuffle_ps(d[0], d[1], 0x88),
+	                     _mm512_shuffle_ps(d[0], d[1], 0xdd));
+}
+
+/* the position in fold16z's input of dot j (the transpose is its own inverse) */
+#define FOLD16_AT(j) (4 * ((j) % 4) + (j) / 4)
 
 INLINE __m512 load_w(const void *w, size_t i, int f16)
 {
@@ -255,11 +291,126 @@ static void fgemm(const char *wb, size_t wsz, int ldw, const float *x, int ldx, 
 				}
 				k0 = k1;
 			} while (k0 < n);
-			for (int r = r0; r < r1; r++)
-				for (int c = 0; c < C; c++)
-					y[(size_t)(b + c) * ldy + r] =
-					    fold32z(lanes[r - r0][c][0], lanes[r - r0][c][1]);
+			/* the folds, 16 rows of an activation at a time */
+			for (int c = 0; c < C; c++)
+				for (int r = r0; r < r1; r += 16) {
+					int cnt = r1 - r < 16 ? r1 - r : 16;
+					__m512 a[16];
+#pragma GCC unroll 16
+					for (int j = 0; j < 16; j++)
+						a[FOLD16_AT(j)] =
+						    j < cnt ? _mm512_add_ps(lanes[r - r0 + j][c][0],
+						                            lanes[r - r0 + j][c][1])
+						            : _mm512_setzero_ps();
+					_mm512_mask_storeu_ps(y + (size_t)(b + c) * ldy + r,
+					                      (__mmask16)((1u << cnt) - 1),
+					                      fold16z(a));
+				}
 		}
+	}
+}
+
+/*
+ * Short rows (n <= 128: attention's scores, head_dim long): the C
+ * activations stay in registers, NV of 16 floats each (NV = 4 for n <= 64,
+ * 8 for n <= 128; registers past n are masked off), and the weight rows
+ * stream past them, each loaded once for the C activations. A row's two
+ * halves of the lanes take registers k = 0, 2, ... and 1, 3, ... in order
+ * (masked fmas, so that a lane past n keeps its value), their sum is the
+ * fold's w = 16 step, and fold16z finishes 16 rows at a time.
+ */
+enum { FS_C = 4 };
+
+/* row j of a 16-row block (j < cnt) into sums[c][FOLD16_AT(j)], zeros past cnt */
+INLINE void fshort_row(const void *wr, int j, int cnt, __m512 (*xv)[8], int C, int NV,
+                       const __mmask16 *m, __m512 (*sums)[16], int f16)
+{
+	if (j >= cnt) {
+#pragma GCC unroll 4
+		for (int c = 0; c < C; c++)
+			sums[c][FOLD16_AT(j)] = _mm512_setzero_ps();
+		return;
+	}
+	__m512 wv[8];
+#pragma GCC unroll 8
+	for (int k = 0; k < NV; k++)
+		wv[k] = load_w_part(wr, 16 * (size_t)k, m[k], f16);
+#pragma GCC unroll 4
+	for (int c = 0; c < C; c++) {
+		__m512 a[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+#pragma GCC unroll 8
+		for (int k = 0; k < NV; k++)
+			a[k % 2] = _mm512_mask3_fmadd_ps(wv[k], xv[c][k], a[k % 2], m[k]);
+		sums[c][FOLD16_AT(j)] = _mm512_add_ps(a[0], a[1]);
+	}
+}
+
+INLINE void fshort(const char *wb, size_t wsz, int ldw, const float *const *x, int C, int NV,
+                   const __mmask16 *m, float *const *y, int row0, int row1, int f16)
+{
+	__m512 xv[FS_C][8];
+#pragma GCC unroll 4
+	for (int c = 0; c < C; c++)
+#pragma GCC unroll 8
+		for (int k = 0; k < NV; k++)
+			xv[c][k] = _mm512_maskz_loadu_ps(m[k], x[c] + 16 * k);
+	size_t ldb = (size_t)ldw * wsz;
+	for (int r0 = row0; r0 < row1; r0 += 16) {
+		int cnt = row1 - r0 < 16 ? row1 - r0 : 16;
+		const char *wr = wb + (size_t)r0 * ldb;
+		__m512 sums[FS_C][16];
+		/* unrolled: all 16 rows for one activation, 2 for more (measured
+		 * fastest; 16 slows the 4-activation tile down) */
+		if (C == 1) {
+#pragma GCC unroll 16
+			for (int j = 0; j < 16; j++)
+				fshort_row(wr + j * ldb, j, cnt, xv, C, NV, m, sums, f16);
+		} else {
+#pragma GCC unroll 2
+			for (int j = 0; j < 16; j++)
+				fshort_row(wr + j * ldb, j, cnt, xv, C, NV, m, sums, f16);
+		}
+#pragma GCC unroll 4
+		for (int c = 0; c < C; c++)
+			_mm512_mask_storeu_ps(y[c] + r0, (__mmask16)((1u << cnt) - 1),
+			                      fold16z(sums[c]));
+	}
+}
+
+static void fgemm_short(const char *wb, size_t wsz, int ldw, const float *x, int ldx, float *y,
+                        int ldy, int n, int row0, int row1, int batch, int f16)
+{
+	int NV = n <= 64 ? 4 : 8;
+	__mmask16 m[8];
+	for (int k = 0; k < 8; k++) {
+		int w = n - 16 * k;
+		w = w < 0 ? 0 : w > 16 ? 16 : w;
+		m[k] = (__mmask16)((1u << w) - 1);
+	}
+	int cmax = NV == 4 ? 4 : 2;
+	for (int b = 0; b < batch; b += cmax) {
+		int C = batch - b < cmax ? batch - b : cmax;
+		const float *xr[FS_C];
+		float *yr[FS_C];
+		for (int c = 0; c < FS_C; c++) {
+			xr[c] = x + (size_t)(b + (c < C ? c : 0)) * ldx;
+			yr[c] = y + (size_t)(b + (c < C ? c : 0)) * ldy;
+		}
+#define FSH(nv, c)                                                                                 \
+	case nv * 8 + c:                                                                           \
+		fshort(wb, wsz, ldw, xr, c, nv, m, yr, row0, row1, f16);                           \
+		break
+		switch (NV * 8 + C) {
+			FSH(4, 4);
+			FSH(4, 3);
+			FSH(4, 2);
+			FSH(4, 1);
+			FSH(8, 2);
+		default:
+			fshort(wb, wsz, ldw, xr, 1, 8, m, yr, row0, row1, f16);
+			break;
+		}
+#undef FSH
 	}
 }
 
@@ -273,7 +424,7 @@ static void fgemm(const char *wb, size_t wsz, int ldw, const float *x, int ldx, 
  * the 32 lanes at once. (Several rows sharing the activation loads measured
  * slower on Zen 4: up to 40% for F16, the streams from memory compete.)
  */
-INLINE float fvec_row(const void *w, const float *x, int n, int f16)
+INLINE __m512 fvec_row(const void *w, const float *x, int n, int f16)
 {
 	__m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
 	size_t wsz = f16 ? 2 : 4;
@@ -301,19 +452,27 @@ INLINE float fvec_row(const void *w, const float *x, int n, int f16)
 			                           _mm512_maskz_loadu_ps(m1, x + i + 16), a1, m1);
 		}
 	}
-	return fold32z(a0, a1);
+	return _mm512_add_ps(a0, a1); /* the fold's w = 16 step */
 }
 
-/* rows [row0, row1) against each of the batch activations on its own */
-static void fvec(const char *wb, size_t wsz, int ldw, const float *x, int ldx, float *y, int ldy,
+/* rows [row0, row1) against each of the batch activations on its own, the
+ * folds 16 rows at a time */
+INLINE void fvec(const char *wb, size_t wsz, int ldw, const float *x, int ldx, float *y, int ldy,
                  int n, int row0, int row1, int batch, int f16)
 {
 	for (int b = 0; b < batch; b++) {
 		const float *xb = x + (size_t)b * ldx;
 		float *yb = y + (size_t)b * ldy;
-		for (int r = row0; r < row1; r++) {
-			const void *wr = wb + (size_t)r * ldw * wsz;
-			yb[r] = f16 ? fvec_row(wr, xb, n, 1) : fvec_row(wr, xb, n, 0);
+		for (int r = row0; r < row1; r += 16) {
+			int cnt = row1 - r < 16 ? row1 - r : 16;
+			__m512 a[16];
+#pragma GCC unroll 16
+			for (int j = 0; j < 16; j++) {
+				const void *wr = wb + (size_t)(r + j) * ldw * wsz;
+				a[FOLD16_AT(j)] =
+				    j < cnt ? fvec_row(wr, xb, n, f16) : _mm512_setzero_ps();
+			}
+			_mm512_mask_storeu_ps(yb + r, (__mmask16)((1u << cnt) - 1), fold16z(a));
 		}
 	}
 }
@@ -321,11 +480,13 @@ static void fvec(const char *wb, size_t wsz, int ldw, const float *x, int ldx, f
 static void avx512_matmul_f32(const float *w, int ldw, const float *x, int ldx, float *y, int ldy,
                               int n, int row0, int row1, int batch)
 {
-	if (batch == 1) {
-		fvec((const char *)w, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
-		return;
-	}
-	fgemm((const char *)w, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
+	const char *wb = (const char *)w;
+	if (n <= 128) /* attention's scores, any batch (one activation too: faster than fvec) */
+		fgemm_short(wb, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
+	else if (batch == 1)
+		fvec(wb, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
+	else
+		fgemm(wb, sizeof(float), ldw, x, ldx, y, ldy, n, row0, row1, batch, 0);
 }
 
 static void avx512_matmul_f16(const uint16_t *w, int ldw, const float *x, int ldx, float *y,
@@ -870,6 +1031,236 @@ static void avx512_wsum(const float *p, const float *v, int ldv, int T, float *y
 	}
 }
 
+/* lanes [0, cnt) of a register, 0 <= cnt <= 16 */
+INLINE __mmask16 lanes_to(int cnt)
+{
+	return (__mmask16)((1u << cnt) - 1);
+}
+
+/* dm_expf on 16 lanes: the same operations in the same order (dmath.h), as
+ * the AVX2 exp8 */
+INLINE __m512 exp16(__m512 x)
+{
+	__mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+	__m512 xc = _mm512_max_ps(x, _mm512_set1_ps(DM_EXP_LO));
+	xc = _mm512_min_ps(xc, _mm512_set1_ps(DM_EXP_HI));
+	__m512 t = _mm512_mul_ps(xc, _mm512_set1_ps(DM_LOG2E));
+	__m512 k =
+	    _mm512_sub_ps(_mm512_add_ps(t, _mm512_set1_ps(DM_ROUND)), _mm512_set1_ps(DM_ROUND));
+	__m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(DM_LN2_HI), xc);
+	r = _mm512_fnmadd_ps(k, _mm512_set1_ps(DM_LN2_LO), r);
+	__m512 p = _mm512_set1_ps(DM_E7);
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(DM_E6));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(DM_E5));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(DM_E4));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(DM_E3));
+	p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(DM_E2));
+	__m512 r2 = _mm512_mul_ps(r, r);
+	__m512 q = _mm512_fmadd_ps(p, r2, r);
+	__m512 e = _mm512_add_ps(_mm512_set1_ps(1.0f), q);
+	__m512i ki = _mm512_cvttps_epi32(k);
+	__m512i k1 = _mm512_srai_epi32(_mm512_add_epi32(ki, _mm512_srli_epi32(ki, 31)), 1);
+	__m512i k2 = _mm512_sub_epi32(ki, k1);
+	const __m512i bias = _mm512_set1_epi32(127);
+	__m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(k1, bias), 23));
+	__m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(k2, bias), 23));
+	__m512 res = _mm512_mul_ps(_mm512_mul_ps(e, s1), s2);
+	return _mm512_mask_add_ps(res, nan, x, x);
+}
+
+static void avx512_scale(const float *x, float s, float *y, int n)
+{
+	__m512 sv = _mm512_set1_ps(s);
+	int i = 0;
+	for (; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), sv));
+	if (i < n) {
+		__mmask16 m = lanes_to(n - i);
+		_mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), sv));
+	}
+}
+
+/*
+ * softmax (contract 5), 16 lanes at a time with masked tails, and the
+ * canonical sum of the exponentials taken as they are made: lanes 0-15 of
+ * it in one register, 16-31 in another, each lane adding its elements in
+ * increasing order, then the fold.
+ */
+static void avx512_softmax(const float *x, float *y, int n)
+{
+	/* max is exact, so any order gives the same value up to the sign of a
+	 * zero, which x - m then erases under exp; maxps keeps its second
+	 * operand when the first is NaN, so NaNs are skipped */
+	const __m512 ninf = _mm512_set1_ps(-INFINITY);
+	__m512 mv = ninf;
+	int i = 0;
+	for (; i + 16 <= n; i += 16)
+		mv = _mm512_max_ps(_mm512_loadu_ps(x + i), mv);
+	if (i < n)
+		mv = _mm512_max_ps(_mm512_mask_loadu_ps(ninf, lanes_to(n - i), x + i), mv);
+	__m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
+	__m512 s[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+	for (i = 0; i + 32 <= n; i += 32)
+		for (int h = 0; h < 2; h++) {
+			__m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16 * h), m));
+			_mm512_storeu_ps(y + i + 16 * h, e);
+			s[h] = _mm512_add_ps(s[h], e);
+		}
+	for (int h = 0; h < 2 && i + 16 * h < n; h++) {
+		int cnt = n - i - 16 * h;
+		__mmask16 mk = lanes_to(cnt > 16 ? 16 : cnt);
+		__m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(mk, x + i + 16 * h), m));
+		_mm512_mask_storeu_ps(y + i + 16 * h, mk, e);
+		s[h] = _mm512_mask_add_ps(s[h], mk, s[h], e);
+	}
+	avx512_scale(y, 1.0f / fold32z(s[0], s[1]), y, n);
+}
+
+/*
+ * wsum_batch (contract 5): up to WB_G rows of weights (tokens) over the same
+ * V rows, WB_C registers of 16 columns at a time. The lanes are walked one
+ * canonical lane at a time: lane l takes the V rows t = l, l + 32, ... and
+ * each row, loaded once, goes into every token's accumulators, one
+ * broadcast weight per token; so each output sees exactly the fmas of its
+ * lane in increasing t, as in wsum. Lanes l and l + 16 are added as soon
+ * as both are done (the first step of the fold) and the other steps
+ * follow on the 16 sums. A token whose T ends before another's skips the
+ * rows past its own end.
+ */
+enum { WB_G = 4, WB_C = 4 };
+
+/* one canonical lane l (all its rows) into acc[g][c]; G, C constant */
+INLINE void wsum_lane(const float *const *p, const int *T, int G, int tmin, int tmax,
+                      const float *v, int ldv, int C, const __mmask16 *m, int l,
+                      __m512 (*acc)[WB_C])
+{
+#pragma GCC unroll 4
+	for (int g = 0; g < G; g++)
+#pragma GCC unroll 4
+		for (int c = 0; c < C; c++)
+			acc[g][c] = _mm512_setzero_ps();
+	int t = l;
+	for (; t < tmin; t += 32) {
+		const float *vr = v + (size_t)t * ldv;
+		__m512 vv[WB_C];
+#pragma GCC unroll 4
+		for (int c = 0; c < C; c++)
+			vv[c] = _mm512_maskz_loadu_ps(m[c], vr + 16 * c);
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++) {
+			__m512 pb = _mm512_set1_ps(p[g][t]);
+#pragma GCC unroll 4
+			for (int c = 0; c < C; c++)
+				acc[g][c] = _mm512_fmadd_ps(pb, vv[c], acc[g][c]);
+		}
+	}
+	for (; t < tmax; t += 32) {
+		const float *vr = v + (size_t)t * ldv;
+		__m512 vv[WB_C];
+#pragma GCC unroll 4
+		for (int c = 0; c < C; c++)
+			vv[c] = _mm512_maskz_loadu_ps(m[c], vr + 16 * c);
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++) {
+			if (t >= T[g])
+				continue;
+			__m512 pb = _mm512_set1_ps(p[g][t]);
+#pragma GCC unroll 4
+			for (int c = 0; c < C; c++)
+				acc[g][c] = _mm512_fmadd_ps(pb, vv[c], acc[g][c]);
+		}
+	}
+}
+
+/* G tokens x C registers of columns: y[g] + 16c (mask m[c]) */
+INLINE void wsum_tile(const float *const *p, const int *T, int G, const float *v, int ldv, int C,
+                      const __mmask16 *m, float *const *y)
+{
+	int tmin = T[0], tmax = T[0];
+	for (int g = 1; g < G; g++) {
+		tmin = T[g] < tmin ? T[g] : tmin;
+		tmax = T[g] > tmax ? T[g] : tmax;
+	}
+	__m512 S[16][WB_G][WB_C];
+	for (int l = 0; l < 16; l++) {
+		__m512 a[WB_G][WB_C], b[WB_G][WB_C];
+		wsum_lane(p, T, G, tmin, tmax, v, ldv, C, m, l, a);
+		wsum_lane(p, T, G, tmin, tmax, v, ldv, C, m, l + 16, b);
+		/* fold w = 16 */
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++)
+#pragma GCC unroll 4
+			for (int c = 0; c < C; c++)
+				S[l][g][c] = _mm512_add_ps(a[g][c], b[g][c]);
+	}
+	/* fold w = 8, 4, 2, 1 */
+	for (int w = 8; w >= 1; w /= 2)
+		for (int j = 0; j < w; j++)
+#pragma GCC unroll 4
+			for (int g = 0; g < G; g++)
+#pragma GCC unroll 4
+				for (int c = 0; c < C; c++)
+					S[j][g][c] = _mm512_add_ps(S[j][g][c], S[j + w][g][c]);
+#pragma GCC unroll 4
+	for (int g = 0; g < G; g++)
+#pragma GCC unroll 4
+		for (int c = 0; c < C; c++)
+			_mm512_mask_storeu_ps(y[g] + 16 * c, m[c], S[0][g][c]);
+}
+
+static void avx512_wsum_batch(const float *p, int ldp, const int *T, int nb, const float *v,
+                              int ldv, float *y, int ldy, int n)
+{
+	for (int b = 0; b < nb; b += WB_G) {
+		int G = nb - b < WB_G ? nb - b : WB_G;
+		const float *pg[WB_G];
+		int Tg[WB_G];
+		for (int g = 0; g < WB_G; g++) {
+			int bb = b + (g < G ? g : 0);
+			pg[g] = p + (size_t)bb * ldp;
+			Tg[g] = T[bb];
+		}
+		for (int c0 = 0; c0 < n; c0 += 16 * WB_C) {
+			int C = (n - c0 + 15) / 16 < WB_C ? (n - c0 + 15) / 16 : WB_C;
+			__mmask16 m[WB_C];
+			float *yg[WB_G];
+			for (int c = 0; c < WB_C; c++) {
+				int w = n - c0 - 16 * c;
+				w = w < 0 ? 0 : w > 16 ? 16 : w;
+				m[c] = (__mmask16)((1u << w) - 1);
+			}
+			for (int g = 0; g < WB_G; g++)
+				yg[g] = y + (size_t)(b + (g < G ? g : 0)) * ldy + c0;
+			const float *vc = v + c0;
+#define WT(g, c)                                                                                   \
+	case g * 8 + c:                                                                            \
+		wsum_tile(pg, Tg, g, vc, ldv, c, m, yg);                                           \
+		break
+			switch (G * 8 + C) {
+				WT(4, 4);
+				WT(4, 3);
+				WT(4, 2);
+				WT(4, 1);
+				WT(3, 4);
+				WT(3, 3);
+				WT(3, 2);
+				WT(3, 1);
+				WT(2, 4);
+				WT(2, 3);
+				WT(2, 2);
+				WT(2, 1);
+				WT(1, 4);
+				WT(1, 3);
+				WT(1, 2);
+			default:
+				wsum_tile(pg, Tg, 1, vc, ldv, 1, m, yg);
+				break;
+			}
+#undef WT
+		}
+	}
+}
+
 /* ---- the table ---- */
 
 static kern_table avx512_table;
@@ -883,6 +1274,9 @@ static void table_init(void)
 	avx512_table.matmul_f16 = avx512_matmul_f16;
 	avx512_table.matmul_q8_0 = avx512_matmul_q8_0;
 	avx512_table.wsum = avx512_wsum;
+	avx512_table.scale = avx512_scale;
+	avx512_table.softmax = avx512_softmax;
+	avx512_table.wsum_batch = avx512_wsum_batch;
 }
 
 const kern_table *kern_avx512_table(void)

@@ -213,6 +213,13 @@ static void ref_wsum(const float *p, const float *v, int ldv, int T, float *y, i
 	}
 }
 
+static void ref_wsum_batch(const float *p, int ldp, const int *T, int nb, const float *v, int ldv,
+                           float *y, int ldy, int n)
+{
+	for (int b = 0; b < nb; b++)
+		ref_wsum(p + (size_t)b * ldp, v, ldv, T[b], y + (size_t)b * ldy, n);
+}
+
 static const kern_table ref_table = {
     .name = "ref",
     .f32_to_f16 = ref_f32_to_f16,
@@ -237,6 +244,7 @@ static const kern_table ref_table = {
     .exp = ref_exp,
     .rope = ref_rope,
     .wsum = ref_wsum,
+    .wsum_batch = ref_wsum_batch,
 };
 
 const kern_table *kern_ref(void)
