@@ -25,6 +25,7 @@
 #   MKGGUF        model generator          DAI_INFER   the engine
 #   MODELBENCH    in-process engine        MEMBW       bandwidth probe
 #   MODELBYTES    GGUF byte counter        LLAMA_BENCH llama-bench binary (optional)
+#   KERNBENCH     kernel benchmark (its batched Q8_0 table ends the report)
 #   BENCH_DIR     model cache (build/bench)
 #   BENCH_REPS    runs per figure (2)      BENCH_THREADS  thread counts ("1 2")
 #   BENCH_MODELS  subset of: 110m-f32 110m-q8_0 110m-q4_0 110m-q4_k 1.1b-q8_0
@@ -37,6 +38,7 @@ DAI_INFER=${DAI_INFER:-$BIN/dai-infer}
 MODELBENCH=${MODELBENCH:-$B/modelbench}
 MEMBW=${MEMBW:-$B/membw}
 MODELBYTES=${MODELBYTES:-$B/modelbytes}
+KERNBENCH=${KERNBENCH:-$B/kernbench}
 LLAMA_BENCH=${LLAMA_BENCH:-}
 BENCH_ENGINE=${BENCH_ENGINE:-}
 BENCH_DIR=${BENCH_DIR:-build/bench}
@@ -391,5 +393,16 @@ END {
 			printf "targets: pp ratio >= 0.8, tg ratio >= 1.0, rp/tg >= 5\n"
 	}
 }' "$res"
+
+# The batched Q8_0 matrix products of a 110M replay, per kernel table.
+if [ -x "$KERNBENCH" ]; then
+	for t in $BENCH_THREADS; do
+		printf '\n'
+		"$KERNBENCH" q8 "$t" || {
+			say "kernbench q8 failed at $t thread(s)"
+			failed=1
+		}
+	done
+fi
 
 [ "$failed" = 0 ] || die "some measurements failed (see the notes above)"

@@ -5,8 +5,14 @@
  * cache" first reads 256 MiB so that the weights come from DRAM, as they do for a real model; the
  * other figure may be helped by a large last-level cache (the Q8_0 matrix is 17.8 MB).
  *
+ * "kernbench q8" prints instead the batched Q8_0 products of a 110M Llama
+ * (768x768, 2048x768, 768x2048 and the 32000x768 output matrix, with the
+ * batches 47 and 64 of a teacher-forced replay) as GMAC/s for each fast
+ * table, through kern_matmul as inference calls it; `make bench` runs it.
+ *
  * Build: make build/rel/kernbench
  * Usage: kernbench [threads] [seconds per case]
+ *        kernbench q8 [threads] [seconds per case]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -79,6 +85,71 @@ static double best_time(const kern_table *k, pool *p, enum kern_type t, const st
 	return best;
 }
 
+/* the batched Q8_0 table of "kernbench q8" */
+static int q8_table(int threads, double secs)
+{
+	static const int shapes[][2] = {{768, 768}, {2048, 768}, {768, 2048}, {32000, 768}};
+	static const int batches[] = {47, 64};
+	enum { NSHAPE = 4, NBATCH = 2, BMAX = 64 };
+	const kern_table *tabs[2] = {kern_avx2(), kern_avx512()};
+	dai_err e;
+	pool *p = threads > 1 ? pool_create(threads, &e) : NULL;
+	if (threads > 1 && !p) {
+		fprintf(stderr, "kernbench: %s\n", e.msg);
+		return 1;
+	}
+	printf("kernbench: batched Q8_0, 110M shapes, %d thread(s), GMAC/s\n", threads);
+	printf("%-11s %5s %8s %8s\n", "rows x n", "batch", "avx2", "avx512");
+	uint64_t s = 88172645463325252u;
+	for (int si = 0; si < NSHAPE; si++) {
+		int rows = shapes[si][0], n = shapes[si][1], nb = n / 32;
+		kern_q8_0 *w = malloc(sizeof(kern_q8_0) * (size_t)rows * (size_t)nb);
+		float *x = malloc(sizeof(float) * BMAX * (size_t)n);
+		void *act = malloc(kern_act_bytes(KERN_Q8_0, n, BMAX));
+		float *y = malloc(sizeof(float) * BMAX * (size_t)rows);
+		if (!w || !x || !act || !y)
+			return 1;
+		for (size_t i = 0; i < (size_t)rows * (size_t)nb; i++) {
+			s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+			w[i].d = f32_to_f16((float)(s >> 44) * 0x1p-26f + 0x1p-12f);
+			for (int j = 0; j < 32; j++)
+				w[i].q[j] = (int8_t)(s >> (j % 8 * 8)) ^ (int8_t)j;
+		}
+		for (size_t i = 0; i < (size_t)BMAX * (size_t)n; i++) {
+			s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+			x[i] = (float)((int64_t)(s >> 40) - (1 << 23)) * 0x1p-23f;
+		}
+		for (int bi = 0; bi < NBATCH; bi++) {
+			int batch = batches[bi];
+			printf("%5dx%-5d %5d", rows, n, batch);
+			for (int k = 0; k < 2; k++) {
+				if (!tabs[k]) {
+					printf(" %8s", "-");
+					continue;
+				}
+				kern_act_prep(tabs[k], KERN_Q8_0, x, n, n, batch, act);
+				double best = 1e30, start = now_s();
+				for (int rep = 0; rep < 3 || now_s() - start < secs; rep++) {
+					double t0 = now_s();
+					kern_matmul(tabs[k], p, KERN_Q8_0, w, act, y, rows, n, rows,
+					            batch);
+					double dt = now_s() - t0;
+					best = dt < best ? dt : best;
+				}
+				printf(" %8.1f", (double)rows * n * batch / best * 1e-9);
+			}
+			printf("\n");
+		}
+		free(w);
+		free(x);
+		free(act);
+		free(y);
+	}
+	if (p)
+		pool_destroy(p);
+	return 0;
+}
+
 static void nop(void *ctx, int task, int worker)
 {
 	(void)ctx;
@@ -88,6 +159,8 @@ static void nop(void *ctx, int task, int worker)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "q8"))
+		return q8_table(argc > 2 ? atoi(argv[2]) : 1, argc > 3 ? atof(argv[3]) : 0.3);
 	int threads = argc > 1 ? atoi(argv[1]) : 1;
 	double secs = argc > 2 ? atof(argv[2]) : 0.5;
 	struct mats m;

@@ -745,6 +745,72 @@ Test(kern, matmul_q8_0_mixed_rows)
 }
 
 /*
+ * Batched Q8_0 products over raw blocks (quants -128 included, some scales
+ * NaN, infinite, subnormal or zero) in the shapes the lane-group kernels
+ * cut: batches of 1 to 4 lane groups and more than one chunk, with partial
+ * groups; row counts and row ranges that leave short tiles and start off
+ * a cache line of y; block counts below, at and past multiples of 8. Each
+ * output is the reference dot (NaN for NaN), and nothing outside the
+ * range is written.
+ */
+Test(kern, matmul_q8_0_tiles)
+{
+	const kern_table *R = kern_ref();
+	FOR_FAST(A)
+	{
+		rng r = {777};
+		enum { ROWS = 41, BMAX = 130, NBMAX = 25 };
+		static kern_q8_0 w[ROWS * NBMAX], x[BMAX * NBMAX];
+		static float y[BMAX * (ROWS + 7) + 16];
+		static const uint16_t hspecial[] = {0x7c00, 0xfc00, 0x7e00, 0x0001, 0x8000, 0x0000};
+		static const int batches[] = {7, 15, 16, 17, 31, 33, 47, 48, 49, 64, 65, 100, 130};
+		static const int nbs[] = {1, 3, 8, 9, 24, 25};
+		static const int ranges[][2] = {{0, 41},  {3, 41}, {5, 22},
+		                                {16, 37}, {1, 4},  {9, 10}};
+		for (size_t bi = 0; bi < sizeof batches / sizeof batches[0]; bi++) {
+			int batch = batches[bi];
+			int nb = nbs[bi % (sizeof nbs / sizeof nbs[0])];
+			rfill_q8(&r, w, ROWS * nb);
+			rfill_q8(&r, x, batch * nb);
+			if (bi % 3 == 2)
+				for (int i = 0; i < 4; i++) {
+					w[rng_next(&r) % (ROWS * nb)].d =
+					    hspecial[rng_next(&r) % 6];
+					x[rng_next(&r) % (batch * nb)].d =
+					    hspecial[rng_next(&r) % 6];
+				}
+			for (size_t g = 0; g < sizeof ranges / sizeof ranges[0]; g++) {
+				int r0 = ranges[g][0], r1 = ranges[g][1];
+				/* y's rows off a 64-byte boundary and ldy not a multiple of 16 */
+				int off = (int)(g % 4) * 3, ldy = ROWS + (int)(g % 3) * 3;
+				float *yy = y + off;
+				memset(y, 0xa5, sizeof y);
+				A->matmul_q8_0(w, nb, x, nb, yy, ldy, nb * 32, r0, r1, batch);
+				for (int b = 0; b < batch; b++)
+					for (int i = 0; i < ldy; i++) {
+						float got = yy[(size_t)b * ldy + i];
+						if (i < r0 || i >= r1) {
+							cr_assert_eq(
+							    fbits(got), 0xa5a5a5a5u,
+							    "%s batch %d nb %d rows [%d,%d): "
+							    "(%d,%d) written",
+							    A->name, batch, nb, r0, r1, i, b);
+							continue;
+						}
+						float want = R->dot_q8_0(w + (size_t)i * nb,
+						                         x + (size_t)b * nb, nb);
+						cr_assert(same_result(got, want),
+						          "%s batch %d nb %d rows [%d,%d): (%d,%d) "
+						          "%a, want %a",
+						          A->name, batch, nb, r0, r1, i, b, got,
+						          want);
+					}
+			}
+		}
+	}
+}
+
+/*
  * Rows of at most 128 (attention's scores, one head long), where the
  * AVX-512 F32 product keeps the activations in registers: every length
  * around the register and lane boundaries, row counts around the 16 rows

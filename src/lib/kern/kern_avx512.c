@@ -24,12 +24,13 @@
  *   4t..4t+3 of activation j's block; the weight row's bytes 4t..4t+3 are
  *   broadcast, and eight vpdpbusd give each activation's exact block sum in
  *   its lane without any horizontal step. vpdpbusd multiplies unsigned by
- *   signed bytes: the activations go in as q + 128 (q xor 0x80) and the
- *   sum starts at -128 * (sum of the weight block), which makes it exactly
- *   the signed sum for every byte, -128 included. Then, per block k, the
- *   canonical A[k % 8] = fma(s[k], isum[k], A[k % 8]) runs in 16 lanes at
- *   once, one k % 8 at a time (each A[j] sees its blocks in increasing k),
- *   and the fold of contract 3b is plain vertical adds.
+ *   signed bytes: the weights go in as q + 128 (q xor 0x80) and the sum
+ *   starts at -128 * (sum of the activation's block, computed once with
+ *   the transpose), which makes it exactly the signed sum for every byte,
+ *   -128 included. Then, per block k, the canonical A[k % 8] = fma(s[k],
+ *   isum[k], A[k % 8]) runs in 16 lanes at once, the blocks in order (each
+ *   A[j] sees its blocks in increasing k), and the fold of contract 3b is
+ *   plain vertical adds. A tile is 4 weight rows x 64 activations.
  *
  * - One activation (generation; for Q8_0 also each of a batch too small
  *   to fill a lane group): one weight row at a time, F32/F16 with both
@@ -502,17 +503,19 @@ static void avx512_matmul_f16(const uint16_t *w, int ldw, const float *x, int ld
 /* ---- Q8_0 ---- */
 
 /* activations per lane group, weight rows and lane groups per tile */
-enum { QL = 16, QR = 4, QG = 2, Q_CHUNK_GROUPS = 4, Q_RB = 16 };
+enum { QL = 16, QR = 4, QG = 4, Q_CHUNK_GROUPS = 4, Q_RB = 16 };
 
 /*
  * The transposed activations of one lane group: X[8k + t] lane j = bytes
- * 4t..4t+3 of block k of activation j, each xor 0x80 (q + 128 as unsigned);
- * D[16k + j] = the scale of that block as a float. rows[j]: activation j's
- * blocks (the unused lanes repeat a row; their results are never stored).
+ * 4t..4t+3 of block k of activation j (signed); D[16k + j] = the scale of
+ * that block as a float; C[16k + j] = -128 * the sum of its quants (the
+ * start of each vpdpbusd sum, which cancels the + 128 of the weights).
+ * rows[j]: activation j's blocks (the unused lanes repeat a row; their
+ * results are never stored).
  */
-static void q8_pack_group(const kern_q8_0 *const *rows, int nb, __m512i *X, float *D)
+static void q8_pack_group(const kern_q8_0 *const *rows, int nb, __m512i *X, float *D, int32_t *C)
 {
-	const __m512i bias = _mm512_set1_epi8((char)0x80);
+	const __m512i ones = _mm512_set1_epi8(1);
 	const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
 	const __m512i hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
 	for (int k = 0; k < nb; k++) {
@@ -537,111 +540,145 @@ static void q8_pack_group(const kern_q8_0 *const *rows, int nb, __m512i *X, floa
 		}
 		/* u[c] holds words c (128-bit lanes 0, 2) and c + 4 (lanes 1, 3)
 		 * of activations 0-3 and 8-11; u[c + 4] those of 4-7 and 12-15 */
+		__m512i sum = _mm512_setzero_si512();
 		for (int c = 0; c < 4; c++) {
 			__m512i w0 = _mm512_permutex2var_epi64(u[c], lo, u[c + 4]);
 			__m512i w1 = _mm512_permutex2var_epi64(u[c], hi, u[c + 4]);
-			_mm512_store_si512(X + 8 * (size_t)k + c, _mm512_xor_si512(w0, bias));
-			_mm512_store_si512(X + 8 * (size_t)k + c + 4, _mm512_xor_si512(w1, bias));
+			_mm512_store_si512(X + 8 * (size_t)k + c, w0);
+			_mm512_store_si512(X + 8 * (size_t)k + c + 4, w1);
+			sum = _mm512_dpbusd_epi32(sum, ones, w0);
+			sum = _mm512_dpbusd_epi32(sum, ones, w1);
 		}
-		for (int j = 0; j < QL; j++)
-			D[16 * (size_t)k + j] = _cvtsh_ss(rows[j][k].d);
+		/* -128 * (the sum of each activation's block) */
+		_mm512_store_si512(
+		    (__m512i *)(C + 16 * (size_t)k),
+		    _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
+		__m256i h = _mm256_setr_epi16(
+		    (short)rows[0][k].d, (short)rows[1][k].d, (short)rows[2][k].d,
+		    (short)rows[3][k].d, (short)rows[4][k].d, (short)rows[5][k].d,
+		    (short)rows[6][k].d, (short)rows[7][k].d, (short)rows[8][k].d,
+		    (short)rows[9][k].d, (short)rows[10][k].d, (short)rows[11][k].d,
+		    (short)rows[12][k].d, (short)rows[13][k].d, (short)rows[14][k].d,
+		    (short)rows[15][k].d);
+		_mm512_store_ps(D + 16 * (size_t)k, _mm512_cvtph_ps(h));
 	}
 }
 
 /*
- * R weight rows x G lane groups of activations: res[r * QG + g] lane j =
- * the canonical Q8_0 dot of row r and activation j of group g. ws, wc: the
- * rows' q8_row_prep (row r at r * nbs). Called with constant R and G.
+ * Block k of a tile (below): the QR * G exact integer sums, then A[k % 8]
+ * = fma(s_w * s_x, (float)isum, A[k % 8]), from +0 when first (k < 8).
  */
-INLINE void q8_tile(const kern_q8_0 *const *w, int R, const __m512i *const *X,
-                    const float *const *D, int G, int nb, const float *ws, const int32_t *wc,
-                    int nbs, __m512 *res)
+INLINE void q8_block(const kern_q8_0 *const *w, const kern_q8_0 *const *wn, const __m512i *const *X,
+                     const float *const *D, const int32_t *const *C, int G, int k, int first,
+                     __m512 (*a)[QG])
 {
-	__m512 P[8][QR][QG];
-	for (int j = 0; j < 8; j++) {
-		__m512 A[QR][QG];
-#pragma GCC unroll 4
-		for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
-			for (int g = 0; g < G; g++)
-				A[r][g] = _mm512_setzero_ps();
-		for (int k = j; k < nb; k += 8) {
-			__m512i I[QR][QG];
-#pragma GCC unroll 4
-			for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
-				for (int g = 0; g < G; g++)
-					I[r][g] = _mm512_set1_epi32(wc[r * nbs + k]);
+	/* the next tile's rows, a block at a time (all at once, the misses
+	 * would stall the loop) */
 #pragma GCC unroll 8
-			for (int t = 0; t < 8; t++) {
-				__m512i xv[QG];
-#pragma GCC unroll 2
-				for (int g = 0; g < G; g++)
-					xv[g] = _mm512_load_si512(X[g] + 8 * (size_t)k + t);
+	for (int r = 0; r < QR; r++)
+		_mm_prefetch((const char *)(wn[r] + k), _MM_HINT_T0);
+	__m512i I[QR][QG];
 #pragma GCC unroll 4
-				for (int r = 0; r < R; r++) {
-					int32_t word;
-					memcpy(&word, w[r][k].q + 4 * t, sizeof word);
-					__m512i wv = _mm512_set1_epi32(word);
-#pragma GCC unroll 2
-					for (int g = 0; g < G; g++)
-						I[r][g] = _mm512_dpbusd_epi32(I[r][g], xv[g], wv);
-				}
-			}
-#pragma GCC unroll 4
-			for (int r = 0; r < R; r++) {
-				__m512 sw = _mm512_set1_ps(ws[r * nbs + k]);
-#pragma GCC unroll 2
-				for (int g = 0; g < G; g++) {
-					__m512 s = _mm512_mul_ps(
-					    sw, _mm512_load_ps(D[g] + 16 * (size_t)k));
-					A[r][g] = _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(I[r][g]),
-					                          A[r][g]);
-				}
-			}
-		}
-#pragma GCC unroll 4
-		for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
-			for (int g = 0; g < G; g++)
-				P[j][r][g] = A[r][g];
+	for (int g = 0; g < G; g++) {
+		__m512i c = _mm512_load_si512((const __m512i *)(C[g] + 16 * (size_t)k));
+#pragma GCC unroll 8
+		for (int r = 0; r < QR; r++)
+			I[r][g] = c;
 	}
-	/* contract 3b fold: w = 4, 2, 1 */
+#pragma GCC unroll 8
+	for (int t = 0; t < 8; t++) {
+		__m512i xv[QG];
 #pragma GCC unroll 4
-	for (int r = 0; r < R; r++)
-#pragma GCC unroll 2
+		for (int g = 0; g < G; g++)
+			xv[g] = _mm512_load_si512(X[g] + 8 * (size_t)k + t);
+#pragma GCC unroll 8
+		for (int r = 0; r < QR; r++) {
+			uint32_t word;
+			memcpy(&word, w[r][k].q + 4 * t, sizeof word);
+			/* w + 128 as unsigned bytes */
+			__m512i wv = _mm512_set1_epi32((int32_t)(word ^ 0x80808080u));
+#pragma GCC unroll 4
+			for (int g = 0; g < G; g++)
+				I[r][g] = _mm512_dpbusd_epi32(I[r][g], wv, xv[g]);
+		}
+	}
+#pragma GCC unroll 8
+	for (int r = 0; r < QR; r++) {
+		__m512 sw = _mm512_cvtph_ps(_mm256_set1_epi16((short)w[r][k].d));
+#pragma GCC unroll 4
 		for (int g = 0; g < G; g++) {
-			__m512 a0 = _mm512_add_ps(P[0][r][g], P[4][r][g]);
-			__m512 a1 = _mm512_add_ps(P[1][r][g], P[5][r][g]);
-			__m512 a2 = _mm512_add_ps(P[2][r][g], P[6][r][g]);
-			__m512 a3 = _mm512_add_ps(P[3][r][g], P[7][r][g]);
+			__m512 s = _mm512_mul_ps(sw, _mm512_load_ps(D[g] + 16 * (size_t)k));
+			a[r][g] = _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(I[r][g]),
+			                          first ? _mm512_setzero_ps() : a[r][g]);
+		}
+	}
+}
+
+/*
+ * QR weight rows x G lane groups of activations: out[r * ldo + 16 g + j] =
+ * the canonical Q8_0 dot of row r and activation j of group g, for r < R.
+ * Blocks go in order, so that weights and activations stream; the eight
+ * A[k % 8] of each output wait in memory and the QR * G integer sums stay
+ * in registers. wn: the next tile's rows, to prefetch. Called with
+ * constant G.
+ *
+ * Measured on Zen 5 (two 512-bit vpdpbusd a cycle, on the pipes that also
+ * take the float mul and fma of each block, so at most 80% of that peak):
+ * the 16 integer chains keep both pipes busy, and the stores of A are
+ * what costs most besides; a pass per k % 8 with A in registers (fewer
+ * rows or groups to fit them) came out slower, from the compiler's
+ * spills and the activations' reads.
+ */
+INLINE void q8_tile(const kern_q8_0 *const *w, const kern_q8_0 *const *wn, const __m512i *const *X,
+                    const float *const *D, const int32_t *const *C, int G, int nb, int R,
+                    float *out, int ldo)
+{
+	__m512 A[8][QR][QG];
+	for (int j = nb; j < 8; j++)
+#pragma GCC unroll 8
+		for (int r = 0; r < QR; r++)
+#pragma GCC unroll 4
+			for (int g = 0; g < G; g++)
+				A[j][r][g] = _mm512_setzero_ps();
+	int k = 0;
+	for (; k < nb && k < 8; k++)
+		q8_block(w, wn, X, D, C, G, k, 1, A[k]);
+	for (; k < nb; k++)
+		q8_block(w, wn, X, D, C, G, k, 0, A[k & 7]);
+		/* contract 3b fold: w = 4, 2, 1 */
+#pragma GCC unroll 8
+	for (int r = 0; r < QR; r++)
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++) {
+			__m512 a0 = _mm512_add_ps(A[0][r][g], A[4][r][g]);
+			__m512 a1 = _mm512_add_ps(A[1][r][g], A[5][r][g]);
+			__m512 a2 = _mm512_add_ps(A[2][r][g], A[6][r][g]);
+			__m512 a3 = _mm512_add_ps(A[3][r][g], A[7][r][g]);
 			a0 = _mm512_add_ps(a0, a2);
 			a1 = _mm512_add_ps(a1, a3);
-			res[r * QG + g] = _mm512_add_ps(a0, a1);
+			if (r < R)
+				_mm512_storeu_ps(out + r * ldo + QL * g, _mm512_add_ps(a0, a1));
 		}
 }
 
-INLINE void q8_tile_rg(const kern_q8_0 *const *w, int R, const __m512i *const *X,
-                       const float *const *D, int G, int nb, const float *ws, const int32_t *wc,
-                       int nbs, __m512 *res)
+INLINE void q8_tile_g(const kern_q8_0 *const *w, const kern_q8_0 *const *wn,
+                      const __m512i *const *X, const float *const *D, const int32_t *const *C,
+                      int G, int nb, int R, float *out, int ldo)
 {
-#define QT(r, g)                                                                                   \
-	case r * 4 + g:                                                                            \
-		q8_tile(w, r, X, D, g, nb, ws, wc, nbs, res);                                      \
-		break
-	switch (R * 4 + G) {
-		QT(4, 2);
-		QT(4, 1);
-		QT(3, 2);
-		QT(3, 1);
-		QT(2, 2);
-		QT(2, 1);
-		QT(1, 2);
+	switch (G) {
+	case 4:
+		q8_tile(w, wn, X, D, C, 4, nb, R, out, ldo);
+		break;
+	case 3:
+		q8_tile(w, wn, X, D, C, 3, nb, R, out, ldo);
+		break;
+	case 2:
+		q8_tile(w, wn, X, D, C, 2, nb, R, out, ldo);
+		break;
 	default:
-		q8_tile(w, 1, X, D, 1, nb, ws, wc, nbs, res);
+		q8_tile(w, wn, X, D, C, 1, nb, R, out, ldo);
 		break;
 	}
-#undef QT
 }
 
 /* the exact sums of blocks k..k+7 of w against xp, lane j = block k + j,
@@ -683,65 +720,77 @@ INLINE __m256 q8_scales8(const kern_q8_0 *b)
 }
 
 /*
- * The scales of a weight row as floats and its block sums times -128 (the
- * start of each block's vpdpbusd sum, which cancels the + 128 of the
- * activations): eight blocks at a time through q8_vec_isum8 against ones,
- * sum(w + 128) = sum(w) + 4096.
+ * Weight rows [r, r + R) (R <= QR) against the ng packed lane groups:
+ * out[i * ldo + j] = the dot of row r + i and activation j. Prefetches the
+ * next rows, up to row `end`. A short tile repeats row r in its unused rows
+ * (their results are not stored).
  */
-static void q8_row_prep(const kern_q8_0 *w, int nb, float *ws, int32_t *wc)
+static void q8_rows(const kern_q8_0 *w, int ldw, int r, int R, int end, int nb, __m512i *const *X,
+                    float *const *D, int32_t *const *C, int ng, float *out, int ldo)
 {
-	const __m512i ones = _mm512_set1_epi8(1);
-	const __m512i xp[4] = {ones, ones, ones, ones};
-	int k = 0;
-	for (; k + 8 <= nb; k += 8) {
-		__m256i s = _mm256_sub_epi32(q8_vec_isum8(w + k, xp), _mm256_set1_epi32(4096));
-		_mm256_storeu_si256((__m256i *)(wc + k),
-		                    _mm256_mullo_epi32(s, _mm256_set1_epi32(-128)));
-		_mm256_storeu_ps(ws + k, q8_scales8(w + k));
+	const kern_q8_0 *wr[QR], *wn[QR];
+	for (int i = 0; i < QR; i++) {
+		wr[i] = w + (size_t)(r + (i < R ? i : 0)) * ldw;
+		wn[i] = r + R + i < end ? w + (size_t)(r + R + i) * ldw : wr[i];
 	}
-	for (; k < nb; k++) {
-		int32_t sum = 0;
-		for (int j = 0; j < KERN_QK8_0; j++)
-			sum += w[k].q[j];
-		wc[k] = -128 * sum;
-		ws[k] = _cvtsh_ss(w[k].d);
+	for (int g = 0; g < ng; g += QG) {
+		int G = ng - g < QG ? ng - g : QG;
+		q8_tile_g(wr, wn, (const __m512i *const *)X + g, (const float *const *)D + g,
+		          (const int32_t *const *)C + g, G, nb, R, out + QL * g, ldo);
 	}
 }
 
 /*
- * Weight rows [r, r + R) (R <= QR) against the ng packed lane groups:
- * out[j][col + i] = the dot of row r + i and activation j. Prefetches the next
- * rows, up to row `end`.
+ * The outputs of a block of nr <= 16 rows (in[i * ldi + j]: row i,
+ * activation j) into y (y[j * ldy + i]) for activations j < cnt: a 16 x 16
+ * transpose per 16 activations, one (masked) store per activation.
  */
-static void q8_rows(const kern_q8_0 *w, int ldw, int r, int R, int end, int nb, float *ws,
-                    int32_t *wc, size_t nbz, __m512i *const *X, float *const *D, int ng,
-                    float (*out)[Q_RB], int col)
+static void q8_store_rows(const float *in, int ldi, int nr, int cnt, float *y, int ldy)
 {
-	const kern_q8_0 *wr[QR];
-	for (int i = 0; i < QR; i++) {
-		wr[i] = w + (size_t)(r + (i < R ? i : 0)) * ldw;
-		if (i < R)
-			q8_row_prep(wr[i], nb, ws + i * nbz, wc + i * nbz);
-	}
-	/* the next tile's rows, from memory while this one computes (its
-	 * blocks are read in a stride the hardware does not foresee) */
-	for (int i = r + R; i < r + 2 * R && i < end; i++) {
-		const char *p = (const char *)(w + (size_t)i * ldw);
-		for (size_t o = 0; o < (size_t)nb * sizeof(kern_q8_0); o += 64)
-			_mm_prefetch(p + o, _MM_HINT_T0);
-	}
-	for (int g = 0; g < ng; g += QG) {
-		int G = ng - g < QG ? ng - g : QG;
-		__m512 res[QR * QG];
-		q8_tile_rg(wr, R, (const __m512i *const *)X + g, (const float *const *)D + g, G, nb,
-		           ws, wc, (int)nbz, res);
-		for (int i = 0; i < R; i++)
-			for (int gg = 0; gg < G; gg++) {
-				float v[QL];
-				_mm512_storeu_ps(v, res[i * QG + gg]);
-				for (int j = 0; j < QL; j++)
-					out[(g + gg) * QL + j][col + i] = v[j];
-			}
+	__mmask16 m = (__mmask16)((1u << nr) - 1);
+	for (int j0 = 0; j0 < cnt; j0 += QL) {
+		__m512 v[16], t[16];
+#pragma GCC unroll 16
+		for (int i = 0; i < 16; i++)
+			v[i] = i < nr ? _mm512_loadu_ps(in + i * ldi + j0) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+		for (int i = 0; i < 16; i += 2) {
+			t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
+			t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
+		}
+		/* v[4q + c] lane l: element 4l + c of rows 4q .. 4q + 3 */
+#pragma GCC unroll 4
+		for (int q = 0; q < 4; q++) {
+			__m512d a = _mm512_castps_pd(t[4 * q]), b = _mm512_castps_pd(t[4 * q + 1]);
+			__m512d c = _mm512_castps_pd(t[4 * q + 2]),
+			        d = _mm512_castps_pd(t[4 * q + 3]);
+			v[4 * q] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+			v[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+			v[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+			v[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+		}
+		/* the 4 x 4 transpose of the 128-bit lanes of v[c], v[4 + c],
+		 * v[8 + c], v[12 + c] gives activations c, 4 + c, 8 + c, 12 + c */
+		__m512 o[16];
+#pragma GCC unroll 4
+		for (int c = 0; c < 4; c++) {
+			__m512 s0 = _mm512_shuffle_f32x4(v[c], v[4 + c], 0x44);
+			__m512 s1 = _mm512_shuffle_f32x4(v[c], v[4 + c], 0xee);
+			__m512 s2 = _mm512_shuffle_f32x4(v[8 + c], v[12 + c], 0x44);
+			__m512 s3 = _mm512_shuffle_f32x4(v[8 + c], v[12 + c], 0xee);
+			o[c] = _mm512_shuffle_f32x4(s0, s2, 0x88);
+			o[4 + c] = _mm512_shuffle_f32x4(s0, s2, 0xdd);
+			o[8 + c] = _mm512_shuffle_f32x4(s1, s3, 0x88);
+			o[12 + c] = _mm512_shuffle_f32x4(s1, s3, 0xdd);
+		}
+		int n = cnt - j0 < QL ? cnt - j0 : QL;
+		float *yj = y + (size_t)j0 * ldy;
+		if (nr == 16)
+			for (int j = 0; j < n; j++)
+				_mm512_storeu_ps(yj + (size_t)j * ldy, o[j]);
+		else
+			for (int j = 0; j < n; j++)
+				_mm512_mask_storeu_ps(yj + (size_t)j * ldy, m, o[j]);
 	}
 }
 
@@ -871,8 +920,8 @@ static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, 
 {
 	int nb = n / KERN_QK8_0;
 	size_t nbz = (size_t)(nb > 0 ? nb : 1);
-	size_t group_bytes = nbz * (8 * sizeof(__m512i) + QL * sizeof(float));
-	size_t bytes = Q_CHUNK_GROUPS * group_bytes + QR * nbz * (sizeof(float) + sizeof(int32_t));
+	size_t group_bytes = nbz * (8 * sizeof(__m512i) + QL * (sizeof(float) + sizeof(int32_t)));
+	size_t bytes = Q_CHUNK_GROUPS * group_bytes;
 	if (row1 <= row0)
 		return;
 	if (batch < Q8_GEMM_MIN && !q8_matvec(w, ldw, x, ldx, y, ldy, nb, row0, row1, batch))
@@ -882,9 +931,7 @@ static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, 
 		kern_avx2_table()->matmul_q8_0(w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
 		return;
 	}
-	float *ws = (float *)(buf + Q_CHUNK_GROUPS * group_bytes);
-	int32_t *wc = (int32_t *)(ws + QR * nbz);
-	float obuf[Q_CHUNK_GROUPS * QL][Q_RB];
+	float obuf[Q_RB][Q_CHUNK_GROUPS * QL];
 	/* activations in chunks of up to Q_CHUNK_GROUPS lane groups, each
 	 * transposed once for all the rows */
 	for (int b0 = 0; b0 < batch; b0 += Q_CHUNK_GROUPS * QL) {
@@ -892,32 +939,38 @@ static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, 
 		int ng = (cnt + QL - 1) / QL;
 		__m512i *X[Q_CHUNK_GROUPS];
 		float *D[Q_CHUNK_GROUPS];
+		int32_t *C[Q_CHUNK_GROUPS];
 		for (int g = 0; g < ng; g++) {
 			char *gb = buf + (size_t)g * group_bytes;
 			X[g] = (__m512i *)gb;
 			D[g] = (float *)(gb + nbz * 8 * sizeof(__m512i));
+			C[g] = (int32_t *)(D[g] + QL * nbz);
 			const kern_q8_0 *rows[QL];
 			for (int j = 0; j < QL; j++) {
 				int b = g * QL + j < cnt ? g * QL + j : cnt - 1;
 				rows[j] = x + (size_t)(b0 + b) * ldx;
 			}
-			q8_pack_group(rows, nb, X[g], D[g]);
+			q8_pack_group(rows, nb, X[g], D[g], C[g]);
 		}
-		/* rows in blocks of Q_RB, whose outputs gather in obuf first: y's
-		 * rows for the activations are ldy apart, often a multiple of 4
-		 * KiB, and writing each one's few floats at a time would keep
-		 * evicting the others from their cache set */
-		for (int rb = row0; rb < row1; rb += Q_RB) {
-			int rbe = rb + Q_RB < row1 ? rb + Q_RB : row1;
+		/* rows in blocks of Q_RB, whose outputs gather in obuf first and
+		 * go to y transposed, a vector per activation; the first block
+		 * ends where activation 0's outputs reach a 64-byte boundary, so
+		 * that the others fill whole cache lines (y's rows for the
+		 * activations are ldy apart, often a multiple of 4 KiB, and lines
+		 * written in two parts would keep evicting each other from their
+		 * cache set) */
+		int skew = (int)((uintptr_t)(y + (size_t)b0 * ldy + row0) / sizeof(float) % Q_RB);
+		for (int rb = row0, rbe; rb < row1; rb = rbe) {
+			rbe = rb + (rb == row0 && skew ? Q_RB - skew : Q_RB);
+			rbe = rbe < row1 ? rbe : row1;
 			for (int r = rb; r < rbe;) {
 				int R = rbe - r < QR ? rbe - r : QR;
-				q8_rows(w, ldw, r, R, rbe < row1 ? row1 : rbe, nb, ws, wc, nbz, X,
-				        D, ng, obuf, r - rb);
+				q8_rows(w, ldw, r, R, row1, nb, X, D, C, ng, obuf[r - rb],
+				        Q_CHUNK_GROUPS * QL);
 				r += R;
 			}
-			for (int j = 0; j < cnt; j++)
-				memcpy(y + (size_t)(b0 + j) * ldy + rb, obuf[j],
-				       sizeof(float) * (size_t)(rbe - rb));
+			q8_store_rows(obuf[0], Q_CHUNK_GROUPS * QL, rbe - rb, cnt,
+			              y + (size_t)b0 * ldy + rb, ldy);
 		}
 	}
 }
