@@ -275,10 +275,13 @@ static void matmuls(session *s, struct acts *a, int count, const model_matrix *c
 	struct mm_job j = {.k = s->k, .n_parts = count, .nb = a->nb};
 	int nt = pool_threads(s->pool), tasks = 0;
 	for (int i = 0; i < count; i++) {
-		/* about four tasks per thread, even chunks of at least 16 rows (as kern_matmul) */
+		/* about four tasks per thread, even chunks of at least 16 rows (as
+		 * kern_matmul); one thread takes the whole matrix at once, since
+		 * every task prepares the activations anew (the Q8_0 product
+		 * transposes them) */
 		int rows = w[i]->rows;
 		int chunk = (rows + 4 * nt - 1) / (4 * nt);
-		chunk = chunk < 16 ? 16 : chunk + (chunk & 1);
+		chunk = nt == 1 ? rows : chunk < 16 ? 16 : chunk + (chunk & 1);
 		j.part[i] =
 		    (struct mm_part){w[i], act_for(s, a, w[i]->type), y[i], ldy[i], chunk, tasks};
 		tasks += (rows + chunk - 1) / chunk;
