@@ -1337,3 +1337,42 @@ Test(kern, select_by_name)
 		          "%s", k->name);
 	}
 }
+
+/* Equal bits, or both NaN (a NaN's sign and payload are not part of the
+ * contract). */
+static int same_float(float a, float b)
+{
+	return (a != a && b != b) || memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* silu and swiglu on the values at the edges of exp: NaN, infinities,
+ * zeros, subnormals, the clamps of dm_expf and beyond, in rows of every
+ * length to 40 (full registers and masked tails). */
+Test(kern, silu_special_values)
+{
+	static const float special[] = {
+	    NAN,    -NAN,   INFINITY, -INFINITY, 0.0f,   -0.0f, 0x1p-149f, -0x1p-149f, 88.7f,
+	    -88.7f, 104.0f, -104.0f,  1e30f,     -1e30f, 1.0f,  -1.0f,     0x1p-126f,  20.0f};
+	enum { NS = sizeof special / sizeof special[0] };
+	const kern_table *R = kern_ref();
+	FOR_FAST(A)
+	{
+		float g[40], u[40], y1[40], y2[40];
+		for (int n = 1; n <= 40; n++) {
+			for (int i = 0; i < n; i++) {
+				g[i] = special[(i * 7 + n) % NS];
+				u[i] = special[(i * 5 + 3 * n) % NS];
+			}
+			R->silu(g, y1, n);
+			A->silu(g, y2, n);
+			for (int i = 0; i < n; i++)
+				cr_assert(same_float(y1[i], y2[i]), "%s silu n=%d i=%d", A->name, n,
+				          i);
+			R->swiglu(g, u, y1, n);
+			A->swiglu(g, u, y2, n);
+			for (int i = 0; i < n; i++)
+				cr_assert(same_float(y1[i], y2[i]), "%s swiglu n=%d i=%d", A->name,
+				          n, i);
+		}
+	}
+}
