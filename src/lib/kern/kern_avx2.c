@@ -78,7 +78,7 @@ INLINE void tile_accum(const void *const *w, int R, const float *const *x, int C
 {
 	int i = i0;
 	for (; i + 32 <= i1; i += 32) {
-		/* software prefetch of the weight rows (measured on Zen 4: +10-30%) */
+		/* software prefetch of the weight rows (measured on Zen 5: +10-30%) */
 #pragma GCC unroll 3
 		for (int r = 0; r < R; r++) {
 			const char *pw = (const char *)w[r] + (size_t)i * (f16 ? 2 : 4) + pf;
@@ -175,7 +175,7 @@ static float avx2_dot_f16(const uint16_t *wr, const float *xr, int n)
  * with i % 32 in [8q, 8q+8), in increasing i, so each group of 8 lanes can
  * be accumulated on its own. With one register per output, a tile keeps
  * its 12 accumulators in registers (3 x 4 uses all 16: ~10% faster than
- * 3 x 3 on Zen 4) and loads each weight vector once for C activations and
+ * 3 x 3 on Zen 5) and loads each weight vector once for C activations and
  * each activation vector once for R rows. The per-lane order of operations
  * is exactly that of one canonical dot.
  */
@@ -408,7 +408,7 @@ INLINE void short_rows(const char *wb, size_t wsz, int ldw, const float *x, floa
 /*
  * Rows [row0, row1) times batch activations. One activation: one weight
  * row at a time (pairs of rows sharing the activation loads measured
- * 25-45% slower on Zen 4: the rows' streams from memory compete). Several:
+ * 25-45% slower on Zen 5: the rows' streams from memory compete). Several:
  * gemm_tiles (short rows fit in L1 anyway and take one pass per output).
  * Rows of at most 64 (attention's scores): short_rows, for any batch.
  */
@@ -507,7 +507,7 @@ INLINE __m256 q8_scales(const kern_q8_0 *b)
 	return _mm256_cvtph_ps(h);
 }
 
-/* prefetch distance for weight rows, bytes (measured on Zen 4: ~+10%) */
+/* prefetch distance for weight rows, bytes (measured on Zen 5: ~+10%) */
 #define Q8_PREFETCH 4096
 
 /*

@@ -415,14 +415,14 @@ static void fgemm_short(const char *wb, size_t wsz, int ldw, const float *x, int
 }
 
 /* prefetch distance for weight rows in a matrix-vector product, bytes
- * (measured on Zen 4: farther is slower) */
+ * (measured on Zen 5: farther is slower) */
 #define F_VEC_PREFETCH 4096
 #define F16_VEC_PREFETCH 8192 /* ~5% faster than 4096 for halves */
 
 /*
  * One weight row against one activation, whole rows of n: both halves of
  * the 32 lanes at once. (Several rows sharing the activation loads measured
- * slower on Zen 4: up to 40% for F16, the streams from memory compete.)
+ * slower on Zen 5: up to 40% for F16, the streams from memory compete.)
  */
 INLINE __m512 fvec_row(const void *w, const float *x, int n, int f16)
 {
@@ -826,10 +826,10 @@ static void q8_vec_prep(const kern_q8_0 *x, int nb, __m512i *xp, float *xs, int3
 	}
 }
 
-/* prefetch distance for weight rows, bytes (measured on Zen 4: 16 KiB
+/* prefetch distance for weight rows, bytes (measured on Zen 5: 16 KiB
  * streams ~30% faster from DRAM than 4 KiB) */
 #define Q8_VEC_PREFETCH 16384
-/* rows at a time: one (measured on Zen 4: 2 rows sharing the activation
+/* rows at a time: one (measured on Zen 5: 2 rows sharing the activation
  * loads generate ~40% slower, 4 slower still) */
 #define Q8_VEC_R 1
 
@@ -912,7 +912,7 @@ static int q8_matvec(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, int ldx, f
 }
 
 /* below this many activations, one row product per activation is faster
- * than a lane group with most lanes unused (measured on Zen 4) */
+ * than a lane group with most lanes unused (measured on Zen 5) */
 enum { Q8_GEMM_MIN = 7 };
 
 static void avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, int ldx, float *y,
