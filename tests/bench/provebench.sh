@@ -5,6 +5,8 @@
 # against the full replay, trace bytes per token and fraud proof sizes.
 # Times are process CPU time (THREADS=1 by default: the work itself, robust
 # on a shared machine); PROVEBENCH_WALL=1 gives wall-clock time.
+# PROVE_MODELS picks among m110-f32 m110-q8_0 m110-q4_0 m110-q4_k (all by
+# default).
 # Usage: tests/bench/provebench.sh BUILD_DIR   (holding mkgguf and provebench)
 set -eu
 B=$1
@@ -15,8 +17,8 @@ gen() { # name, mkgguf arguments...
 	shift
 	[ -f "$f" ] || "$B/mkgguf" "$@" --seed 1 "$f"
 }
-gen m110-f32 --dim 768 --layers 12 --heads 12 --ffn 2048 --vocab 32000 --ctx 1024 --type f32
-gen m110-q8_0 --dim 768 --layers 12 --heads 12 --ffn 2048 --vocab 32000 --ctx 1024 --type q8_0
-for m in m110-f32 m110-q8_0; do
+for m in ${PROVE_MODELS:-m110-f32 m110-q8_0 m110-q4_0 m110-q4_k}; do
+	gen "$m" --dim 768 --layers 12 --heads 12 --ffn 2048 --vocab 32000 --ctx 1024 \
+		--type "${m#m110-}"
 	"$B/provebench" "$D/$m.gguf" "${THREADS:-1}" "${GEN_TOKENS:-128}"
 done
