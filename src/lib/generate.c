@@ -12,21 +12,6 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* The residual hook: hash each vector into its leaf. Positions past the
- * trace (the last prompt token when nothing is generated) are not part of
- * it. */
-static void trace_hook(void *ctx, int pos0, int n, int layer, const float *x, int dim)
-{
-	dai_trace *t = ctx;
-	(void)dim;
-	if ((uint64_t)pos0 < t->n_positions)
-		trace_set_vectors(t, (uint64_t)pos0,
-		                  t->n_positions - (uint64_t)pos0 < (uint64_t)n
-		                      ? t->n_positions - (uint64_t)pos0
-		                      : (uint64_t)n,
-		                  (uint32_t)layer, x);
-}
-
 /* Appends rows of logits to the caller's buffer. */
 static int keep_logits(const gen_opts *o, const float *rows, size_t n, int n_vocab, dai_err *e)
 {

@@ -194,19 +194,6 @@ int prove_terms(const engine *en, const dai_doc *receipt, const prove_seq *q, pr
 	return 0;
 }
 
-/* The replay's hook: leaf (pos, layer) for the positions of the trace. */
-static void leaf_hook(void *ctx, int pos0, int n, int layer, const float *x, int dim)
-{
-	dai_trace *t = ctx;
-	(void)dim;
-	if ((uint64_t)pos0 < t->n_positions)
-		trace_set_vectors(t, (uint64_t)pos0,
-		                  t->n_positions - (uint64_t)pos0 < (uint64_t)n
-		                      ? t->n_positions - (uint64_t)pos0
-		                      : (uint64_t)n,
-		                  (uint32_t)layer, x);
-}
-
 #define REPLAY_LOGIT_ROWS 64 /* output positions whose logits are held at once */
 
 int prove_replay(const engine *en, const prove_seq *q, const prove_opts *o, dai_trace *tr,
@@ -238,7 +225,7 @@ int prove_replay(const engine *en, const prove_seq *q, const prove_opts *o, dai_
 		dai_errf(e, "out of memory");
 		goto out;
 	}
-	session_set_hook(s, leaf_hook, tr);
+	session_set_hook(s, trace_hook, tr);
 	/* The prompt up to its last token needs no logits; from there each
 	 * position's logits give the next output token. */
 	size_t first = q->n_out ? q->n_prompt - 1 : q->P;

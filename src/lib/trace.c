@@ -72,6 +72,17 @@ void trace_set_vectors(dai_trace *t, uint64_t pos0, uint64_t n, uint32_t step, c
 	}
 }
 
+void trace_hook(void *ctx, int pos0, int n, int layer, const float *x, int dim)
+{
+	dai_trace *t = ctx;
+	(void)dim;
+	if ((uint64_t)pos0 >= t->n_positions)
+		return;
+	uint64_t left = t->n_positions - (uint64_t)pos0;
+	trace_set_vectors(t, (uint64_t)pos0, left < (uint64_t)n ? left : (uint64_t)n,
+	                  (uint32_t)layer, x);
+}
+
 void trace_set_token(dai_trace *t, uint64_t pos, int32_t next_token)
 {
 	trace_hash_token(next_token, trace_leaf(t, pos, t->n_layers + 1));

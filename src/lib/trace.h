@@ -70,6 +70,11 @@ void trace_set_vector(dai_trace *t, uint64_t pos, uint32_t step, const float *x)
 /* The leaves (pos0 + i, step) for i < n from x's n rows of dim floats: the
  * same as n trace_set_vector calls, hashed eight at a time. */
 void trace_set_vectors(dai_trace *t, uint64_t pos0, uint64_t n, uint32_t step, const float *x);
+/* A session hook (session.h) that sets the leaves of the trace ctx from
+ * the residuals it is handed; positions past the trace are not part of it
+ * (the last prompt token when nothing is generated, the last output
+ * token). */
+void trace_hook(void *ctx, int pos0, int n, int layer, const float *x, int dim);
 void trace_set_token(dai_trace *t, uint64_t pos, int32_t next_token);
 
 static inline unsigned char *trace_leaf(const dai_trace *t, uint64_t pos, uint32_t step)
