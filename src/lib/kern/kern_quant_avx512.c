@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "kern_avx2_steps.h"
+#include "kern_quant_avx512_gemm.h"
 #include "kern_quant_x86.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -961,6 +962,8 @@ INLINE void dotk_rows8(const char *w, size_t rowb, const kern_q8_k *y, int nb, i
 INLINE void matmulk(const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int n,
                     int row0, int row1, int batch, int type)
 {
+	if (!kq_gemm_avx512(type, w, ldw, x, ldx, y, ldy, n, row0, row1, batch))
+		return; /* a batch: the lane-group product */
 	const int nb = n / KERN_QK_K;
 	const size_t wsz = kern_qinfo_at((enum kern_qtype)type)->bytes;
 	const size_t rowb = (size_t)ldw * wsz;

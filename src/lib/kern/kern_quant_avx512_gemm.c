@@ -1,0 +1,480 @@
+/*
+ * kern_quant_avx512_gemm.c - lane-group matrix products of the K-quants
+ * (contract 8) for batches of Q8_K activations, bitwise equal to
+ * kern_quant_ref.c.
+ *
+ * A register holds one lane per activation (16 of them, a lane group), not
+ * one per element. The activations are transposed once per call so that
+ * lane j of register t of super-block k holds bytes 4t..4t+3 of
+ * activation j's quants; the weight row's values (unpacked once per
+ * super-block into element order, 0..31 for Q4_K and Q5_K, 0..63 for Q6_K
+ * with its offset 32 taken apart) are broadcast four bytes at a time, and
+ * vpdpbusd (unsigned weights times signed activations) gives each
+ * activation's exact sub-block sum in its lane with no horizontal step.
+ * Each sub-block sum is multiplied by its scale (vpmulld) and added: isum
+ * of contract 8b/8c, exact in any order. The mins' side (Q4_K, Q5_K) and
+ * the offset of Q6_K are sums of the activation's bsums in pairs times
+ * pairs of weight bytes, one vpdpwssd per pair. Then per super-block k the
+ * reference's A[k % 8] = fma(x.d * f32(w.d), (float)isum, A[k % 8]) (and
+ * M) in 16 lanes at once, blocks in order, and the fold of contract 8 is
+ * plain vertical adds. A tile is KR weight rows x KG lane groups.
+ */
+#include "kern_quant_avx512_gemm.h"
+
+#include "kern_quant.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) &&                      \
+    defined(__AVX512VL__) && defined(__AVX512VNNI__) && defined(__AVX2__) && defined(__FMA__) &&   \
+    defined(__F16C__)
+
+#include <immintrin.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern_quant_x86.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* ---- per-thread scratch (the transposed activations) ---- */
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ok;
+static _Thread_local struct scratch {
+	void *p;
+	size_t n;
+} scratch;
+
+static void scratch_release(void *v)
+{
+	struct scratch *s = v;
+	free(s->p);
+	s->p = NULL;
+	s->n = 0;
+}
+
+static void scratch_init(void)
+{
+	scratch_key_ok = pthread_key_create(&scratch_key, scratch_release) == 0;
+}
+
+/* a 64-byte aligned buffer of at least n bytes, kept by the calling thread
+ * for its next call (freed when the thread ends), or NULL */
+static void *scratch_get(size_t n)
+{
+	pthread_once(&scratch_once, scratch_init);
+	if (!scratch_key_ok)
+		return NULL;
+	if (scratch.n >= n)
+		return scratch.p;
+	size_t want = (n + 65535) & ~(size_t)65535;
+	void *p = aligned_alloc(64, want);
+	if (!p || pthread_setspecific(scratch_key, &scratch)) {
+		free(p);
+		return NULL;
+	}
+	free(scratch.p);
+	scratch.p = p;
+	scratch.n = want;
+	return p;
+}
+
+/* activations per lane group, weight rows and lane groups per tile, lane
+ * groups transposed at a time */
+enum { KL = 16, KR = 4, KG = 2, KCHUNK = 4, KRB = 16 };
+
+/*
+ * The 16 rows of 32 bytes at p[i] (i < 16) transposed to words: out[t]
+ * lane i = bytes 4t..4t+3 of row i, t < 8. (An 8 x 8 transpose of 32-bit
+ * words in each 256-bit half, rows i and i + 8 side by side.)
+ */
+INLINE void transpose32(const int8_t *const *p, __m512i *out)
+{
+	const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+	const __m512i hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+	__m512i z[8], t[8], u[8];
+	for (int i = 0; i < 8; i++)
+		z[i] = _mm512_inserti64x4(
+		    _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)p[i])),
+		    _mm256_loadu_si256((const __m256i *)p[i + 8]), 1);
+	for (int i = 0; i < 4; i++) {
+		t[2 * i] = _mm512_unpacklo_epi32(z[2 * i], z[2 * i + 1]);
+		t[2 * i + 1] = _mm512_unpackhi_epi32(z[2 * i], z[2 * i + 1]);
+	}
+	for (int i = 0; i < 2; i++) {
+		u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+		u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+		u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+		u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+	}
+	/* u[c]: words c (128-bit lanes 0, 2) and c + 4 (lanes 1, 3) of rows
+	 * 0-3 and 8-11; u[c + 4] the same of rows 4-7 and 12-15 */
+	for (int c = 0; c < 4; c++) {
+		out[c] = _mm512_permutex2var_epi64(u[c], lo, u[c + 4]);
+		out[c + 4] = _mm512_permutex2var_epi64(u[c], hi, u[c + 4]);
+	}
+}
+
+/* ---- K-quants ---- */
+
+/*
+ * One lane group's super-block k, KX_REGS registers at G + KX_REGS * k:
+ * 64 of quants (transpose32 of the eight 32-byte chunks), 8 of bsum pairs
+ * (Q4_K, Q5_K: words 2q, 2q + 1 of lane j = the sums of activation j's
+ * bsums over sub-blocks 2q and 2q + 1, q < 4; Q6_K: bsums 2q and 2q + 1,
+ * q < 8) and 1 of the scales d as floats.
+ */
+enum { KX_Q = 0, KX_P = 64, KX_D = 72, KX_REGS = 73 };
+
+static void kq_pack_group(const kern_q8_k *const *rows, int nb, int type, __m512i *X)
+{
+	for (int k = 0; k < nb; k++) {
+		__m512i *xk = X + (size_t)KX_REGS * k;
+		for (int c = 0; c < 8; c++) {
+			const int8_t *p[KL];
+			for (int j = 0; j < KL; j++)
+				p[j] = rows[j][k].q + 32 * c;
+			transpose32(p, xk + KX_Q + 8 * c);
+		}
+		int32_t pr[8][KL];
+		float d[KL];
+		for (int j = 0; j < KL; j++) {
+			const int16_t *bs = rows[j][k].bsums;
+			for (int q = 0; q < 8; q++) {
+				int a, b;
+				if (type == KQ_Q6_K) {
+					a = bs[2 * q];
+					b = bs[2 * q + 1];
+				} else if (q < 4) { /* |sum of 32 quants| <= 4096 */
+					a = bs[4 * q] + bs[4 * q + 1];
+					b = bs[4 * q + 2] + bs[4 * q + 3];
+				} else {
+					a = b = 0;
+				}
+				pr[q][j] =
+				    (int32_t)((uint32_t)(uint16_t)a | (uint32_t)(uint16_t)b << 16);
+			}
+			d[j] = rows[j][k].d;
+		}
+		for (int q = 0; q < 8; q++)
+			_mm512_store_si512(xk + KX_P + q, _mm512_loadu_si512(pr[q]));
+		_mm512_store_ps((float *)(xk + KX_D), _mm512_loadu_ps(d));
+	}
+}
+
+/*
+ * One weight super-block unpacked: u the values in element order (Q6_K:
+ * plus 32, so 0..63), sc the sub-block scales (8 of 32 elements, or 16 of
+ * 16 for Q6_K), pr the weight side of the pair sums (Q4_K, Q5_K: mins 2q
+ * and 2q + 1 as int16 words; Q6_K: scales 2q, 2q + 1), d and dmin.
+ */
+struct kw {
+	uint8_t u[256];
+	int32_t sc[16];
+	int32_t pr[8];
+	float d, dmin;
+};
+
+INLINE int32_t pair16(int a, int b)
+{
+	return (int32_t)((uint32_t)(uint16_t)a | (uint32_t)(uint16_t)b << 16);
+}
+
+INLINE void kw_unpack(const char *wb, int type, struct kw *W)
+{
+	const __m256i m4 = _mm256_set1_epi8(15);
+	if (type == KQ_Q6_K) {
+		const kern_q6_k *b = (const void *)wb;
+		const __m256i m3 = _mm256_set1_epi8(3);
+		for (int h = 0; h < 2; h++) {
+			__m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
+			__m256i l1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
+			__m256i qh = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
+			__m256i lo[4] = {_mm256_and_si256(l0, m4), _mm256_and_si256(l1, m4),
+			                 _mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+			                 _mm256_and_si256(_mm256_srli_epi16(l1, 4), m4)};
+			for (int c = 0; c < 4; c++) {
+				__m256i hb = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), m3);
+				__m256i v = _mm256_or_si256(lo[c], _mm256_slli_epi16(hb, 4));
+				_mm256_storeu_si256((__m256i *)(W->u + 128 * h + 32 * c), v);
+			}
+		}
+		for (int g = 0; g < 16; g++)
+			W->sc[g] = b->scales[g];
+		for (int q = 0; q < 8; q++)
+			W->pr[q] = pair16(b->scales[2 * q], b->scales[2 * q + 1]);
+		W->d = h2f(b->d);
+		W->dmin = 0.0f;
+		return;
+	}
+	/* Q4_K and Q5_K share the layout up to qs (Q5_K puts qh before it) */
+	const kern_q4_k *b4 = (const void *)wb;
+	const kern_q5_k *b5 = (const void *)wb;
+	const uint8_t *qs = type == KQ_Q5_K ? b5->qs : b4->qs;
+	const uint8_t *s = b4->scales;
+	__m256i qh =
+	    type == KQ_Q5_K ? _mm256_loadu_si256((const __m256i *)b5->qh) : _mm256_setzero_si256();
+	const __m256i one = _mm256_set1_epi8(1);
+	for (int g = 0; g < 4; g++) {
+		__m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * g));
+		__m256i lo = _mm256_and_si256(q, m4);
+		__m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+		if (type == KQ_Q5_K) {
+			__m256i bl = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), one);
+			__m256i bh = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * g + 1), one);
+			lo = _mm256_or_si256(lo, _mm256_slli_epi16(bl, 4));
+			hi = _mm256_or_si256(hi, _mm256_slli_epi16(bh, 4));
+		}
+		_mm256_storeu_si256((__m256i *)(W->u + 64 * g), lo);
+		_mm256_storeu_si256((__m256i *)(W->u + 64 * g + 32), hi);
+	}
+	int m[8];
+	for (int j = 0; j < 8; j++) {
+		if (j < 4) {
+			W->sc[j] = s[j] & 63;
+			m[j] = s[j + 4] & 63;
+		} else {
+			W->sc[j] = (s[j + 4] & 15) | (s[j - 4] >> 6) << 4;
+			m[j] = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
+		}
+	}
+	for (int q = 0; q < 4; q++)
+		W->pr[q] = pair16(m[2 * q], m[2 * q + 1]);
+	W->d = h2f(b4->d);
+	W->dmin = h2f(b4->dmin);
+}
+
+INLINE __m512i bcast32(const uint8_t *p)
+{
+	int32_t v;
+	memcpy(&v, p, 4);
+	return _mm512_set1_epi32(v);
+}
+
+/*
+ * KR weight rows (wr[r], super-blocks wsz bytes apart) x G lane groups
+ * (X[g]) over nb super-blocks: out[r * ldo + KL * g + j] = the dot of row r
+ * and activation j of group g. wn: the next tile's rows, to prefetch.
+ * Called with constant type and G.
+ */
+INLINE void kq_tile(const char *const *wr, const char *const *wn, size_t wsz, int type,
+                    const __m512i *const *X, int G, int nb, float *out, int ldo)
+{
+	const int q6 = type == KQ_Q6_K, nsub = q6 ? 16 : 8, wps = q6 ? 4 : 8, npr = q6 ? 8 : 4;
+	__m512 A[8][KR][KG], M[8][KR][KG];
+	for (int j = 0; j < 8; j++)
+		for (int r = 0; r < KR; r++)
+			for (int g = 0; g < KG; g++)
+				A[j][r][g] = M[j][r][g] = _mm512_setzero_ps();
+	for (int k = 0; k < nb; k++) {
+		struct kw W[KR];
+#pragma GCC unroll 4
+		for (int r = 0; r < KR; r++) {
+			const char *wb = wr[r] + (size_t)k * wsz;
+			for (size_t l = 0; l < wsz; l += 64)
+				_mm_prefetch(wn[r] + (size_t)k * wsz + l, _MM_HINT_T0);
+			kw_unpack(wb, type, &W[r]);
+		}
+		const __m512i *xk[KG];
+#pragma GCC unroll 2
+		for (int g = 0; g < G; g++)
+			xk[g] = X[g] + (size_t)KX_REGS * k;
+		__m512i S[KR][KG];
+#pragma GCC unroll 4
+		for (int r = 0; r < KR; r++)
+#pragma GCC unroll 2
+			for (int g = 0; g < G; g++)
+				S[r][g] = _mm512_setzero_si512();
+		for (int j = 0; j < nsub; j++) {
+			__m512i I[KR][KG];
+#pragma GCC unroll 4
+			for (int r = 0; r < KR; r++)
+#pragma GCC unroll 2
+				for (int g = 0; g < G; g++)
+					I[r][g] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+			for (int t = 0; t < wps; t++) {
+				const int e = j * wps + t;
+				__m512i xv[KG];
+#pragma GCC unroll 2
+				for (int g = 0; g < G; g++)
+					xv[g] = _mm512_load_si512(xk[g] + KX_Q + e);
+#pragma GCC unroll 4
+				for (int r = 0; r < KR; r++) {
+					const __m512i wv = bcast32(W[r].u + 4 * e);
+#pragma GCC unroll 2
+					for (int g = 0; g < G; g++)
+						I[r][g] = _mm512_dpbusd_epi32(I[r][g], wv, xv[g]);
+				}
+			}
+#pragma GCC unroll 4
+			for (int r = 0; r < KR; r++) {
+				const __m512i sc = _mm512_set1_epi32(W[r].sc[j]);
+#pragma GCC unroll 2
+				for (int g = 0; g < G; g++)
+					S[r][g] = _mm512_add_epi32(S[r][g],
+					                           _mm512_mullo_epi32(I[r][g], sc));
+			}
+		}
+		const int kk = k & 7, first = k < 8;
+#pragma GCC unroll 4
+		for (int r = 0; r < KR; r++)
+#pragma GCC unroll 2
+			for (int g = 0; g < G; g++) {
+				__m512i p = _mm512_setzero_si512();
+				for (int q = 0; q < npr; q++)
+					p = _mm512_dpwssd_epi32(p,
+					                        _mm512_load_si512(xk[g] + KX_P + q),
+					                        _mm512_set1_epi32(W[r].pr[q]));
+				const __m512 xd = _mm512_load_ps((const float *)(xk[g] + KX_D));
+				__m512i isum = S[r][g];
+				if (q6) /* the offset: 32 * sum_g scales[g] * bsums[g] */
+					isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(p, 5));
+				const __m512 s = _mm512_mul_ps(xd, _mm512_set1_ps(W[r].d));
+				A[kk][r][g] =
+				    _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(isum),
+				                    first ? _mm512_setzero_ps() : A[kk][r][g]);
+				if (!q6) {
+					const __m512 sm =
+					    _mm512_mul_ps(xd, _mm512_set1_ps(W[r].dmin));
+					M[kk][r][g] = _mm512_fmadd_ps(sm, _mm512_cvtepi32_ps(p),
+					                              first ? _mm512_setzero_ps()
+					                                    : M[kk][r][g]);
+				}
+			}
+	}
+	/* contract 8 fold of A and M: w = 4, 2, 1, then A - M */
+#pragma GCC unroll 4
+	for (int r = 0; r < KR; r++)
+#pragma GCC unroll 2
+		for (int g = 0; g < G; g++) {
+			__m512 a0 = _mm512_add_ps(A[0][r][g], A[4][r][g]);
+			__m512 a1 = _mm512_add_ps(A[1][r][g], A[5][r][g]);
+			__m512 a2 = _mm512_add_ps(A[2][r][g], A[6][r][g]);
+			__m512 a3 = _mm512_add_ps(A[3][r][g], A[7][r][g]);
+			__m512 a = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
+			if (!q6) {
+				__m512 m0 = _mm512_add_ps(M[0][r][g], M[4][r][g]);
+				__m512 m1 = _mm512_add_ps(M[1][r][g], M[5][r][g]);
+				__m512 m2 = _mm512_add_ps(M[2][r][g], M[6][r][g]);
+				__m512 m3 = _mm512_add_ps(M[3][r][g], M[7][r][g]);
+				a = _mm512_sub_ps(
+				    a, _mm512_add_ps(_mm512_add_ps(m0, m2), _mm512_add_ps(m1, m3)));
+			}
+			_mm512_storeu_ps(out + r * ldo + KL * g, a);
+		}
+}
+
+#define KQ_TILE_TYPE(T)                                                                            \
+	static void kq_tile_##T(const char *const *wr, const char *const *wn, size_t wsz,          \
+	                        const __m512i *const *X, int G, int nb, float *out, int ldo)       \
+	{                                                                                          \
+		if (G == 2)                                                                        \
+			kq_tile(wr, wn, wsz, T, X, 2, nb, out, ldo);                               \
+		else                                                                               \
+			kq_tile(wr, wn, wsz, T, X, 1, nb, out, ldo);                               \
+	}
+
+KQ_TILE_TYPE(KQ_Q4_K)
+KQ_TILE_TYPE(KQ_Q5_K)
+KQ_TILE_TYPE(KQ_Q6_K)
+
+static int kq_gemm_k(int type, const void *w, int ldw, const void *x, int ldx, float *y, int ldy,
+                     int n, int row0, int row1, int batch)
+{
+	const int nb = n / KERN_QK_K;
+	const size_t wsz = kern_qinfo_at((enum kern_qtype)type)->bytes;
+	const size_t rowb = (size_t)ldw * wsz;
+	const size_t group_regs = (size_t)KX_REGS * (size_t)nb;
+	__m512i *buf = scratch_get(KCHUNK * group_regs * sizeof(__m512i));
+	if (!buf)
+		return -1;
+	void (*tile)(const char *const *, const char *const *, size_t, const __m512i *const *, int,
+	             int, float *, int) = type == KQ_Q4_K   ? kq_tile_KQ_Q4_K
+	                                  : type == KQ_Q5_K ? kq_tile_KQ_Q5_K
+	                                                    : kq_tile_KQ_Q6_K;
+	float obuf[KRB][KCHUNK * KL];
+	for (int b0 = 0; b0 < batch; b0 += KCHUNK * KL) {
+		const int cnt = batch - b0 < KCHUNK * KL ? batch - b0 : KCHUNK * KL;
+		const int ng = (cnt + KL - 1) / KL;
+		const __m512i *X[KCHUNK];
+		for (int g = 0; g < ng; g++) {
+			const kern_q8_k *rows[KL];
+			for (int j = 0; j < KL; j++) { /* unused lanes repeat the last activation */
+				const int b = g * KL + j < cnt ? g * KL + j : cnt - 1;
+				rows[j] = (const kern_q8_k *)x + (size_t)(b0 + b) * (size_t)ldx;
+			}
+			kq_pack_group(rows, nb, type, buf + (size_t)g * group_regs);
+			X[g] = buf + (size_t)g * group_regs;
+		}
+		/* rows in blocks of KRB, whose outputs gather in obuf and go to y
+		 * a run of rows per activation; the first block ends where
+		 * activation 0's outputs reach a 64-byte boundary, so that the
+		 * others write whole cache lines (y's rows are ldy apart, often a
+		 * multiple of 4 KiB, and lines written in parts would keep
+		 * evicting each other from their cache set) */
+		const int skew =
+		    (int)((uintptr_t)(y + (size_t)b0 * ldy + row0) / sizeof(float) % KRB);
+		for (int rb = row0, rbe; rb < row1; rb = rbe) {
+			rbe = rb + (rb == row0 && skew ? KRB - skew : KRB);
+			rbe = rbe < row1 ? rbe : row1;
+			for (int r = rb; r < rbe; r += KR) {
+				const int R = rbe - r < KR ? rbe - r : KR;
+				const char *wr[KR], *wn[KR];
+				for (int i = 0; i < KR; i++) { /* a short tile repeats row r */
+					wr[i] =
+					    (const char *)w + (size_t)(r + (i < R ? i : 0)) * rowb;
+					wn[i] = r + KR + i < row1
+					            ? (const char *)w + (size_t)(r + KR + i) * rowb
+					            : wr[i];
+				}
+				float out[KR][KG * KL];
+				for (int g0 = 0; g0 < ng; g0 += KG) {
+					const int G = ng - g0 < KG ? ng - g0 : KG;
+					tile(wr, wn, wsz, X + g0, G, nb, out[0], KG * KL);
+					for (int i = 0; i < R; i++)
+						memcpy(&obuf[r - rb + i][KL * g0], out[i],
+						       sizeof(float) * KL * (size_t)G);
+				}
+			}
+			for (int j = 0; j < cnt; j++) {
+				float *yj = y + (size_t)(b0 + j) * (size_t)ldy + rb;
+				for (int i = 0; i < rbe - rb; i++)
+					yj[i] = obuf[i][j];
+			}
+		}
+	}
+	return 0;
+}
+
+int kq_gemm_avx512(int q, const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int n,
+                   int row0, int row1, int batch)
+{
+	if (batch < KQ_GEMM_MIN || row1 <= row0)
+		return -1;
+	switch (q) {
+	case KQ_Q4_K:
+	case KQ_Q5_K:
+	case KQ_Q6_K:
+		if (n / KERN_QK_K <= 0)
+			return -1;
+		return kq_gemm_k(q, w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
+	default:
+		return -1;
+	}
+}
+
+#else
+
+int kq_gemm_avx512(int q, const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int n,
+                   int row0, int row1, int batch)
+{
+	(void)q, (void)w, (void)ldw, (void)x, (void)ldx, (void)y, (void)ldy, (void)n, (void)row0,
+	    (void)row1, (void)batch;
+	return -1;
+}
+
+#endif
