@@ -455,6 +455,8 @@ INLINE float dot32_one(const void *w, const void *x, int nb, int type)
 INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int n,
                      int row0, int row1, int batch, int type)
 {
+	if (!kq_gemm_avx512(type, w, ldw, x, ldx, y, ldy, n, row0, row1, batch))
+		return; /* a batch: the lane-group product */
 	const int nb = n / KERN_QK, nbp = (nb + 7) / 8 * 8;
 	if (nbp > XR_MAX || nb <= 0) { /* rows too long to repack: the AVX2 table */
 		kern_quant_avx2_table()->matmul[type](w, ldw, x, ldx, y, ldy, n, row0, row1, batch);

@@ -84,7 +84,7 @@ static void *scratch_get(size_t n)
 
 /* activations per lane group, weight rows and lane groups per tile, lane
  * groups transposed at a time */
-enum { KL = 16, KR = 4, KG = 2, KCHUNK = 4, KRB = 16 };
+enum { KL = 16, KR = 4, KG = 2, KG32 = 4, KCHUNK = 4, KRB = 16 };
 
 /*
  * The 16 rows of 32 bytes at p[i] (i < 16) transposed to words: out[t]
@@ -254,14 +254,25 @@ INLINE __m512i bcast32(const uint8_t *p)
 	return _mm512_set1_epi32(v);
 }
 
+/* one row's nb super-blocks, unpacked (the next rows' bytes prefetched) */
+static void kq_prep_k(const char *wr, const char *wn, int nb, int type, void *out)
+{
+	const size_t wsz = kern_qinfo_at((enum kern_qtype)type)->bytes;
+	struct kw *W = out;
+	for (int k = 0; k < nb; k++) {
+		for (size_t l = 0; l < wsz; l += 64)
+			_mm_prefetch(wn + (size_t)k * wsz + l, _MM_HINT_T0);
+		kw_unpack(wr + (size_t)k * wsz, type, &W[k]);
+	}
+}
+
 /*
- * KR weight rows (wr[r], super-blocks wsz bytes apart) x G lane groups
+ * KR weight rows (W[r]: the unpacked super-blocks of row r) x G lane groups
  * (X[g]) over nb super-blocks: out[r * ldo + KL * g + j] = the dot of row r
- * and activation j of group g. wn: the next tile's rows, to prefetch.
- * Called with constant type and G.
+ * and activation j of group g. Called with constant type and G.
  */
-INLINE void kq_tile(const char *const *wr, const char *const *wn, size_t wsz, int type,
-                    const __m512i *const *X, int G, int nb, float *out, int ldo)
+INLINE void kq_tile(const struct kw *const *Wr, int type, const __m512i *const *X, int G, int nb,
+                    float *out, int ldo)
 {
 	const int q6 = type == KQ_Q6_K, nsub = q6 ? 16 : 8, wps = q6 ? 4 : 8, npr = q6 ? 8 : 4;
 	__m512 A[8][KR][KG], M[8][KR][KG];
@@ -270,14 +281,10 @@ INLINE void kq_tile(const char *const *wr, const char *const *wn, size_t wsz, in
 			for (int g = 0; g < KG; g++)
 				A[j][r][g] = M[j][r][g] = _mm512_setzero_ps();
 	for (int k = 0; k < nb; k++) {
-		struct kw W[KR];
+		const struct kw *W[KR];
 #pragma GCC unroll 4
-		for (int r = 0; r < KR; r++) {
-			const char *wb = wr[r] + (size_t)k * wsz;
-			for (size_t l = 0; l < wsz; l += 64)
-				_mm_prefetch(wn[r] + (size_t)k * wsz + l, _MM_HINT_T0);
-			kw_unpack(wb, type, &W[r]);
-		}
+		for (int r = 0; r < KR; r++)
+			W[r] = Wr[r] + k;
 		const __m512i *xk[KG];
 #pragma GCC unroll 2
 		for (int g = 0; g < G; g++)
@@ -304,7 +311,7 @@ INLINE void kq_tile(const char *const *wr, const char *const *wn, size_t wsz, in
 					xv[g] = _mm512_load_si512(xk[g] + KX_Q + e);
 #pragma GCC unroll 4
 				for (int r = 0; r < KR; r++) {
-					const __m512i wv = bcast32(W[r].u + 4 * e);
+					const __m512i wv = bcast32(W[r]->u + 4 * e);
 #pragma GCC unroll 2
 					for (int g = 0; g < G; g++)
 						I[r][g] = _mm512_dpbusd_epi32(I[r][g], wv, xv[g]);
@@ -312,7 +319,7 @@ INLINE void kq_tile(const char *const *wr, const char *const *wn, size_t wsz, in
 			}
 #pragma GCC unroll 4
 			for (int r = 0; r < KR; r++) {
-				const __m512i sc = _mm512_set1_epi32(W[r].sc[j]);
+				const __m512i sc = _mm512_set1_epi32(W[r]->sc[j]);
 #pragma GCC unroll 2
 				for (int g = 0; g < G; g++)
 					S[r][g] = _mm512_add_epi32(S[r][g],
@@ -328,18 +335,18 @@ INLINE void kq_tile(const char *const *wr, const char *const *wn, size_t wsz, in
 				for (int q = 0; q < npr; q++)
 					p = _mm512_dpwssd_epi32(p,
 					                        _mm512_load_si512(xk[g] + KX_P + q),
-					                        _mm512_set1_epi32(W[r].pr[q]));
+					                        _mm512_set1_epi32(W[r]->pr[q]));
 				const __m512 xd = _mm512_load_ps((const float *)(xk[g] + KX_D));
 				__m512i isum = S[r][g];
 				if (q6) /* the offset: 32 * sum_g scales[g] * bsums[g] */
 					isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(p, 5));
-				const __m512 s = _mm512_mul_ps(xd, _mm512_set1_ps(W[r].d));
+				const __m512 s = _mm512_mul_ps(xd, _mm512_set1_ps(W[r]->d));
 				A[kk][r][g] =
 				    _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(isum),
 				                    first ? _mm512_setzero_ps() : A[kk][r][g]);
 				if (!q6) {
 					const __m512 sm =
-					    _mm512_mul_ps(xd, _mm512_set1_ps(W[r].dmin));
+					    _mm512_mul_ps(xd, _mm512_set1_ps(W[r]->dmin));
 					M[kk][r][g] = _mm512_fmadd_ps(sm, _mm512_cvtepi32_ps(p),
 					                              first ? _mm512_setzero_ps()
 					                                    : M[kk][r][g]);
@@ -369,46 +376,285 @@ INLINE void kq_tile(const char *const *wr, const char *const *wn, size_t wsz, in
 }
 
 #define KQ_TILE_TYPE(T)                                                                            \
-	static void kq_tile_##T(const char *const *wr, const char *const *wn, size_t wsz,          \
-	                        const __m512i *const *X, int G, int nb, float *out, int ldo)       \
+	static void kq_tile_##T(const void *const *W, const __m512i *const *X, int G, int nb,      \
+	                        float *out, int ldo)                                               \
 	{                                                                                          \
 		if (G == 2)                                                                        \
-			kq_tile(wr, wn, wsz, T, X, 2, nb, out, ldo);                               \
+			kq_tile((const struct kw *const *)W, T, X, 2, nb, out, ldo);               \
 		else                                                                               \
-			kq_tile(wr, wn, wsz, T, X, 1, nb, out, ldo);                               \
+			kq_tile((const struct kw *const *)W, T, X, 1, nb, out, ldo);               \
 	}
 
 KQ_TILE_TYPE(KQ_Q4_K)
 KQ_TILE_TYPE(KQ_Q5_K)
 KQ_TILE_TYPE(KQ_Q6_K)
 
-static int kq_gemm_k(int type, const void *w, int ldw, const void *x, int ldx, float *y, int ldy,
-                     int n, int row0, int row1, int batch)
+/* ---- Q4_0, Q5_0 with Q8_0; Q4_1, Q5_1 with Q8_1 (contract 7) ---- */
+
+/*
+ * One lane group's block k, X32_REGS registers at G + X32_REGS * k: 8 of
+ * quants (transpose32), 1 of the scales d as floats, 1 of C: Q4_0 and Q5_0
+ * the start of each integer sum, -off * sum(q) with the weights' offset
+ * off (8 or 16; the weights go in unsigned), Q4_1 and Q5_1 the floats
+ * f32(s).
+ */
+enum { X32_Q = 0, X32_D = 8, X32_C = 9, X32_REGS = 10 };
+
+INLINE int has_min32(int type)
 {
-	const int nb = n / KERN_QK_K;
+	return type == KQ_Q4_1 || type == KQ_Q5_1;
+}
+
+static void kq_pack_group32(const void *const *rows, int nb, int type, __m512i *X)
+{
+	const size_t xsz = has_min32(type) ? sizeof(kern_q8_1) : sizeof(kern_q8_0);
+	const size_t qoff = has_min32(type) ? offsetof(kern_q8_1, q) : offsetof(kern_q8_0, q);
+	const int off = type == KQ_Q4_0 ? 8 : 16;
+	const __m512i ones = _mm512_set1_epi8(1);
+	for (int k = 0; k < nb; k++) {
+		__m512i *xk = X + (size_t)X32_REGS * k;
+		const int8_t *p[KL];
+		uint16_t d[KL], c[KL];
+		for (int j = 0; j < KL; j++) {
+			const char *b = (const char *)rows[j] + (size_t)k * xsz;
+			p[j] = (const int8_t *)(b + qoff);
+			d[j] = u16at(b);
+			c[j] = has_min32(type) ? u16at(b + 2) : 0;
+		}
+		transpose32(p, xk + X32_Q);
+		_mm512_store_ps((float *)(xk + X32_D),
+		                _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)d)));
+		if (has_min32(type)) {
+			_mm512_store_ps((float *)(xk + X32_C),
+			                _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)c)));
+		} else {
+			__m512i sum = _mm512_setzero_si512();
+			for (int t = 0; t < 8; t++)
+				sum = _mm512_dpbusd_epi32(sum, ones, xk[X32_Q + t]);
+			_mm512_store_si512(xk + X32_C,
+			                   _mm512_mullo_epi32(sum, _mm512_set1_epi32(-off)));
+		}
+	}
+}
+
+/* one weight block unpacked: its values 0..31 (offset not taken) in
+ * element order, the scale d and minimum m as floats */
+struct kw32 {
+	uint8_t u[32];
+	float d, m;
+};
+
+static void kq_prep_32(const char *wr, const char *wn, int nb, int type, void *out)
+{
 	const size_t wsz = kern_qinfo_at((enum kern_qtype)type)->bytes;
-	const size_t rowb = (size_t)ldw * wsz;
-	const size_t group_regs = (size_t)KX_REGS * (size_t)nb;
-	__m512i *buf = scratch_get(KCHUNK * group_regs * sizeof(__m512i));
+	const size_t qoff = type == KQ_Q4_0   ? offsetof(kern_q4_0, qs)
+	                    : type == KQ_Q4_1 ? offsetof(kern_q4_1, qs)
+	                    : type == KQ_Q5_0 ? offsetof(kern_q5_0, qs)
+	                                      : offsetof(kern_q5_1, qs);
+	const size_t hoff = type == KQ_Q5_0 ? offsetof(kern_q5_0, qh) : offsetof(kern_q5_1, qh);
+	const int high = type == KQ_Q5_0 || type == KQ_Q5_1;
+	const __m128i m4 = _mm_set1_epi8(15);
+	const __m256i b16 = _mm256_set1_epi8(16);
+	struct kw32 *W = out;
+	for (int k = 0; k < nb; k++) {
+		const char *b = wr + (size_t)k * wsz;
+		if (k % 2 == 0)
+			_mm_prefetch(wn + (size_t)k * wsz, _MM_HINT_T0);
+		const __m128i q = _mm_loadu_si128((const __m128i *)(b + qoff));
+		__m256i v =
+		    _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m4), _mm_and_si128(q, m4));
+		if (high) {
+			uint32_t h;
+			memcpy(&h, b + hoff, 4);
+			v = _mm256_mask_add_epi8(v, (__mmask32)h, v, b16);
+		}
+		_mm256_storeu_si256((__m256i *)W[k].u, v);
+		W[k].d = h2f(u16at(b));
+		W[k].m = has_min32(type) ? h2f(u16at(b + 2)) : 0.0f;
+	}
+}
+
+/*
+ * As kq_tile for the 32-blocks: per block k, the exact sums start at C (or
+ * zero), eight vpdpbusd, then A[k % 8] = fma(f32(w.d) * f32(x.d), isum,
+ * A[k % 8]) and, with a minimum, M[k % 8] = fma(f32(w.m), f32(x.s),
+ * M[k % 8]); the result fold8(A) (+ fold8(M)).
+ */
+INLINE void kq_tile32(const struct kw32 *const *Wr, int type, const __m512i *const *X, int G,
+                      int nb, float *out, int ldo)
+{
+	const int mins = has_min32(type);
+	__m512 A[8][KR][KG32], M[8][KR][KG32];
+	for (int j = 0; j < 8; j++)
+		for (int r = 0; r < KR; r++)
+			for (int g = 0; g < KG32; g++)
+				A[j][r][g] = M[j][r][g] = _mm512_setzero_ps();
+	for (int k = 0; k < nb; k++) {
+		const struct kw32 *W[KR];
+#pragma GCC unroll 4
+		for (int r = 0; r < KR; r++)
+			W[r] = Wr[r] + k;
+		const __m512i *xk[KG32];
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++)
+			xk[g] = X[g] + (size_t)X32_REGS * k;
+		__m512i I[KR][KG32];
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++) {
+			const __m512i c =
+			    mins ? _mm512_setzero_si512() : _mm512_load_si512(xk[g] + X32_C);
+#pragma GCC unroll 4
+			for (int r = 0; r < KR; r++)
+				I[r][g] = c;
+		}
+#pragma GCC unroll 8
+		for (int t = 0; t < 8; t++) {
+			__m512i xv[KG32];
+#pragma GCC unroll 4
+			for (int g = 0; g < G; g++)
+				xv[g] = _mm512_load_si512(xk[g] + X32_Q + t);
+#pragma GCC unroll 4
+			for (int r = 0; r < KR; r++) {
+				const __m512i wv = bcast32(W[r]->u + 4 * t);
+#pragma GCC unroll 4
+				for (int g = 0; g < G; g++)
+					I[r][g] = _mm512_dpbusd_epi32(I[r][g], wv, xv[g]);
+			}
+		}
+		const int kk = k & 7, first = k < 8;
+#pragma GCC unroll 4
+		for (int r = 0; r < KR; r++) {
+			const __m512 wd = _mm512_set1_ps(W[r]->d), wm = _mm512_set1_ps(W[r]->m);
+#pragma GCC unroll 4
+			for (int g = 0; g < G; g++) {
+				const __m512 s = _mm512_mul_ps(
+				    wd, _mm512_load_ps((const float *)(xk[g] + X32_D)));
+				A[kk][r][g] =
+				    _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(I[r][g]),
+				                    first ? _mm512_setzero_ps() : A[kk][r][g]);
+				if (mins)
+					M[kk][r][g] = _mm512_fmadd_ps(
+					    wm, _mm512_load_ps((const float *)(xk[g] + X32_C)),
+					    first ? _mm512_setzero_ps() : M[kk][r][g]);
+			}
+		}
+	}
+#pragma GCC unroll 4
+	for (int r = 0; r < KR; r++)
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++) {
+			__m512 a0 = _mm512_add_ps(A[0][r][g], A[4][r][g]);
+			__m512 a1 = _mm512_add_ps(A[1][r][g], A[5][r][g]);
+			__m512 a2 = _mm512_add_ps(A[2][r][g], A[6][r][g]);
+			__m512 a3 = _mm512_add_ps(A[3][r][g], A[7][r][g]);
+			__m512 a = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
+			if (mins) {
+				__m512 m0 = _mm512_add_ps(M[0][r][g], M[4][r][g]);
+				__m512 m1 = _mm512_add_ps(M[1][r][g], M[5][r][g]);
+				__m512 m2 = _mm512_add_ps(M[2][r][g], M[6][r][g]);
+				__m512 m3 = _mm512_add_ps(M[3][r][g], M[7][r][g]);
+				a = _mm512_add_ps(
+				    a, _mm512_add_ps(_mm512_add_ps(m0, m2), _mm512_add_ps(m1, m3)));
+			}
+			_mm512_storeu_ps(out + r * ldo + KL * g, a);
+		}
+}
+
+#define KQ_TILE32_TYPE(T)                                                                          \
+	static void kq_tile_##T(const void *const *W, const __m512i *const *X, int G, int nb,      \
+	                        float *out, int ldo)                                               \
+	{                                                                                          \
+		const struct kw32 *const *w = (const struct kw32 *const *)W;                       \
+		switch (G) {                                                                       \
+		case 4:                                                                            \
+			kq_tile32(w, T, X, 4, nb, out, ldo);                                       \
+			break;                                                                     \
+		case 3:                                                                            \
+			kq_tile32(w, T, X, 3, nb, out, ldo);                                       \
+			break;                                                                     \
+		case 2:                                                                            \
+			kq_tile32(w, T, X, 2, nb, out, ldo);                                       \
+			break;                                                                     \
+		default:                                                                           \
+			kq_tile32(w, T, X, 1, nb, out, ldo);                                       \
+			break;                                                                     \
+		}                                                                                  \
+	}
+
+KQ_TILE32_TYPE(KQ_Q4_0)
+KQ_TILE32_TYPE(KQ_Q4_1)
+KQ_TILE32_TYPE(KQ_Q5_0)
+KQ_TILE32_TYPE(KQ_Q5_1)
+
+/* ---- the driver ---- */
+
+/* what differs between the block families */
+struct kq_family {
+	size_t xregs; /* registers per block of a lane group's activations */
+	size_t wprep; /* bytes per prepared weight block */
+	int kg;       /* lane groups per tile */
+	void (*pack)(const void *const *rows, int nb, int type, __m512i *X);
+	void (*prep)(const char *wr, const char *wn, int nb, int type, void *out);
+	void (*tile)(const void *const *W, const __m512i *const *X, int G, int nb, float *out,
+	             int ldo);
+};
+
+static void kq_pack_group_k(const void *const *rows, int nb, int type, __m512i *X)
+{
+	kq_pack_group((const kern_q8_k *const *)rows, nb, type, X);
+}
+
+static int kq_family_of(int type, struct kq_family *f)
+{
+	const int k = type == KQ_Q4_K || type == KQ_Q5_K || type == KQ_Q6_K;
+	if (!k && type != KQ_Q4_0 && type != KQ_Q4_1 && type != KQ_Q5_0 && type != KQ_Q5_1)
+		return -1;
+	f->xregs = k ? KX_REGS : X32_REGS;
+	f->wprep = k ? sizeof(struct kw) : sizeof(struct kw32);
+	f->kg = k ? KG : KG32;
+	f->pack = k ? kq_pack_group_k : kq_pack_group32;
+	f->prep = k ? kq_prep_k : kq_prep_32;
+	f->tile = type == KQ_Q4_K   ? kq_tile_KQ_Q4_K
+	          : type == KQ_Q5_K ? kq_tile_KQ_Q5_K
+	          : type == KQ_Q6_K ? kq_tile_KQ_Q6_K
+	          : type == KQ_Q4_0 ? kq_tile_KQ_Q4_0
+	          : type == KQ_Q4_1 ? kq_tile_KQ_Q4_1
+	          : type == KQ_Q5_0 ? kq_tile_KQ_Q5_0
+	                            : kq_tile_KQ_Q5_1;
+	return 0;
+}
+
+int kq_gemm_avx512(int type, const void *w, int ldw, const void *x, int ldx, float *y, int ldy,
+                   int n, int row0, int row1, int batch)
+{
+	struct kq_family F;
+	if (batch < KQ_GEMM_MIN || row1 <= row0 || kq_family_of(type, &F))
+		return -1;
+	const kern_qinfo *qi = kern_qinfo_at((enum kern_qtype)type);
+	const int nb = n / qi->block;
+	if (nb <= 0)
+		return -1;
+	const size_t rowb = (size_t)ldw * qi->bytes, xrowb = (size_t)ldx * qi->act_bytes;
+	const size_t group_regs = F.xregs * (size_t)nb;
+	const size_t wrow = (F.wprep * (size_t)nb + 63) & ~(size_t)63;
+	char *buf = scratch_get(KCHUNK * group_regs * sizeof(__m512i) + KR * wrow);
 	if (!buf)
 		return -1;
-	void (*tile)(const char *const *, const char *const *, size_t, const __m512i *const *, int,
-	             int, float *, int) = type == KQ_Q4_K   ? kq_tile_KQ_Q4_K
-	                                  : type == KQ_Q5_K ? kq_tile_KQ_Q5_K
-	                                                    : kq_tile_KQ_Q6_K;
+	__m512i *xbuf = (__m512i *)buf;
+	char *wbuf = buf + KCHUNK * group_regs * sizeof(__m512i);
 	float obuf[KRB][KCHUNK * KL];
 	for (int b0 = 0; b0 < batch; b0 += KCHUNK * KL) {
 		const int cnt = batch - b0 < KCHUNK * KL ? batch - b0 : KCHUNK * KL;
 		const int ng = (cnt + KL - 1) / KL;
 		const __m512i *X[KCHUNK];
 		for (int g = 0; g < ng; g++) {
-			const kern_q8_k *rows[KL];
+			const void *rows[KL];
 			for (int j = 0; j < KL; j++) { /* unused lanes repeat the last activation */
 				const int b = g * KL + j < cnt ? g * KL + j : cnt - 1;
-				rows[j] = (const kern_q8_k *)x + (size_t)(b0 + b) * (size_t)ldx;
+				rows[j] = (const char *)x + (size_t)(b0 + b) * xrowb;
 			}
-			kq_pack_group(rows, nb, type, buf + (size_t)g * group_regs);
-			X[g] = buf + (size_t)g * group_regs;
+			F.pack(rows, nb, type, xbuf + (size_t)g * group_regs);
+			X[g] = xbuf + (size_t)g * group_regs;
 		}
 		/* rows in blocks of KRB, whose outputs gather in obuf and go to y
 		 * a run of rows per activation; the first block ends where
@@ -423,22 +669,25 @@ static int kq_gemm_k(int type, const void *w, int ldw, const void *x, int ldx, f
 			rbe = rbe < row1 ? rbe : row1;
 			for (int r = rb; r < rbe; r += KR) {
 				const int R = rbe - r < KR ? rbe - r : KR;
-				const char *wr[KR], *wn[KR];
+				const void *W[KR];
 				for (int i = 0; i < KR; i++) { /* a short tile repeats row r */
-					wr[i] =
-					    (const char *)w + (size_t)(r + (i < R ? i : 0)) * rowb;
-					wn[i] = r + KR + i < row1
-					            ? (const char *)w + (size_t)(r + KR + i) * rowb
-					            : wr[i];
+					if (i >= R) {
+						W[i] = W[0];
+						continue;
+					}
+					const char *wr = (const char *)w + (size_t)(r + i) * rowb;
+					const char *wn = r + KR + i < row1 ? wr + KR * rowb : wr;
+					F.prep(wr, wn, nb, type, wbuf + i * wrow);
+					W[i] = wbuf + i * wrow;
 				}
-				float out[KR][KG * KL];
-				for (int g0 = 0; g0 < ng; g0 += KG) {
-					const int G = ng - g0 < KG ? ng - g0 : KG;
-					tile(wr, wn, wsz, X + g0, G, nb, out[0], KG * KL);
-					for (int i = 0; i < R; i++)
-						memcpy(&obuf[r - rb + i][KL * g0], out[i],
-						       sizeof(float) * KL * (size_t)G);
+				float out[KR][KCHUNK * KL];
+				for (int g0 = 0; g0 < ng; g0 += F.kg) {
+					const int G = ng - g0 < F.kg ? ng - g0 : F.kg;
+					F.tile(W, X + g0, G, nb, out[0] + KL * g0, KCHUNK * KL);
 				}
+				for (int i = 0; i < R; i++)
+					memcpy(obuf[r - rb + i], out[i],
+					       sizeof(float) * KL * (size_t)ng);
 			}
 			for (int j = 0; j < cnt; j++) {
 				float *yj = y + (size_t)(b0 + j) * (size_t)ldy + rb;
@@ -448,23 +697,6 @@ static int kq_gemm_k(int type, const void *w, int ldw, const void *x, int ldx, f
 		}
 	}
 	return 0;
-}
-
-int kq_gemm_avx512(int q, const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int n,
-                   int row0, int row1, int batch)
-{
-	if (batch < KQ_GEMM_MIN || row1 <= row0)
-		return -1;
-	switch (q) {
-	case KQ_Q4_K:
-	case KQ_Q5_K:
-	case KQ_Q6_K:
-		if (n / KERN_QK_K <= 0)
-			return -1;
-		return kq_gemm_k(q, w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
-	default:
-		return -1;
-	}
 }
 
 #else
