@@ -178,11 +178,6 @@ struct kw {
 	float d, dmin;
 };
 
-INLINE int32_t pair16(int a, int b)
-{
-	return (int32_t)((uint32_t)(uint16_t)a | (uint32_t)(uint16_t)b << 16);
-}
-
 INLINE void kw_unpack(const char *wb, int type, struct kw *W)
 {
 	const __m256i m4 = _mm256_set1_epi8(15);
@@ -202,10 +197,9 @@ INLINE void kw_unpack(const char *wb, int type, struct kw *W)
 				_mm256_storeu_si256((__m256i *)(W->u + 128 * h + 32 * c), v);
 			}
 		}
-		for (int g = 0; g < 16; g++)
-			W->sc[g] = b->scales[g];
-		for (int q = 0; q < 8; q++)
-			W->pr[q] = pair16(b->scales[2 * q], b->scales[2 * q + 1]);
+		const __m128i sc = _mm_loadu_si128((const __m128i *)b->scales);
+		_mm512_storeu_si512(W->sc, _mm512_cvtepi8_epi32(sc));
+		_mm256_storeu_si256((__m256i *)W->pr, _mm256_cvtepi8_epi16(sc));
 		W->d = h2f(b->d);
 		W->dmin = 0.0f;
 		return;
@@ -231,18 +225,11 @@ INLINE void kw_unpack(const char *wb, int type, struct kw *W)
 		_mm256_storeu_si256((__m256i *)(W->u + 64 * g), lo);
 		_mm256_storeu_si256((__m256i *)(W->u + 64 * g + 32), hi);
 	}
-	int m[8];
-	for (int j = 0; j < 8; j++) {
-		if (j < 4) {
-			W->sc[j] = s[j] & 63;
-			m[j] = s[j + 4] & 63;
-		} else {
-			W->sc[j] = (s[j + 4] & 15) | (s[j - 4] >> 6) << 4;
-			m[j] = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
-		}
-	}
-	for (int q = 0; q < 4; q++)
-		W->pr[q] = pair16(m[2 * q], m[2 * q + 1]);
+	/* words 0-7 the scales, 8-15 the mins: mins 2q and 2q + 1 are the
+	 * int16 pair pr[q] as they lie */
+	const __m256i scm = scale_min_k4(s);
+	_mm256_storeu_si256((__m256i *)W->sc, _mm256_cvtepu16_epi32(_mm256_castsi256_si128(scm)));
+	_mm_storeu_si128((__m128i *)W->pr, _mm256_extracti128_si256(scm, 1));
 	W->d = h2f(b4->d);
 	W->dmin = h2f(b4->dmin);
 }
@@ -601,14 +588,18 @@ static void kq_store_rows(const float *in, int ldi, int nr, int cnt, float *y, i
 	const __m512i i1 = _mm512_add_epi32(i0, _mm512_set1_epi32(2));
 	for (int j0 = 0; j0 < cnt; j0 += KL) {
 		__m512 v[16], t[16];
+#pragma GCC unroll 16
 		for (int i = 0; i < 16; i++)
 			v[i] = i < nr ? _mm512_loadu_ps(in + i * ldi + j0) : _mm512_setzero_ps();
-		/* rows i, i + 1 interleaved: t[i] lanes 2l, 2l + 1 = v[i][l], v[i+1][l] (l < 8) */
+			/* rows i, i + 1 interleaved: t[i] lanes 2l, 2l + 1 = v[i][l], v[i+1][l] (l
+			 * < 8) */
+#pragma GCC unroll 8
 		for (int i = 0; i < 16; i += 2) {
 			t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
 			t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
 		}
 		/* v[4q + c]: in each 128-bit lane L, activation 4L + c of rows 4q .. 4q + 3 */
+#pragma GCC unroll 4
 		for (int q = 0; q < 4; q++) {
 			v[4 * q] = _mm512_permutex2var_ps(t[4 * q], i0, t[4 * q + 2]);
 			v[4 * q + 1] = _mm512_permutex2var_ps(t[4 * q], i1, t[4 * q + 2]);
@@ -618,6 +609,7 @@ static void kq_store_rows(const float *in, int ldi, int nr, int cnt, float *y, i
 		/* the 4 x 4 transpose of the 128-bit lanes of v[c], v[4 + c],
 		 * v[8 + c], v[12 + c] gives activations c, 4 + c, 8 + c, 12 + c */
 		__m512 o[16];
+#pragma GCC unroll 4
 		for (int c = 0; c < 4; c++) {
 			__m512 s0 = _mm512_shuffle_f32x4(v[c], v[4 + c], 0x44);
 			__m512 s1 = _mm512_shuffle_f32x4(v[c], v[4 + c], 0xee);
@@ -630,8 +622,10 @@ static void kq_store_rows(const float *in, int ldi, int nr, int cnt, float *y, i
 		}
 		const int n = cnt - j0 < KL ? cnt - j0 : KL;
 		float *yj = y + (size_t)j0 * ldy;
-		for (int j = 0; j < n; j++)
-			_mm512_mask_storeu_ps(yj + (size_t)j * ldy, m, o[j]);
+#pragma GCC unroll 16
+		for (int j = 0; j < KL; j++)
+			if (j < n)
+				_mm512_mask_storeu_ps(yj + (size_t)j * ldy, m, o[j]);
 	}
 }
 
