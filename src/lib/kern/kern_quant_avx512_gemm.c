@@ -84,7 +84,7 @@ static void *scratch_get(size_t n)
 
 /* activations per lane group, weight rows and lane groups per tile, lane
  * groups transposed at a time */
-enum { KL = 16, KR = 4, KG = 2, KG32 = 4, KCHUNK = 4, KRB = 16 };
+enum { KL = 16, KR = 4, KG = 3, KG32 = 4, KCHUNK = 4, KRB = 16 };
 
 /*
  * The 16 rows of 32 bytes at p[i] (i < 16) transposed to words: out[t]
@@ -366,10 +366,13 @@ INLINE void kq_tile(const struct kw *const *Wr, int type, const __m512i *const *
 	static void kq_tile_##T(const void *const *W, const __m512i *const *X, int G, int nb,      \
 	                        float *out, int ldo)                                               \
 	{                                                                                          \
-		if (G == 2)                                                                        \
-			kq_tile((const struct kw *const *)W, T, X, 2, nb, out, ldo);               \
+		const struct kw *const *w = (const struct kw *const *)W;                           \
+		if (G == 3)                                                                        \
+			kq_tile(w, T, X, 3, nb, out, ldo);                                         \
+		else if (G == 2)                                                                   \
+			kq_tile(w, T, X, 2, nb, out, ldo);                                         \
 		else                                                                               \
-			kq_tile((const struct kw *const *)W, T, X, 1, nb, out, ldo);               \
+			kq_tile(w, T, X, 1, nb, out, ldo);                                         \
 	}
 
 KQ_TILE_TYPE(KQ_Q4_K)
@@ -721,10 +724,13 @@ int kq_gemm_avx512(int type, const void *w, int ldw, const void *x, int ldx, flo
 					F.prep(wr, wn, nb, type, wbuf + i * wrow);
 					W[i] = wbuf + i * wrow;
 				}
-				for (int g0 = 0; g0 < ng; g0 += F.kg) {
-					const int G = ng - g0 < F.kg ? ng - g0 : F.kg;
+				/* the lane groups in as few tiles as F.kg allows, of even sizes */
+				const int tiles = (ng + F.kg - 1) / F.kg;
+				for (int g0 = 0, ti = 0; g0 < ng; ti++) {
+					const int G = (ng - g0 + (tiles - ti) - 1) / (tiles - ti);
 					F.tile(W, X + g0, G, nb, obuf[r - rb] + KL * g0,
 					       KCHUNK * KL);
+					g0 += G;
 				}
 			}
 			kq_store_rows(obuf[0], KCHUNK * KL, rbe - rb, cnt,
