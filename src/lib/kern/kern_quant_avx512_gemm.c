@@ -118,6 +118,10 @@ INLINE void transpose32(const int8_t *const *p, __m512i *out)
 	}
 }
 
+/* accumulator j of a tile's output (r, g) in its fold: the reference's +0
+ * for a lane no block reached (j >= nb), not kept in memory */
+#define ACC(A, j) ((j) < nb ? (A)[j][r][g] : _mm512_setzero_ps())
+
 /* ---- K-quants ---- */
 
 /*
@@ -263,10 +267,6 @@ INLINE void kq_tile(const struct kw *const *Wr, int type, const __m512i *const *
 {
 	const int q6 = type == KQ_Q6_K, nsub = q6 ? 16 : 8, wps = q6 ? 4 : 8, npr = q6 ? 8 : 4;
 	__m512 A[8][KR][KG], M[8][KR][KG];
-	for (int j = 0; j < 8; j++)
-		for (int r = 0; r < KR; r++)
-			for (int g = 0; g < KG; g++)
-				A[j][r][g] = M[j][r][g] = _mm512_setzero_ps();
 	for (int k = 0; k < nb; k++) {
 		const struct kw *W[KR];
 #pragma GCC unroll 4
@@ -345,16 +345,16 @@ INLINE void kq_tile(const struct kw *const *Wr, int type, const __m512i *const *
 	for (int r = 0; r < KR; r++)
 #pragma GCC unroll 2
 		for (int g = 0; g < G; g++) {
-			__m512 a0 = _mm512_add_ps(A[0][r][g], A[4][r][g]);
-			__m512 a1 = _mm512_add_ps(A[1][r][g], A[5][r][g]);
-			__m512 a2 = _mm512_add_ps(A[2][r][g], A[6][r][g]);
-			__m512 a3 = _mm512_add_ps(A[3][r][g], A[7][r][g]);
+			__m512 a0 = _mm512_add_ps(ACC(A, 0), ACC(A, 4));
+			__m512 a1 = _mm512_add_ps(ACC(A, 1), ACC(A, 5));
+			__m512 a2 = _mm512_add_ps(ACC(A, 2), ACC(A, 6));
+			__m512 a3 = _mm512_add_ps(ACC(A, 3), ACC(A, 7));
 			__m512 a = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
 			if (!q6) {
-				__m512 m0 = _mm512_add_ps(M[0][r][g], M[4][r][g]);
-				__m512 m1 = _mm512_add_ps(M[1][r][g], M[5][r][g]);
-				__m512 m2 = _mm512_add_ps(M[2][r][g], M[6][r][g]);
-				__m512 m3 = _mm512_add_ps(M[3][r][g], M[7][r][g]);
+				__m512 m0 = _mm512_add_ps(ACC(M, 0), ACC(M, 4));
+				__m512 m1 = _mm512_add_ps(ACC(M, 1), ACC(M, 5));
+				__m512 m2 = _mm512_add_ps(ACC(M, 2), ACC(M, 6));
+				__m512 m3 = _mm512_add_ps(ACC(M, 3), ACC(M, 7));
 				a = _mm512_sub_ps(
 				    a, _mm512_add_ps(_mm512_add_ps(m0, m2), _mm512_add_ps(m1, m3)));
 			}
@@ -475,10 +475,6 @@ INLINE void kq_tile32(const struct kw32 *const *Wr, int type, const __m512i *con
 {
 	const int mins = has_min32(type);
 	__m512 A[8][KR][KG32], M[8][KR][KG32];
-	for (int j = 0; j < 8; j++)
-		for (int r = 0; r < KR; r++)
-			for (int g = 0; g < KG32; g++)
-				A[j][r][g] = M[j][r][g] = _mm512_setzero_ps();
 	for (int k = 0; k < nb; k++) {
 		const struct kw32 *W[KR];
 #pragma GCC unroll 4
@@ -533,16 +529,16 @@ INLINE void kq_tile32(const struct kw32 *const *Wr, int type, const __m512i *con
 	for (int r = 0; r < KR; r++)
 #pragma GCC unroll 4
 		for (int g = 0; g < G; g++) {
-			__m512 a0 = _mm512_add_ps(A[0][r][g], A[4][r][g]);
-			__m512 a1 = _mm512_add_ps(A[1][r][g], A[5][r][g]);
-			__m512 a2 = _mm512_add_ps(A[2][r][g], A[6][r][g]);
-			__m512 a3 = _mm512_add_ps(A[3][r][g], A[7][r][g]);
+			__m512 a0 = _mm512_add_ps(ACC(A, 0), ACC(A, 4));
+			__m512 a1 = _mm512_add_ps(ACC(A, 1), ACC(A, 5));
+			__m512 a2 = _mm512_add_ps(ACC(A, 2), ACC(A, 6));
+			__m512 a3 = _mm512_add_ps(ACC(A, 3), ACC(A, 7));
 			__m512 a = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
 			if (mins) {
-				__m512 m0 = _mm512_add_ps(M[0][r][g], M[4][r][g]);
-				__m512 m1 = _mm512_add_ps(M[1][r][g], M[5][r][g]);
-				__m512 m2 = _mm512_add_ps(M[2][r][g], M[6][r][g]);
-				__m512 m3 = _mm512_add_ps(M[3][r][g], M[7][r][g]);
+				__m512 m0 = _mm512_add_ps(ACC(M, 0), ACC(M, 4));
+				__m512 m1 = _mm512_add_ps(ACC(M, 1), ACC(M, 5));
+				__m512 m2 = _mm512_add_ps(ACC(M, 2), ACC(M, 6));
+				__m512 m3 = _mm512_add_ps(ACC(M, 3), ACC(M, 7));
 				a = _mm512_add_ps(
 				    a, _mm512_add_ps(_mm512_add_ps(m0, m2), _mm512_add_ps(m1, m3)));
 			}
@@ -632,6 +628,11 @@ static void kq_store_rows(const float *in, int ldi, int nr, int cnt, float *y, i
 	}
 }
 
+/* prefetch distance of the weight stream, bytes */
+#ifndef KQ_PREFETCH
+#define KQ_PREFETCH 16384
+#endif
+
 /* what differs between the block families */
 struct kq_family {
 	size_t xregs; /* registers per block of a lane group's activations */
@@ -686,6 +687,9 @@ int kq_gemm_avx512(int type, const void *w, int ldw, const void *x, int ldx, flo
 		return -1;
 	__m512i *xbuf = (__m512i *)buf;
 	char *wbuf = buf + KCHUNK * group_regs * sizeof(__m512i);
+	/* rows ahead whose weights a row's preparation prefetches: at least
+	 * KQ_PREFETCH bytes (the weights stream from memory once per chunk) */
+	const int ahead = rowb >= KQ_PREFETCH ? 1 : (int)((KQ_PREFETCH + rowb - 1) / rowb);
 	float obuf[KRB + KR][KCHUNK * KL]; /* a short last tile writes past row KRB */
 	for (int b0 = 0; b0 < batch; b0 += KCHUNK * KL) {
 		const int cnt = batch - b0 < KCHUNK * KL ? batch - b0 : KCHUNK * KL;
@@ -720,7 +724,8 @@ int kq_gemm_avx512(int type, const void *w, int ldw, const void *x, int ldx, flo
 						continue;
 					}
 					const char *wr = (const char *)w + (size_t)(r + i) * rowb;
-					const char *wn = r + KR + i < row1 ? wr + KR * rowb : wr;
+					const char *wn =
+					    r + i + ahead < row1 ? wr + (size_t)ahead * rowb : wr;
 					F.prep(wr, wn, nb, type, wbuf + i * wrow);
 					W[i] = wbuf + i * wrow;
 				}
