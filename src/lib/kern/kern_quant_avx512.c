@@ -28,7 +28,12 @@
  * row r's A[j]), which fills whole registers even for rows of three
  * super-blocks; Q4_K and Q5_K there sum sub-blocks with vpdpbusd, pack the
  * partial sums to int16 exactly and scale them with vpdpwssd, scales of four
- * rows decoded at once. Batches take vpmaddubsw and vpdpwssd per row.
+ * rows decoded at once. Batches below KQ_GEMM_MIN take vpmaddubsw and
+ * vpdpwssd per row.
+ *
+ * Batches of KQ_GEMM_MIN or more activations (a replay's steps) of every
+ * block type take the lane-group products of kern_quant_avx512_gemm.c, one
+ * activation per lane.
  */
 #include "kern_quant.h"
 
