@@ -1,23 +1,30 @@
 /*
- * kern_quant_avx512_gemm.c - lane-group matrix products of the K-quants
- * (contract 8) for batches of Q8_K activations, bitwise equal to
- * kern_quant_ref.c.
+ * kern_quant_avx512_gemm.c - lane-group matrix products of the block types
+ * for batches of activations: the K-quants (contract 8) with Q8_K, Q4_0
+ * and Q5_0 with Q8_0, Q4_1 and Q5_1 with Q8_1 (contract 7), bitwise equal
+ * to kern_quant_ref.c.
  *
  * A register holds one lane per activation (16 of them, a lane group), not
  * one per element. The activations are transposed once per call so that
- * lane j of register t of super-block k holds bytes 4t..4t+3 of
- * activation j's quants; the weight row's values (unpacked once per
- * super-block into element order, 0..31 for Q4_K and Q5_K, 0..63 for Q6_K
- * with its offset 32 taken apart) are broadcast four bytes at a time, and
- * vpdpbusd (unsigned weights times signed activations) gives each
- * activation's exact sub-block sum in its lane with no horizontal step.
- * Each sub-block sum is multiplied by its scale (vpmulld) and added: isum
- * of contract 8b/8c, exact in any order. The mins' side (Q4_K, Q5_K) and
- * the offset of Q6_K are sums of the activation's bsums in pairs times
- * pairs of weight bytes, one vpdpwssd per pair. Then per super-block k the
- * reference's A[k % 8] = fma(x.d * f32(w.d), (float)isum, A[k % 8]) (and
- * M) in 16 lanes at once, blocks in order, and the fold of contract 8 is
- * plain vertical adds. A tile is KR weight rows x KG lane groups.
+ * lane j of register t of a block holds bytes 4t..4t+3 of activation j's
+ * quants. A tile's weight rows are unpacked once for all lane groups into
+ * their values in element order (0..31; Q6_K 0..63, its offset 32 taken
+ * apart; Q4_0 and Q5_0 without their offset), which are broadcast four
+ * bytes at a time: vpdpbusd (unsigned weights times signed activations)
+ * gives each activation's exact sum in its lane with no horizontal step.
+ *
+ * K-quants: each sub-block sum is multiplied by its scale (vpmulld) and
+ * added, isum of contract 8b/8c, exact in any order. The mins' side (Q4_K,
+ * Q5_K) and the offset of Q6_K are sums of the activation's bsums in pairs
+ * times pairs of weight bytes, one vpdpwssd per pair. 32-blocks: the sum
+ * starts at -offset * sum(q) of the activation's block (Q4_0, Q5_0), which
+ * makes it the signed isum.
+ *
+ * Then per block k the reference's A[k % 8] = fma(scale product, (float)
+ * isum, A[k % 8]) (and M) runs in 16 lanes at once, blocks in order, and
+ * the folds of contracts 7 and 8 are plain vertical adds. A tile is KR
+ * weight rows x up to KG (KG32) lane groups; outputs gather by blocks of
+ * KRB rows and reach y by 16 x 16 transposes.
  */
 #include "kern_quant_avx512_gemm.h"
 
