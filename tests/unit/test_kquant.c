@@ -876,7 +876,7 @@ Test(kquant, matmul_threads_and_batches)
 	if (tabs[1])
 		tabs[2] = kern_by_name("avx512", &e512);
 	rng r = {2718};
-	enum { ROWS = 77, N = 512, B = 5 };
+	enum { ROWS = 77, N = 512, B = 50 }; /* a batch of lane groups, whole and partial */
 	static unsigned char w[ROWS * N * 2];
 	static float x[B * N], base[B * ROWS], y[B * ROWS];
 	void *act = malloc(kern_act_bytes(KERN_BF16, N, B));
