@@ -139,7 +139,7 @@ fuzz-run: $(FUZZERS)
 # with the same options, LLAMA_BENCH a llama-bench binary to compare with.
 MKGGUF      ?= $(B)/mkgguf
 LLAMA_BENCH ?=
-bench: $(TOOLS) $(B)/membw $(B)/modelbytes $(B)/modelbench $(B)/kernbench \
+bench: $(TOOLS) $(B)/membw $(B)/modelbytes $(B)/modelbench $(B)/kernbench $(B)/kquantbench \
 	$(if $(wildcard tests/tools/mkgguf.c),$(B)/mkgguf)
 	@MKGGUF='$(MKGGUF)' LLAMA_BENCH='$(LLAMA_BENCH)' sh tests/bench/bench.sh $(B) $(BIN)
 

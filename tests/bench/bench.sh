@@ -405,4 +405,15 @@ if [ -x "$KERNBENCH" ]; then
 	done
 fi
 
+# The batched products of the block types (Q4_K, Q6_K, Q4_0, ...) of a
+# 110M replay, one thread.
+KQUANTBENCH=${KQUANTBENCH:-$B/kquantbench}
+if [ -x "$KQUANTBENCH" ]; then
+	printf '\n'
+	"$KQUANTBENCH" gemm || {
+		say "kquantbench gemm failed"
+		failed=1
+	}
+fi
+
 [ "$failed" = 0 ] || die "some measurements failed (see the notes above)"

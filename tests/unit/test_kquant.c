@@ -721,6 +721,79 @@ static void long_rows_vs_ref(const kern_qtable *A)
 	}
 }
 
+/*
+ * Batches of 7 to 130 activations (the fast tables' lane groups of 16, whole
+ * and partial, and chunks of 64), row counts and row ranges that are no
+ * multiple of a tile, one super-block or a few, random weights with some
+ * blocks' scales and mins zero, subnormal, the largest finite, infinite or
+ * NaN, activation blocks at their extremes; ldy wider than the rows.
+ */
+static void gemm_batches_vs_ref(const kern_qtable *A)
+{
+	const kern_qtable *R = kern_quant_ref();
+	rng r = {7177};
+	enum { ROWS = 23, LDY = 29, BMAX = 130, NBMAX = 25 };
+	static unsigned char w[ROWS * NBMAX * 256], act[BMAX * NBMAX * 300];
+	static float ya[BMAX * LDY], yb[BMAX * LDY];
+	const uint16_t halves[] = {0x0000, 0x0001, 0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00, 0x3c00};
+	const float kds[] = {0.0f, 0x1p-140f, 3.4e38f, -INFINITY, NAN};
+	const int batches[] = {7, 8, 15, 16, 17, 31, 33, 47, 48, 49, 64, 65, 100, 130};
+	for (int q = 0; q < KQ_BF16; q++) {
+		const kern_qinfo *qi = qinfo(q);
+		const int nbs32[] = {1, 7, 8, 24, 25}, nbsk[] = {1, 3, 8, 9};
+		const int *nbs = qi->block == 32 ? nbs32 : nbsk;
+		const int cnt = qi->block == 32 ? 5 : 4;
+		for (int t = 0; t < cnt; t++) {
+			int nb = nbs[t], n = nb * qi->block;
+			rand_weights(&r, q, w, ROWS * nb);
+			for (int k = 0; k < ROWS * nb; k++) { /* extreme scales now and then */
+				if (rng_next(&r) % 5)
+					continue;
+				unsigned char *b = w + qi->bytes * (size_t)k;
+				uint16_t d = halves[rng_next(&r) % 8], m = halves[rng_next(&r) % 8];
+				memcpy(b + (q == KQ_Q6_K ? 208 : 0), &d, 2);
+				if (q != KQ_Q6_K && q != KQ_Q4_0 && q != KQ_Q5_0)
+					memcpy(b + 2, &m, 2);
+			}
+			for (int b = 0; b < BMAX; b++) {
+				unsigned char *xb = act + kern_act_bytes(qi->type, n, b);
+				rand_act(&r, q, kern_ref(), xb, n, (t + b) % 2);
+				for (int k = 0; k < nb; k++) /* extreme activation blocks */
+					if (rng_next(&r) % 7 == 0) {
+						const int8_t vals[] = {-128, 127};
+						edge_acts(q, xb + qi->act_bytes * (size_t)k, 1,
+						          vals[rng_next(&r) % 2],
+						          kds[rng_next(&r) % 5],
+						          halves[rng_next(&r) % 8]);
+					}
+			}
+			for (size_t bi = 0; bi < sizeof batches / sizeof batches[0]; bi++) {
+				int batch = batches[bi];
+				int r0 = batch % 5, r1 = ROWS - batch % 3;
+				memset(ya, 0, sizeof ya);
+				memset(yb, 0, sizeof yb);
+				R->matmul[q](w, nb, act, nb, ya, LDY, n, r0, r1, batch);
+				A->matmul[q](w, nb, act, nb, yb, LDY, n, r0, r1, batch);
+				for (int i = 0; i < BMAX * LDY; i++)
+					cr_assert(same_float(ya[i], yb[i]),
+					          "%s %s nb %d batch %d i %d: %a vs %a", A->name,
+					          qi->name, nb, batch, i, (double)ya[i],
+					          (double)yb[i]);
+			}
+		}
+	}
+}
+
+Test(kquant, gemm_batches_ref_vs_avx2)
+{
+	gemm_batches_vs_ref(need_avx2());
+}
+
+Test(kquant, gemm_batches_ref_vs_avx512)
+{
+	gemm_batches_vs_ref(need_avx512());
+}
+
 Test(kquant, long_rows_ref_vs_avx2)
 {
 	long_rows_vs_ref(need_avx2());
@@ -803,7 +876,7 @@ Test(kquant, matmul_threads_and_batches)
 	if (tabs[1])
 		tabs[2] = kern_by_name("avx512", &e512);
 	rng r = {2718};
-	enum { ROWS = 77, N = 512, B = 5 };
+	enum { ROWS = 77, N = 512, B = 50 }; /* a batch of lane groups, whole and partial */
 	static unsigned char w[ROWS * N * 2];
 	static float x[B * N], base[B * ROWS], y[B * ROWS];
 	void *act = malloc(kern_act_bytes(KERN_BF16, N, B));

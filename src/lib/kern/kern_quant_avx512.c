@@ -28,7 +28,12 @@
  * row r's A[j]), which fills whole registers even for rows of three
  * super-blocks; Q4_K and Q5_K there sum sub-blocks with vpdpbusd, pack the
  * partial sums to int16 exactly and scale them with vpdpwssd, scales of four
- * rows decoded at once. Batches take vpmaddubsw and vpdpwssd per row.
+ * rows decoded at once. Batches below KQ_GEMM_MIN take vpmaddubsw and
+ * vpdpwssd per row.
+ *
+ * Batches of KQ_GEMM_MIN or more activations (a replay's steps) of every
+ * block type take the lane-group products of kern_quant_avx512_gemm.c, one
+ * activation per lane.
  */
 #include "kern_quant.h"
 
@@ -41,6 +46,7 @@
 #include <string.h>
 
 #include "kern_avx2_steps.h"
+#include "kern_quant_avx512_gemm.h"
 #include "kern_quant_x86.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -454,6 +460,8 @@ INLINE float dot32_one(const void *w, const void *x, int nb, int type)
 INLINE void matmul32(const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int n,
                      int row0, int row1, int batch, int type)
 {
+	if (!kq_gemm_avx512(type, w, ldw, x, ldx, y, ldy, n, row0, row1, batch))
+		return; /* a batch: the lane-group product */
 	const int nb = n / KERN_QK, nbp = (nb + 7) / 8 * 8;
 	if (nbp > XR_MAX || nb <= 0) { /* rows too long to repack: the AVX2 table */
 		kern_quant_avx2_table()->matmul[type](w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
@@ -961,6 +969,8 @@ INLINE void dotk_rows8(const char *w, size_t rowb, const kern_q8_k *y, int nb, i
 INLINE void matmulk(const void *w, int ldw, const void *x, int ldx, float *y, int ldy, int n,
                     int row0, int row1, int batch, int type)
 {
+	if (!kq_gemm_avx512(type, w, ldw, x, ldx, y, ldy, n, row0, row1, batch))
+		return; /* a batch: the lane-group product */
 	const int nb = n / KERN_QK_K;
 	const size_t wsz = kern_qinfo_at((enum kern_qtype)type)->bytes;
 	const size_t rowb = (size_t)ldw * wsz;
