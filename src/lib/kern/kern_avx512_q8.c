@@ -29,52 +29,8 @@
 #include <string.h>
 
 #include "kern_avx2_steps.h"
+#include "kern_scratch.h"
 
-/* ---- per-thread scratch (the transposed activations of a Q8_0 product) ---- */
-
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-static int scratch_key_ok;
-static _Thread_local struct scratch {
-	void *p;
-	size_t n;
-} scratch;
-
-static void scratch_release(void *v)
-{
-	struct scratch *s = v;
-	free(s->p);
-	s->p = NULL;
-	s->n = 0;
-}
-
-static void scratch_init(void)
-{
-	scratch_key_ok = pthread_key_create(&scratch_key, scratch_release) == 0;
-}
-
-/*
- * A 64-byte aligned buffer of at least n bytes, owned by the calling thread
- * and kept for its next call (freed when the thread ends), or NULL.
- */
-static void *scratch_get(size_t n)
-{
-	pthread_once(&scratch_once, scratch_init);
-	if (!scratch_key_ok)
-		return NULL;
-	if (scratch.n >= n)
-		return scratch.p;
-	size_t want = (n + 65535) & ~(size_t)65535;
-	void *p = aligned_alloc(64, want);
-	if (!p || pthread_setspecific(scratch_key, &scratch)) {
-		free(p);
-		return NULL;
-	}
-	free(scratch.p);
-	scratch.p = p;
-	scratch.n = want;
-	return p;
-}
 /* ---- Q8_0 ---- */
 
 /* activations per lane group, weight rows and lane groups per tile */
@@ -461,7 +417,7 @@ static int q8_matvec(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, int ldx, f
 {
 	size_t nbz = (size_t)(nb > 0 ? nb : 1);
 	size_t bytes = (nbz + 1) / 2 * sizeof(__m512i) + nbz * (sizeof(float) + sizeof(int32_t));
-	char *buf = scratch_get(bytes);
+	char *buf = kern_scratch(bytes);
 	if (!buf)
 		return -1;
 	__m512i *xp = (__m512i *)buf;
@@ -501,7 +457,7 @@ void kern_avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, in
 		return;
 	if (batch < Q8_GEMM_MIN && !q8_matvec(w, ldw, x, ldx, y, ldy, nb, row0, row1, batch))
 		return;
-	char *buf = batch >= Q8_GEMM_MIN ? scratch_get(bytes) : NULL;
+	char *buf = batch >= Q8_GEMM_MIN ? kern_scratch(bytes) : NULL;
 	if (!buf) { /* no memory for the scratch: the AVX2 kernel needs none */
 		kern_avx2_table()->matmul_q8_0(w, ldw, x, ldx, y, ldy, n, row0, row1, batch);
 		return;

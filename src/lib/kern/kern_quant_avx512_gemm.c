@@ -42,52 +42,9 @@
 #include <string.h>
 
 #include "kern_quant_x86.h"
+#include "kern_scratch.h"
 
 #define INLINE static inline __attribute__((always_inline))
-
-/* ---- per-thread scratch (the transposed activations) ---- */
-
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-static int scratch_key_ok;
-static _Thread_local struct scratch {
-	void *p;
-	size_t n;
-} scratch;
-
-static void scratch_release(void *v)
-{
-	struct scratch *s = v;
-	free(s->p);
-	s->p = NULL;
-	s->n = 0;
-}
-
-static void scratch_init(void)
-{
-	scratch_key_ok = pthread_key_create(&scratch_key, scratch_release) == 0;
-}
-
-/* a 64-byte aligned buffer of at least n bytes, kept by the calling thread
- * for its next call (freed when the thread ends), or NULL */
-static void *scratch_get(size_t n)
-{
-	pthread_once(&scratch_once, scratch_init);
-	if (!scratch_key_ok)
-		return NULL;
-	if (scratch.n >= n)
-		return scratch.p;
-	size_t want = (n + 65535) & ~(size_t)65535;
-	void *p = aligned_alloc(64, want);
-	if (!p || pthread_setspecific(scratch_key, &scratch)) {
-		free(p);
-		return NULL;
-	}
-	free(scratch.p);
-	scratch.p = p;
-	scratch.n = want;
-	return p;
-}
 
 /* activations per lane group, weight rows and lane groups per tile, lane
  * groups transposed at a time */
@@ -689,7 +646,7 @@ int kq_gemm_avx512(int type, const void *w, int ldw, const void *x, int ldx, flo
 	const size_t rowb = (size_t)ldw * qi->bytes, xrowb = (size_t)ldx * qi->act_bytes;
 	const size_t group_regs = F.xregs * (size_t)nb;
 	const size_t wrow = (F.wprep * (size_t)nb + 63) & ~(size_t)63;
-	char *buf = scratch_get(KCHUNK * group_regs * sizeof(__m512i) + KR * wrow);
+	char *buf = kern_scratch(KCHUNK * group_regs * sizeof(__m512i) + KR * wrow);
 	if (!buf)
 		return -1;
 	__m512i *xbuf = (__m512i *)buf;
