@@ -272,60 +272,6 @@ static void q8_rows(const kern_q8_0 *w, int ldw, int r, int R, int end, int nb, 
 }
 
 /*
- * The outputs of a block of nr <= 16 rows (in[i * ldi + j]: row i,
- * activation j) into y (y[j * ldy + i]) for activations j < cnt: a 16 x 16
- * transpose per 16 activations, one (masked) store per activation.
- */
-static void q8_store_rows(const float *in, int ldi, int nr, int cnt, float *y, int ldy)
-{
-	__mmask16 m = (__mmask16)((1u << nr) - 1);
-	for (int j0 = 0; j0 < cnt; j0 += QL) {
-		__m512 v[16], t[16];
-#pragma GCC unroll 16
-		for (int i = 0; i < 16; i++)
-			v[i] = i < nr ? _mm512_loadu_ps(in + i * ldi + j0) : _mm512_setzero_ps();
-#pragma GCC unroll 8
-		for (int i = 0; i < 16; i += 2) {
-			t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
-			t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
-		}
-		/* v[4q + c] lane l: element 4l + c of rows 4q .. 4q + 3 */
-#pragma GCC unroll 4
-		for (int q = 0; q < 4; q++) {
-			__m512d a = _mm512_castps_pd(t[4 * q]), b = _mm512_castps_pd(t[4 * q + 1]);
-			__m512d c = _mm512_castps_pd(t[4 * q + 2]),
-			        d = _mm512_castps_pd(t[4 * q + 3]);
-			v[4 * q] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-			v[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-			v[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-			v[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-		}
-		/* the 4 x 4 transpose of the 128-bit lanes of v[c], v[4 + c],
-		 * v[8 + c], v[12 + c] gives activations c, 4 + c, 8 + c, 12 + c */
-		__m512 o[16];
-#pragma GCC unroll 4
-		for (int c = 0; c < 4; c++) {
-			__m512 s0 = _mm512_shuffle_f32x4(v[c], v[4 + c], 0x44);
-			__m512 s1 = _mm512_shuffle_f32x4(v[c], v[4 + c], 0xee);
-			__m512 s2 = _mm512_shuffle_f32x4(v[8 + c], v[12 + c], 0x44);
-			__m512 s3 = _mm512_shuffle_f32x4(v[8 + c], v[12 + c], 0xee);
-			o[c] = _mm512_shuffle_f32x4(s0, s2, 0x88);
-			o[4 + c] = _mm512_shuffle_f32x4(s0, s2, 0xdd);
-			o[8 + c] = _mm512_shuffle_f32x4(s1, s3, 0x88);
-			o[12 + c] = _mm512_shuffle_f32x4(s1, s3, 0xdd);
-		}
-		int n = cnt - j0 < QL ? cnt - j0 : QL;
-		float *yj = y + (size_t)j0 * ldy;
-		if (nr == 16)
-			for (int j = 0; j < n; j++)
-				_mm512_storeu_ps(yj + (size_t)j * ldy, o[j]);
-		else
-			for (int j = 0; j < n; j++)
-				_mm512_mask_storeu_ps(yj + (size_t)j * ldy, m, o[j]);
-	}
-}
-
-/*
  * ---- Q8_0 against one activation (generation) ----
  *
  * The weight rows are read once, in their own layout: a register holds
@@ -500,8 +446,8 @@ void kern_avx512_matmul_q8_0(const kern_q8_0 *w, int ldw, const kern_q8_0 *x, in
 				        Q_CHUNK_GROUPS * QL);
 				r += R;
 			}
-			q8_store_rows(obuf[0], Q_CHUNK_GROUPS * QL, rbe - rb, cnt,
-			              y + (size_t)b0 * ldy + rb, ldy);
+			kern_avx512_store_rows(obuf[0], Q_CHUNK_GROUPS * QL, rbe - rb, cnt,
+			                       y + (size_t)b0 * ldy + rb, ldy);
 		}
 	}
 }

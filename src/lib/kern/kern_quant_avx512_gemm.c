@@ -41,10 +41,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kern_avx512_impl.h"
 #include "kern_quant_x86.h"
 #include "kern_scratch.h"
-
-#define INLINE static inline __attribute__((always_inline))
 
 /* activations per lane group, weight rows and lane groups per tile, lane
  * groups transposed at a time */
@@ -538,60 +537,6 @@ KQ_TILE32_TYPE(KQ_Q5_1)
 
 /* ---- the driver ---- */
 
-/*
- * The outputs of a block of nr <= 16 rows (in[i * ldi + j]: row i,
- * activation j) into y (y[j * ldy + i]) for activations j < cnt: a 16 x 16
- * transpose per 16 activations, one (masked) store per activation.
- */
-static void kq_store_rows(const float *in, int ldi, int nr, int cnt, float *y, int ldy)
-{
-	const __mmask16 m = (__mmask16)((1u << nr) - 1);
-	const __m512i i0 =
-	    _mm512_setr_epi32(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
-	const __m512i i1 = _mm512_add_epi32(i0, _mm512_set1_epi32(2));
-	for (int j0 = 0; j0 < cnt; j0 += KL) {
-		__m512 v[16], t[16];
-#pragma GCC unroll 16
-		for (int i = 0; i < 16; i++)
-			v[i] = i < nr ? _mm512_loadu_ps(in + i * ldi + j0) : _mm512_setzero_ps();
-			/* rows i, i + 1 interleaved: t[i] lanes 2l, 2l + 1 = v[i][l], v[i+1][l] (l
-			 * < 8) */
-#pragma GCC unroll 8
-		for (int i = 0; i < 16; i += 2) {
-			t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
-			t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
-		}
-		/* v[4q + c]: in each 128-bit lane L, activation 4L + c of rows 4q .. 4q + 3 */
-#pragma GCC unroll 4
-		for (int q = 0; q < 4; q++) {
-			v[4 * q] = _mm512_permutex2var_ps(t[4 * q], i0, t[4 * q + 2]);
-			v[4 * q + 1] = _mm512_permutex2var_ps(t[4 * q], i1, t[4 * q + 2]);
-			v[4 * q + 2] = _mm512_permutex2var_ps(t[4 * q + 1], i0, t[4 * q + 3]);
-			v[4 * q + 3] = _mm512_permutex2var_ps(t[4 * q + 1], i1, t[4 * q + 3]);
-		}
-		/* the 4 x 4 transpose of the 128-bit lanes of v[c], v[4 + c],
-		 * v[8 + c], v[12 + c] gives activations c, 4 + c, 8 + c, 12 + c */
-		__m512 o[16];
-#pragma GCC unroll 4
-		for (int c = 0; c < 4; c++) {
-			__m512 s0 = _mm512_shuffle_f32x4(v[c], v[4 + c], 0x44);
-			__m512 s1 = _mm512_shuffle_f32x4(v[c], v[4 + c], 0xee);
-			__m512 s2 = _mm512_shuffle_f32x4(v[8 + c], v[12 + c], 0x44);
-			__m512 s3 = _mm512_shuffle_f32x4(v[8 + c], v[12 + c], 0xee);
-			o[c] = _mm512_shuffle_f32x4(s0, s2, 0x88);
-			o[4 + c] = _mm512_shuffle_f32x4(s0, s2, 0xdd);
-			o[8 + c] = _mm512_shuffle_f32x4(s1, s3, 0x88);
-			o[12 + c] = _mm512_shuffle_f32x4(s1, s3, 0xdd);
-		}
-		const int n = cnt - j0 < KL ? cnt - j0 : KL;
-		float *yj = y + (size_t)j0 * ldy;
-#pragma GCC unroll 16
-		for (int j = 0; j < KL; j++)
-			if (j < n)
-				_mm512_mask_storeu_ps(yj + (size_t)j * ldy, m, o[j]);
-	}
-}
-
 /* prefetch distance of the weight stream, bytes */
 #ifndef KQ_PREFETCH
 #define KQ_PREFETCH 16384
@@ -702,8 +647,8 @@ int kq_gemm_avx512(int type, const void *w, int ldw, const void *x, int ldx, flo
 					g0 += G;
 				}
 			}
-			kq_store_rows(obuf[0], KCHUNK * KL, rbe - rb, cnt,
-			              y + (size_t)b0 * ldy + rb, ldy);
+			kern_avx512_store_rows(obuf[0], KCHUNK * KL, rbe - rb, cnt,
+			                       y + (size_t)b0 * ldy + rb, ldy);
 		}
 	}
 	return 0;
